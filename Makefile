@@ -1,0 +1,52 @@
+# Impartial: `make run` starts the service, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SHARED ?= ../shared
+
+# Extra prerequisites and steps that other parts of the project (extension/)
+# hook into `make test` through their own .mk file.
+TEST_PREREQS :=
+TEST_EXTRA :=
+
+.PHONY: setup run test test-py bench eval lint-rules clean
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make run         start the check service on $(HOST):$(PORT) (gunicorn)"
+	@echo "make test        set up and run every test"
+	@echo "make bench       latency and throughput figures"
+	@echo "make eval        recall / false-positive rate on the labelled corpus"
+	@echo "make lint-rules  validate rules.json and run every rule example"
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+run: setup
+	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py 'server.app:create_app()'
+
+-include extension/extension.mk
+
+test: setup $(TEST_PREREQS)
+	@for t in $(TEST_EXTRA); do $(MAKE) --no-print-directory $$t || exit 1; done
+	$(PY) -m pytest
+
+lint-rules: setup
+	$(VENV)/bin/impartial lint rules.json
+
+eval: setup
+	$(VENV)/bin/impartial eval $(SHARED)/corpus/dev.jsonl
+
+bench: setup
+	$(PY) -m server.bench --posts $(SHARED)/bench/posts.jsonl
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info
