@@ -33,6 +33,7 @@ $(VENV)/.installed: pyproject.toml
 run: setup
 	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py 'server.app:create_app()'
 
+-include tests/e2e/e2e.mk
 -include extension/extension.mk
 
 test: setup $(TEST_PREREQS)
