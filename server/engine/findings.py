@@ -1,0 +1,53 @@
+"""What the engine reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SEVERITIES = ("info", "warn", "block")
+SEVERITY_RANK = {"info": 0, "warn": 1, "block": 2}
+
+CATEGORIES = (
+    "party_political",
+    "attack",
+    "loaded_language",
+    "personal_data",
+    "sub_judice",
+    "partisan_amplification",
+    "tone",
+    "pre_election",
+    "accessibility",
+    "platform_limit",
+)
+
+# Categories that give advice about form rather than political risk.
+ADVISORY_CATEGORIES = frozenset({"accessibility", "platform_limit"})
+
+
+@dataclass(slots=True)
+class Finding:
+    """One risky span. Offsets are code points of the original text."""
+
+    rule_id: str
+    category: str
+    severity: str
+    start: int
+    end: int
+    message: str
+    guidance: dict
+    suggestions: list[str] = field(default_factory=list)
+    scope: str = "span"  # "post" when the finding is about the whole post
+
+    def to_json(self, text: str, utf16) -> dict:
+        return {
+            "rule_id": self.rule_id,
+            "category": self.category,
+            "severity": self.severity,
+            "start": utf16(self.start),
+            "end": utf16(self.end),
+            "match": text[self.start:self.end],
+            "message": self.message,
+            "guidance": self.guidance,
+            "suggestions": self.suggestions,
+            "scope": self.scope,
+        }

@@ -1,0 +1,95 @@
+"""Refusing regular expressions that can backtrack catastrophically.
+
+Two layers at load time, plus one at check time:
+1. static: a quantified group that contains another unbounded quantifier,
+   the classic shape of exponential backtracking ((a+)+, (\\w+\\s?)*);
+2. dynamic: the compiled pattern is run with a timeout against inputs that
+   make bad patterns explode;
+3. at check time every pattern runs with the `regex` module's timeout, so a
+   pattern that slipped through costs one rule on one post, not the worker.
+"""
+
+from __future__ import annotations
+
+try:  # Python 3.11+ keeps the parser here; it only reads the pattern.
+    import re._constants as _c
+    import re._parser as _parser
+except ImportError:  # pragma: no cover
+    import sre_constants as _c  # type: ignore
+    import sre_parse as _parser  # type: ignore
+
+PROBE_TIMEOUT = 0.1  # seconds per probe input
+_PROBE_LEN = 4000
+_PROBES = (
+    "a" * _PROBE_LEN + "!",
+    "A" * _PROBE_LEN + "!",
+    "1" * _PROBE_LEN + "x",
+    " " * _PROBE_LEN + "!",
+    "ab " * (_PROBE_LEN // 3) + "!",
+    "#" + "a" * _PROBE_LEN + "!",
+    "a@" * (_PROBE_LEN // 2),
+    "-" * _PROBE_LEN + "!",
+)
+
+_REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT}
+
+
+def _unbounded(hi) -> bool:
+    return hi == _c.MAXREPEAT or hi > 32
+
+
+_SINGLE = {_c.LITERAL, _c.NOT_LITERAL, _c.IN, _c.ANY}
+
+
+def _anchored(tree) -> bool:
+    """A body with a mandatory single-character element cannot be split two ways
+    around it as freely: (?:\\.[a-z]+)* is linear, (\\w+\\s?)+ is not."""
+    return any(op in _SINGLE for op, _ in tree)
+
+
+def _nested(tree, inside: bool) -> bool:
+    for op, av in tree:
+        if op in _REPEATS:
+            lo, hi, sub = av
+            if _unbounded(hi) and inside:
+                return True
+            repeats = hi > 1
+            if _nested(sub, inside or (repeats and not _anchored(_flatten(sub)))):
+                return True
+        elif op == _c.SUBPATTERN:
+            if _nested(av[-1], inside):
+                return True
+        elif op == _c.BRANCH:
+            if any(_nested(alt, inside) for alt in av[1]):
+                return True
+        elif op in (_c.ASSERT, _c.ASSERT_NOT):
+            if _nested(av[1], inside):
+                return True
+        # Possessive repeats and atomic groups never backtrack: skip them.
+    return False
+
+
+def _flatten(tree):
+    """Look through capture groups: ((a)+) has the same body as (a)+."""
+    if len(tree) == 1 and tree[0][0] == _c.SUBPATTERN:
+        return _flatten(tree[0][1][-1])
+    return tree
+
+
+def check_pattern(source: str, compiled) -> str | None:
+    """A reason to refuse the pattern, or None when it looks safe."""
+    try:
+        tree = _parser.parse(source)
+    except Exception:
+        tree = None  # `regex`-only syntax (\p{..}, \X): rely on the probes
+    if tree is not None and _nested(tree, False):
+        return ("catastrophic backtracking risk: a repeated group contains another unbounded "
+                "repeat (like (a+)+); make the inner part possessive (a++), atomic (?>...) or bounded")
+    for probe in _PROBES:
+        try:
+            for _ in compiled.finditer(probe, timeout=PROBE_TIMEOUT):
+                pass
+        except TimeoutError:
+            return (f"catastrophic backtracking: the pattern took over {PROBE_TIMEOUT:g} s on a "
+                    f"{len(probe)}-character test input ({probe[:3]!r}...)")
+    return None

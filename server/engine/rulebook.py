@@ -1,0 +1,407 @@
+"""Loading and validating rules.json into Rule objects.
+
+Validation happens in two passes: the JSON Schema (shape, types, enums) and
+then what a schema cannot say (unique ids, list references, regexes that
+compile and cannot backtrack catastrophically, well-formed examples). Every
+problem names the rule and the field, and all problems are reported at once,
+so a maintainer fixes the file in one go.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import regex
+
+from .inflect import phrase_forms
+from .regex_safety import check_pattern
+from .text import FoldedText
+
+MATCH_KINDS = ("phrases", "patterns", "near", "metric")
+_LIST_REF = re.compile(r"\{@([a-z][a-z0-9_]*)\}")
+_REF = re.compile(r"\{@([a-z][a-z0-9_]*)\}")  # a whole phrase entry that names a list
+_MARKER = re.compile(r"\[\[(.*?)\]\]", re.S)
+
+
+class RulebookError(ValueError):
+    """A rulebook that must not be served. `problems` lists every reason."""
+
+    def __init__(self, problems: list[str], source: str = "rules.json"):
+        self.problems = problems
+        self.source = source
+        head = f"{source}: {len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(head + "\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """One phrase to look for, as written and as folded for matching."""
+
+    text: str
+    folded: str
+    match_case: str = "any"  # any | initial | exact
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    text: str  # without [[ ]] markers
+    spans: tuple[tuple[int, int], ...]  # expected spans (code points), may be empty
+    platform: str = "generic"
+    election_period: bool = False
+
+
+@dataclass(slots=True)
+class Rule:
+    id: str
+    category: str
+    severity: str
+    message: str
+    guidance: dict
+    suggestions: list[str]
+    kind: str  # one of MATCH_KINDS
+    phrases: tuple[Phrase, ...] = ()
+    patterns: tuple = ()
+    group: int | str = 0
+    near_terms: tuple[Phrase, ...] = ()
+    near_context: tuple[Phrase, ...] = ()
+    within: int = 4
+    side: str = "either"
+    span: str = "both"
+    same_sentence: bool = True
+    metric: dict = field(default_factory=dict)
+    exceptions: tuple[Phrase, ...] = ()
+    platforms: frozenset | None = None
+    active_from: dt.date | None = None
+    active_until: dt.date | None = None
+    election_period: bool | None = None
+    enabled: bool = True
+    description: str = ""
+    flag_examples: tuple[Example, ...] = ()
+    pass_examples: tuple[Example, ...] = ()
+
+    def applies(self, platform: str, election_period: bool, today: dt.date) -> bool:
+        if not self.enabled:
+            return False
+        if self.platforms is not None and platform not in self.platforms:
+            return False
+        if self.election_period is not None and self.election_period != election_period:
+            return False
+        if self.active_from and today < self.active_from:
+            return False
+        if self.active_until and today > self.active_until:
+            return False
+        return True
+
+    def public(self) -> dict:
+        """What GET /v1/rules shows: enough to explain a finding, no internals."""
+        out = {
+            "id": self.id,
+            "category": self.category,
+            "severity": self.severity,
+            "message": self.message,
+            "guidance": self.guidance,
+            "suggestions": self.suggestions,
+            "kind": self.kind,
+        }
+        if self.platforms is not None:
+            out["platforms"] = sorted(self.platforms)
+        if self.election_period is not None:
+            out["election_period"] = self.election_period
+        if self.active_from or self.active_until:
+            out["active"] = {
+                k: v.isoformat() for k, v in (("from", self.active_from), ("until", self.active_until)) if v
+            }
+        return out
+
+
+@dataclass(slots=True)
+class Rulebook:
+    version: str
+    rules: list[Rule]
+    digest: str
+    source: str = "rules.json"
+    description: str = ""
+
+    def rule(self, rule_id: str) -> Rule:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+
+@cache
+def rulebook_schema() -> dict:
+    return json.loads(resources.files("server").joinpath("rules.schema.json").read_text("utf-8"))
+
+
+def load_rulebook(path: str | Path) -> Rulebook:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RulebookError([f"cannot read the file: {exc.strerror or exc}"], str(path)) from None
+    return parse_rulebook(raw, source=str(path))
+
+
+def parse_rulebook(raw: bytes | str, source: str = "rules.json") -> Rulebook:
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RulebookError([f"not UTF-8 at byte {exc.start}"], source) from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise RulebookError([f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"], source) from None
+    problems = _schema_problems(data)
+    if problems:
+        raise RulebookError(problems, source)
+    builder = _Builder(data)
+    rules = builder.build()
+    if builder.problems:
+        raise RulebookError(builder.problems, source)
+    digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()[:12]
+    return Rulebook(
+        version=data["version"], rules=rules, digest=digest, source=source,
+        description=data.get("description", ""),
+    )
+
+
+def _where(data: dict, path) -> str:
+    """Human form of a JSON path, naming the rule by id when inside one."""
+    parts = list(path)
+    if len(parts) >= 2 and parts[0] == "rules" and isinstance(parts[1], int):
+        rules = data.get("rules") or []
+        rid = rules[parts[1]].get("id") if parts[1] < len(rules) and isinstance(rules[parts[1]], dict) else None
+        head = f"rule {rid!r} (rules[{parts[1]}])" if isinstance(rid, str) else f"rules[{parts[1]}]"
+        rest = parts[2:]
+    elif len(parts) >= 2 and parts[0] == "lists":
+        head = f"list {parts[1]!r}"
+        rest = parts[2:]
+    else:
+        head = "rulebook"
+        rest = parts
+    if rest:
+        field_path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest).lstrip(".")
+        return f"{head} field {field_path!r}"
+    return head
+
+
+def _schema_problems(data) -> list[str]:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(rulebook_schema())
+    problems = []
+    for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        # oneOf failures on "match" are unreadable; say what is wrong instead.
+        if err.validator == "oneOf" and list(err.absolute_path)[-1:] == ["match"]:
+            kinds = [k for k in MATCH_KINDS if k in err.instance]
+            msg = (f"needs exactly one of {', '.join(MATCH_KINDS)}; found "
+                   + (", ".join(kinds) if kinds else "none"))
+        else:
+            msg = err.message
+        problems.append(f"{_where(data, err.absolute_path)}: {msg}")
+    return problems
+
+
+class _Builder:
+    """Turns validated JSON into Rule objects, collecting semantic problems."""
+
+    def __init__(self, data: dict):
+        self.data = data
+        self.lists: dict = data.get("lists", {})
+        self.problems: list[str] = []
+
+    def problem(self, where: str, msg: str) -> None:
+        line = f"{where}: {msg}"
+        if line not in self.problems:  # a list used by many rules is reported once
+            self.problems.append(line)
+
+    # -- lists ---------------------------------------------------------------
+    def expand(self, entries, where: str, inflect: bool, match_case: str,
+               _seen: tuple = (), hashtags: bool = False) -> list[Phrase]:
+        """Phrases for a phrase list, with @list references expanded."""
+        out: list[Phrase] = []
+        for i, entry in enumerate(entries):
+            ref = _REF.fullmatch(entry)
+            if ref:
+                name = ref.group(1)
+                if name not in self.lists:
+                    self.problem(f"{where}[{i}]", f"unknown list {entry!r}")
+                    continue
+                if name in _seen:
+                    self.problem(f"{where}[{i}]", f"list {entry!r} refers to itself")
+                    continue
+                lst = self.lists[name]
+                out += self.expand(
+                    lst["terms"], f"list {name!r} field 'terms'",
+                    lst.get("inflect", False), lst.get("match_case", "any"), _seen + (name,), hashtags,
+                )
+                continue
+            written = " ".join(entry.split())
+            folded = " ".join(FoldedText(written).folded.split())
+            if not folded:
+                self.problem(f"{where}[{i}]", f"phrase {entry!r} is empty once folded")
+                continue
+            forms = phrase_forms(folded) if inflect else [folded]
+            for form in forms:
+                out.append(Phrase(written if form == folded else form, form, match_case))
+            if hashtags and " " in folded:
+                # "war on coal" is also written #WarOnCoal.
+                compact = "#" + "".join(ch for ch in folded if ch.isalnum())
+                out.append(Phrase(compact, compact, "any"))
+        return out
+
+    def list_exceptions(self, entries, _seen: tuple = ()) -> list:
+        """Exceptions inherited from every list a rule refers to."""
+        out = []
+        for entry in entries:
+            ref = _REF.fullmatch(entry)
+            if ref and ref.group(1) in self.lists and ref.group(1) not in _seen:
+                lst = self.lists[ref.group(1)]
+                out += lst.get("exceptions", [])
+                out += self.list_exceptions(lst["terms"], _seen + (ref.group(1),))
+        return out
+
+    def list_regex(self, name: str) -> str | None:
+        if name not in self.lists:
+            return None
+        terms = [p.text for p in self.expand(["{@" + name + "}"], f"list {name!r}", False, "any")]
+        alts = sorted({r"[\s_-]?".join(regex.escape(w) for w in t.split(" ")) for t in terms},
+                      key=len, reverse=True)
+        return "(?:" + "|".join(alts) + ")"
+
+    # -- rules ---------------------------------------------------------------
+    def build(self) -> list[Rule]:
+        rules = []
+        seen: dict[str, int] = {}
+        for index, spec in enumerate(self.data["rules"]):
+            rid = spec["id"]
+            where = f"rule {rid!r} (rules[{index}])"
+            if rid in seen:
+                self.problem(where, f"duplicate id; first used at rules[{seen[rid]}]")
+                continue
+            seen[rid] = index
+            rule = self.build_rule(spec, where)
+            if rule is not None:
+                rules.append(rule)
+        return rules
+
+    def build_rule(self, spec: dict, where: str) -> Rule | None:
+        m = spec["match"]
+        kind = next(k for k in MATCH_KINDS if k in m)
+        rule = Rule(
+            id=spec["id"], category=spec["category"], severity=spec["severity"],
+            message=spec["message"], guidance=dict(spec["guidance"]),
+            suggestions=list(spec.get("suggestions", [])), kind=kind,
+            enabled=spec.get("enabled", True), description=spec.get("description", ""),
+        )
+        rule.guidance.setdefault("url", None)
+        if rule.guidance["url"] is None:
+            del rule.guidance["url"]
+        inflect = m.get("inflect", True)
+        case = m.get("match_case", "any")
+        if kind == "phrases":
+            rule.phrases = tuple(self.expand(m["phrases"], f"{where} field 'match.phrases'", inflect, case,
+                                             hashtags=m.get("hashtags", False)))
+            refs = m["phrases"]
+        elif kind == "near":
+            near = m["near"]
+            rule.near_terms = tuple(self.expand(near["terms"], f"{where} field 'match.near.terms'", inflect, case))
+            rule.near_context = tuple(self.expand(near["context"], f"{where} field 'match.near.context'", inflect, case))
+            rule.within = near.get("within", 4)
+            rule.side = near.get("side", "either")
+            rule.span = near.get("span", "both")
+            rule.same_sentence = near.get("same_sentence", True)
+            refs = near["terms"] + near["context"]
+        elif kind == "patterns":
+            rule.patterns = tuple(self.compile_patterns(m["patterns"], m.get("group", 0), where))
+            rule.group = m.get("group", 0)
+            refs = []
+        else:
+            rule.metric = dict(m["metric"])
+            refs = []
+        exc = list(spec.get("exceptions", [])) + self.list_exceptions(refs)
+        rule.exceptions = tuple(self.expand(exc, f"{where} field 'exceptions'", False, "any"))
+        if "platforms" in spec:
+            rule.platforms = frozenset(spec["platforms"])
+        if "when" in spec and "election_period" in spec["when"]:
+            rule.election_period = spec["when"]["election_period"]
+        active = spec.get("active", {})
+        for key in ("from", "until"):
+            if key in active:
+                try:
+                    setattr(rule, f"active_{key}", dt.date.fromisoformat(active[key]))
+                except ValueError:
+                    self.problem(f"{where} field 'active.{key}'", f"{active[key]!r} is not a date")
+        if rule.active_from and rule.active_until and rule.active_from > rule.active_until:
+            self.problem(f"{where} field 'active'", "'from' is after 'until'")
+        ex = spec["examples"]
+        rule.flag_examples = tuple(self.examples(ex["flag"], f"{where} field 'examples.flag'", rule))
+        rule.pass_examples = tuple(self.examples(ex["pass"], f"{where} field 'examples.pass'", rule))
+        return rule
+
+    def compile_patterns(self, patterns, group, where: str) -> list:
+        compiled = []
+        for i, source in enumerate(patterns):
+            field_where = f"{where} field 'match.patterns[{i}]'"
+
+            def sub(mo):
+                expansion = self.list_regex(mo.group(1))
+                if expansion is None:
+                    self.problem(field_where, f"unknown list '@{mo.group(1)}'")
+                    return "(?!)"
+                return expansion
+
+            expanded = _LIST_REF.sub(sub, source)
+            try:
+                pat = regex.compile(expanded, regex.V0)
+            except regex.error as exc:
+                pos = f" at position {exc.pos}" if getattr(exc, "pos", None) is not None else ""
+                self.problem(field_where, f"invalid regular expression{pos}: {exc.msg if hasattr(exc, 'msg') else exc}")
+                continue
+            danger = check_pattern(source if expanded == source else expanded, pat)
+            if danger:
+                self.problem(field_where, danger)
+                continue
+            if isinstance(group, int) and group > pat.groups:
+                self.problem(f"{where} field 'match.group'", f"the pattern has only {pat.groups} groups")
+                continue
+            if isinstance(group, str) and group not in pat.groupindex:
+                self.problem(f"{where} field 'match.group'", f"the pattern has no group named {group!r}")
+                continue
+            compiled.append(pat)
+        return compiled
+
+    def examples(self, items, where: str, rule: Rule) -> list[Example]:
+        out = []
+        default_platform = sorted(rule.platforms)[0] if rule.platforms else "generic"
+        default_election = bool(rule.election_period)
+        for i, item in enumerate(items):
+            if isinstance(item, str):
+                item = {"text": item}
+            marked = item["text"]
+            if marked.count("[[") != marked.count("]]"):
+                self.problem(f"{where}[{i}]", "unbalanced [[ ]] markers")
+                continue
+            spans, plain, last = [], [], 0
+            for mo in _MARKER.finditer(marked):
+                plain.append(marked[last:mo.start()])
+                start = sum(len(p) for p in plain)
+                plain.append(mo.group(1))
+                spans.append((start, start + len(mo.group(1))))
+                last = mo.end()
+            plain.append(marked[last:])
+            out.append(Example(
+                text="".join(plain), spans=tuple(spans),
+                platform=item.get("platform", default_platform),
+                election_period=item.get("election_period", default_election),
+            ))
+        return out
