@@ -32,14 +32,14 @@ _URL = (
     r"|\b(?:[a-z0-9-]+\.)+(?:com|org|net|gov|uk|io|co|us|ca|info|eu|scot|wales|nhs)\b(?:/[^\s<>\"]*[^\s<>\"'.,;:!?)\]])?"
 )
 _LIGHT = r"\u0000-\u10FF\u2000-\u200D\u2010-\u201F\u2032-\u2037"
-_X_SEGMENTS = regex.compile(
-    rf"(?P<url>{_URL})"
-    r"|(?P<emoji>(?=[\p{Extended_Pictographic}\p{Regional_Indicator}])\X)"
+_URL_RE = regex.compile(_URL, regex.I)
+_X_CHUNK = regex.compile(
+    r"(?P<emoji>(?=[\p{Extended_Pictographic}\p{Regional_Indicator}])\X)"
     rf"|(?P<light>[{_LIGHT}]+)"
     r"|(?P<heavy>.)",
-    regex.S | regex.I,
+    regex.S,
 )
-_M_SEGMENTS = regex.compile(rf"(?P<url>{_URL})|(?P<mention>@\w+)@[\w.-]+\w|(?P<light>.)", regex.S | regex.I)
+_MENTION = regex.compile(r"(?<![\w@])(@\w+)@[\w.-]+\w")
 _GRAPHEME = regex.compile(r"\X", regex.S)
 
 
@@ -54,33 +54,42 @@ class Length:
         return {"count": self.count, "limit": self.limit, "platform": self.platform}
 
 
-def _weighted(text: str, segments, weight_of, limit: int | None) -> tuple[int, int | None]:
+def _units(text: str, chunk_weights):
+    """(start, end, weight, divisible) pieces: URLs weigh 23, the rest as the platform says."""
+    pos = 0
+    for url in _URL_RE.finditer(text):
+        yield from chunk_weights(text, pos, url.start())
+        yield url.start(), url.end(), URL_WEIGHT, False
+        pos = url.end()
+    yield from chunk_weights(text, pos, len(text))
+
+
+def _x_chunk(text: str, start: int, end: int):
+    for m in _X_CHUNK.finditer(text, start, end):
+        if m.lastgroup == "light":
+            yield m.start(), m.end(), m.end() - m.start(), True
+        else:
+            yield m.start(), m.end(), 2, False
+
+
+def _mastodon_chunk(text: str, start: int, end: int):
+    pos = start
+    for m in _MENTION.finditer(text, start, end):
+        yield pos, m.start(), m.start() - pos, True
+        # A remote mention counts only its user part: "@bob@example.social" is 4.
+        yield m.start(), m.end(), m.end(1) - m.start(1), False
+        pos = m.end()
+    yield pos, end, end - pos, True
+
+
+def _weighted(text: str, chunk_weights, limit: int | None) -> tuple[int, int | None]:
     count = 0
     overflow_at = None
-    for m in segments.finditer(text):
-        w = weight_of(m)
-        if overflow_at is None and limit is not None and count + w > limit:
-            overflow_at = m.start() + (limit - count if m.lastgroup == "light" else 0)
-        count += w
+    for start, end, weight, divisible in _units(text, chunk_weights):
+        if overflow_at is None and limit is not None and count + weight > limit:
+            overflow_at = start + (limit - count if divisible else 0)
+        count += weight
     return count, overflow_at
-
-
-def _x_weight(m) -> int:
-    kind = m.lastgroup
-    if kind == "light":
-        return m.end() - m.start()
-    if kind == "url":
-        return URL_WEIGHT
-    return 2
-
-
-def _mastodon_weight(m) -> int:
-    kind = m.lastgroup
-    if kind == "url":
-        return URL_WEIGHT
-    if kind == "mention":
-        return m.end("mention") - m.start("mention")
-    return 1
 
 
 def measure(text: str, platform: str) -> Length:
@@ -90,12 +99,12 @@ def measure(text: str, platform: str) -> Length:
         if text.isascii() and "." not in text:
             count = len(text)
             return Length(count, limit, platform, limit if count > limit else None)
-        count, at = _weighted(text, _X_SEGMENTS, _x_weight, limit)
+        count, at = _weighted(text, _x_chunk, limit)
     elif platform == "mastodon":
         if "." not in text and "@" not in text:
             count = len(text)
             return Length(count, limit, platform, limit if count > limit else None)
-        count, at = _weighted(text, _M_SEGMENTS, _mastodon_weight, limit)
+        count, at = _weighted(text, _mastodon_chunk, limit)
     elif platform == "bluesky":
         if text.isascii() and "\r" not in text:
             count = len(text)

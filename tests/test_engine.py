@@ -1,0 +1,182 @@
+"""The check engine on its own: matching semantics, metrics and platform counts."""
+
+import json
+
+import pytest
+
+from server.engine import Checker, parse_rulebook
+from server.engine.inflect import phrase_forms
+from server.engine.platforms import measure
+
+from conftest import book_json, minimal_rule
+
+
+def checker_for(*rules, lists=None) -> Checker:
+    return Checker(parse_rulebook(book_json(*rules, lists=lists)))
+
+
+def spans(result, rule_id=None):
+    return [result.text[f.start:f.end] for f in result.findings if rule_id in (None, f.rule_id)]
+
+
+def test_phrases_match_whole_words_in_any_case_with_inflections():
+    c = checker_for(minimal_rule())
+    assert spans(c.check("Open to abuse by Activist Lawyers.")) == ["Activist Lawyers"]
+    assert spans(c.check("activistlawyers and lawyers")) == []
+
+
+def test_inflections_cover_first_and_last_word():
+    forms = phrase_forms("wreck the nhs")
+    assert "wrecking the nhs" in forms and "wrecked the nhs" in forms
+    assert "activist lawyers" in phrase_forms("activist lawyer")
+
+
+def test_list_case_rule_initial_requires_a_capital():
+    lists = {"parties": {"match_case": "initial", "terms": ["Labour"]}}
+    c = checker_for(minimal_rule(match={"phrases": ["{@parties}"]}, examples={"flag": ["Labour"], "pass": ["x"]}), lists=lists)
+    assert spans(c.check("Labour said")) == ["Labour"]
+    assert spans(c.check("skilled labour is scarce")) == []
+
+
+def test_list_exceptions_apply_to_every_rule_using_the_list():
+    lists = {"parties": {"terms": ["Labour"], "exceptions": ["labour market"]}}
+    c = checker_for(minimal_rule(match={"phrases": ["{@parties}"]}), lists=lists)
+    assert spans(c.check("Labour market figures")) == []
+    assert spans(c.check("Labour figures")) == ["Labour"]
+
+
+def test_near_respects_distance_side_and_sentence():
+    lists = {"parties": {"terms": ["Labour"]}, "scorn": {"terms": ["desperate"]}}
+    rule = minimal_rule(match={"near": {"terms": ["{@parties}"], "context": ["{@scorn}"], "within": 2, "side": "after"}})
+    c = checker_for(rule, lists=lists)
+    assert spans(c.check("Labour desperate to get votes")) == ["Labour desperate"]
+    assert spans(c.check("Labour are so very desperate")) == []  # three words between
+    assert spans(c.check("A desperate Labour")) == []  # wrong side
+    assert spans(c.check("Labour met. Desperate times")) == []  # another sentence
+
+
+def test_rule_exceptions_suppress_overlapping_hits():
+    rule = minimal_rule(match={"phrases": ["disaster"]}, exceptions=["disaster recovery"])
+    c = checker_for(rule)
+    assert spans(c.check("Disaster recovery: how to claim")) == []
+    assert spans(c.check("An economic disaster")) == ["disaster"]
+
+
+def test_hashtag_forms_of_phrases():
+    c = checker_for(minimal_rule(match={"phrases": ["war on coal"], "hashtags": True}))
+    assert spans(c.check("Jobs lost #WarOnCoal")) == ["#WarOnCoal"]
+
+
+def test_pattern_rules_report_the_chosen_group():
+    rule = minimal_rule(match={"patterns": ["call (\\d{5})"], "group": 1})
+    c = checker_for(rule)
+    assert spans(c.check("please call 12345 now")) == ["12345"]
+
+
+def test_platform_and_election_gates():
+    rule = minimal_rule(platforms=["x"], when={"election_period": True},
+                        examples={"flag": [{"text": "activist lawyers", "platform": "x", "election_period": True}], "pass": ["x"]})
+    c = checker_for(rule)
+    assert spans(c.check("activist lawyers", "x", True)) == ["activist lawyers"]
+    assert spans(c.check("activist lawyers", "x", False)) == []
+    assert spans(c.check("activist lawyers", "facebook", True)) == []
+
+
+def test_active_date_range():
+    rule = minimal_rule(active={"from": "2000-01-01", "until": "2000-12-31"})
+    assert spans(checker_for(rule).check("activist lawyers")) == []
+
+
+def test_verdict_is_highest_severity(checker):
+    assert checker.check("The pool opens at 7am.").verdict == "pass"
+    assert checker.check("Vote Labour on Thursday").verdict == "block"
+
+
+def test_the_project_cases_are_caught(checker):
+    cases = {
+        "Moribound Miliband talks of a national mission. A mission to economic disaster.": {"attack"},
+        "Rules open to abuse by activist lawyers": {"attack"},
+        "There will be no hiding place for illegal immigrants with the new #ImmigrationBill": {"loaded_language"},
+        "No more giving Wales a good kicking": {"attack"},
+        "Labour desperate to get votes wherever they can": {"attack"},
+        "Vote Conservative on Thursday": {"party_political"},
+    }
+    for text, cats in cases.items():
+        r = checker.check(text)
+        assert cats <= {f.category for f in r.findings if f.severity != "info"}, text
+
+
+def test_neutral_announcements_pass(checker):
+    for text in [
+        "The Chancellor announced the Budget today.",
+        "The Prime Minister announced a new flood defence fund today.",
+        "The council now has 30 Conservative, 20 Labour and 5 Liberal Democrat councillors.",
+        "Latest labour market statistics are out. This is a conservative estimate.",
+        "Victoria Park has won a Green Flag Award.",
+        "Register to vote by 16 April.",
+    ]:
+        r = checker.check(text)
+        assert not r.flagged(), (text, [(f.rule_id, text[f.start:f.end]) for f in r.findings])
+
+
+def test_personal_data(checker):
+    r = checker.check("Call John on 07700 900123 or email jane.doe@gmail.com. NI: JG 12 34 56 C")
+    cats = [(f.category, r.text[f.start:f.end]) for f in r.findings]
+    assert ("personal_data", "07700 900123") in cats
+    assert ("personal_data", "jane.doe@gmail.com") in cats
+    assert ("personal_data", "JG 12 34 56 C") in cats
+    assert not checker.check("Call our helpline on 0300 123 4567 or email enquiries@example.gov.uk").flagged()
+
+
+def test_pre_election_rules_only_in_the_election_period(checker):
+    text = "Cllr Smith, standing for re-election, welcomed the news"
+    assert not any(f.category == "pre_election" for f in checker.check(text).findings)
+    assert any(f.category == "pre_election" for f in checker.check(text, election_period=True).findings)
+
+
+def test_x_counts_urls_as_23_and_cjk_as_2():
+    assert measure("see https://example.com/" + "a" * 60, "x").count == 4 + 23
+    assert measure("中" * 141, "x").count == 282
+    over = measure("中" * 141, "x")
+    assert over.count > over.limit and over.overflow_at == 140
+
+
+def test_x_counts_an_emoji_sequence_as_2():
+    assert measure("👩‍👩‍👧", "x").count == 2
+    assert measure("🇬🇧", "x").count == 2
+
+
+def test_bluesky_counts_graphemes():
+    assert measure("Cafe\u0301 👩‍👩‍👧 🇬🇧 x", "bluesky").count == 10
+
+
+def test_mastodon_counts_remote_mentions_by_user_part():
+    assert measure("hi @bob@mastodon.social", "mastodon").count == len("hi @bob")
+
+
+def test_over_limit_finding_covers_the_overflow(checker):
+    text = "a" * 280 + "bcd"
+    r = checker.check(text, "x")
+    (f,) = [f for f in r.findings if f.rule_id == "platform_limit.over-limit"]
+    assert text[f.start:f.end] == "bcd" and f.severity == "block" and "3 characters over the X limit" in f.message
+
+
+def test_readability_metric_and_reading_age_finding(checker):
+    plain = checker.check("The pool is closed on Monday. It opens again on Tuesday.")
+    assert plain.readability["reading_age"] <= 9
+    hard = checker.check("Comprehensive intergenerational sustainability considerations necessitate "
+                         "multidisciplinary organisational transformation methodologies notwithstanding institutional implementation complexities.")
+    (f,) = [f for f in hard.findings if f.rule_id == "accessibility.reading-age"]
+    assert f.severity == "info" and str(hard.readability["reading_age"]) in f.message
+
+
+def test_a_slow_pattern_is_skipped_not_fatal(monkeypatch):
+    import regex
+
+    rule = minimal_rule(match={"patterns": ["x"]})
+    c = checker_for(rule)
+    c.rules[0].patterns = (regex.compile("(a|aa)+$"),)  # bypass load-time checks on purpose
+    c.regex_timeout = 0.01
+    r = c.check("a" * 5000 + "!")
+    assert r.incomplete == ["test.rule"]
+    assert r.to_json()["incomplete"] == ["test.rule"]
