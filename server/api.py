@@ -63,7 +63,8 @@ def _json_body(max_bytes: int) -> dict:
     if len(raw) > max_bytes:
         raise Problem(413, f"the body is over {max_bytes} bytes")
     try:
-        body = json.loads(raw)
+        # RFC 8259: JSON between systems is UTF-8; json.loads would guess UTF-16 from a BOM.
+        body = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise Problem(400, f"the body is not valid UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:

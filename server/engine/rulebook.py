@@ -160,13 +160,16 @@ def parse_rulebook(raw: bytes | str, source: str = "rules.json") -> Rulebook:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise RulebookError([f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"], source) from None
-    problems = _schema_problems(data)
+    problems, bad_rules = _schema_problems(data)
+    if problems and bad_rules is None:
+        raise RulebookError(problems, source)
+    # Schema errors confined to some rules: still check the others, so the
+    # maintainer sees every problem in one go.
+    builder = _Builder(data, skip=bad_rules or set())
+    rules = builder.build()
+    problems += builder.problems
     if problems:
         raise RulebookError(problems, source)
-    builder = _Builder(data)
-    rules = builder.build()
-    if builder.problems:
-        raise RulebookError(builder.problems, source)
     digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()[:12]
     return Rulebook(
         version=data["version"], rules=rules, digest=digest, source=source,
@@ -194,12 +197,20 @@ def _where(data: dict, path) -> str:
     return head
 
 
-def _schema_problems(data) -> list[str]:
+def _schema_problems(data) -> tuple[list[str], set | None]:
+    """Problems, and the indexes of the rules they are in (None: not confined to rules)."""
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(rulebook_schema())
     problems = []
+    bad_rules: set | None = set()
     for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        path = list(err.absolute_path)
+        if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
+            if bad_rules is not None:
+                bad_rules.add(path[1])
+        else:
+            bad_rules = None
         # oneOf failures on "match" are unreadable; say what is wrong instead.
         if err.validator == "oneOf" and list(err.absolute_path)[-1:] == ["match"]:
             kinds = [k for k in MATCH_KINDS if k in err.instance]
@@ -208,14 +219,15 @@ def _schema_problems(data) -> list[str]:
         else:
             msg = err.message
         problems.append(f"{_where(data, err.absolute_path)}: {msg}")
-    return problems
+    return problems, bad_rules
 
 
 class _Builder:
     """Turns validated JSON into Rule objects, collecting semantic problems."""
 
-    def __init__(self, data: dict):
+    def __init__(self, data: dict, skip: set = frozenset()):
         self.data = data
+        self.skip = skip
         self.lists: dict = data.get("lists", {})
         self.problems: list[str] = []
 
@@ -283,6 +295,8 @@ class _Builder:
         rules = []
         seen: dict[str, int] = {}
         for index, spec in enumerate(self.data["rules"]):
+            if index in self.skip:
+                continue
             rid = spec["id"]
             where = f"rule {rid!r} (rules[{index}])"
             if rid in seen:
