@@ -24,6 +24,7 @@ import regex
 from . import metrics
 from .findings import ADVISORY_CATEGORIES, SEVERITY_RANK, Finding
 from .platforms import PLATFORMS, Length, measure
+from .prefilter import PostChars, prefilter_for
 from .readability import readability
 from .rulebook import Rule, Rulebook
 from .text import FoldedText, Utf16Offsets
@@ -113,6 +114,9 @@ class Checker:
             if self._keys else None
         )
         self._always = [ri for ri, r in enumerate(self.rules) if r.kind in ("patterns", "metric")]
+        # Each pattern with the literals it cannot match without (see prefilter.py).
+        self._pattern_plans = {ri: tuple((p, prefilter_for(p.pattern)) for p in r.patterns)
+                               for ri, r in enumerate(self.rules) if r.kind == "patterns"}
         self.phrase_count = len(self._keys)
 
     def _active(self, platform: str, election_period: bool) -> frozenset:
@@ -142,6 +146,7 @@ class Checker:
         incomplete: list[str] = []
         candidates = {slot // 4 for slot in hits} | set(self._always)
         lazy = _Lazy(folded.folded)
+        chars = PostChars(text)
         for ri in sorted(candidates):
             if ri not in active:
                 continue
@@ -159,15 +164,19 @@ class Checker:
                     for s, e in _leftmost_longest(self._near(rule, terms, context, lazy)):
                         findings.append(self._finding(rule, *folded.to_original(s, e)))
             elif kind == "patterns":
-                exc_orig = [folded.to_original(s, e) for s, e in exc]
                 try:
-                    spans = [se for se in self._patterns(rule, text) if not _overlaps_any(*se, exc_orig)]
-                    for s, e in _leftmost_longest(spans):
-                        findings.append(self._finding(rule, s, e))
+                    spans = self._patterns(ri, rule.group, text, chars)
                 except TimeoutError:
                     # Never the whole check for one slow pattern; say which rule.
                     log.warning("rule %s: regex timed out after %.3fs", rule.id, self.regex_timeout)
                     incomplete.append(rule.id)
+                    continue
+                if spans:
+                    if exc:
+                        exc_orig = [folded.to_original(s, e) for s, e in exc]
+                        spans = [se for se in spans if not _overlaps_any(*se, exc_orig)]
+                    for s, e in _leftmost_longest(spans):
+                        findings.append(self._finding(rule, s, e))
             else:
                 name = rule.metric["name"]
                 for s, e, figures in metrics.measure(name, rule.metric, text, length, reading):
@@ -233,13 +242,17 @@ class Checker:
             else:
                 yield min(ts, cs), max(te, ce)
 
-    def _patterns(self, rule: Rule, text: str):
-        group = rule.group
-        for pat in rule.patterns:
-            for m in pat.finditer(text, timeout=self.regex_timeout):
+    def _patterns(self, ri: int, group, text: str, chars: PostChars) -> list:
+        spans = []
+        timeout = self.regex_timeout
+        for pat, pf in self._pattern_plans[ri]:
+            if pf is not None and not pf.admits(chars):
+                continue
+            for m in pat.finditer(text, timeout=timeout):
                 s, e = m.span(group)
                 if e > s:
-                    yield s, e
+                    spans.append((s, e))
+        return spans
 
     @staticmethod
     def _finding(rule: Rule, start: int, end: int, figures: dict | None = None,

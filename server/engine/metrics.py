@@ -14,7 +14,7 @@ from .platforms import Length
 _HASHTAG = regex.compile(r"(?<![\w#])#\w+")
 _EMOJI = regex.compile(r"(?=[\p{Extended_Pictographic}\p{Regional_Indicator}])\X")
 _SENTENCE = regex.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
-_WORD = regex.compile(r"\b\w[\w'-]*\b")
+_HAS_WORD = regex.compile(r"\w").search
 
 PLATFORM_NAMES = {
     "x": "X", "facebook": "Facebook", "linkedin": "LinkedIn", "instagram": "Instagram",
@@ -59,9 +59,16 @@ def measure(name: str, spec: dict, text: str, length: Length, reading: dict) -> 
         found = list(_EMOJI.finditer(text))
         return _tail(found, int(limit)) if len(found) > limit else []
     if name == "sentence_words":
+        # A word is a whitespace-separated token with a letter or digit in it, so
+        # a post or sentence with no more tokens than the limit can be skipped.
+        if len(text.split()) <= limit:
+            return []
         out = []
         for s in _SENTENCE.finditer(text):
-            words = len(_WORD.findall(s.group()))
+            tokens = s.group().split()
+            if len(tokens) <= limit:
+                continue
+            words = sum(1 for tok in tokens if _HAS_WORD(tok))
             if words > limit:
                 start = s.start() + (len(s.group()) - len(s.group().lstrip()))
                 end = s.start() + len(s.group().rstrip().rstrip(".!?"))

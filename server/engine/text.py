@@ -16,9 +16,15 @@ from __future__ import annotations
 import bisect
 import unicodedata
 
+import regex
+
 # Characters whose folded form is nothing: they would otherwise split words
-# ("Lab\u00adour") or carry accents in decomposed text ("Fe\u0301in").
+# ("Lab\u00adour") or carry accents in decomposed text ("Fe\u0301in"). Only
+# the combining-mark blocks used with Latin letters: emoji variation
+# selectors and other scripts' marks stay, so most posts keep a 1:1 fold.
 _DELETE = {0x00AD, 0x200B, 0x2060, 0xFEFF}
+_COMBINING = ((0x0300, 0x036F), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0x20D0, 0x20FF), (0xFE20, 0xFE2F))
+_ASTRAL = regex.compile("[\U00010000-\U0010FFFF]")
 
 _PUNCT = {
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u02bc": "'", "\u2032": "'",
@@ -33,14 +39,14 @@ class _FoldTable(dict):
 
     def __missing__(self, cp: int):
         ch = chr(cp)
-        if cp in _DELETE:
+        if cp in _DELETE or any(lo <= cp <= hi for lo, hi in _COMBINING):
             out = None
         elif ch in _PUNCT:
             out = _PUNCT[ch]
         else:
             cat = unicodedata.category(ch)
             if cat in ("Mn", "Me"):
-                out = None
+                out = ch
             elif cat == "Zs":
                 out = " "
             else:
@@ -110,7 +116,7 @@ class Utf16Offsets:
         if text.isascii():
             self._astral = ()
         else:
-            self._astral = [i for i, ch in enumerate(text) if ord(ch) > 0xFFFF]
+            self._astral = [m.start() for m in _ASTRAL.finditer(text)]
 
     def __call__(self, cp_offset: int) -> int:
         if not self._astral:
@@ -119,7 +125,7 @@ class Utf16Offsets:
 
 
 def utf16_len(text: str) -> int:
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF) if not text.isascii() else len(text)
+    return len(text) if text.isascii() else len(text) + len(_ASTRAL.findall(text))
 
 
 def find_lone_surrogate(text: str) -> int | None:
