@@ -44,7 +44,7 @@ lint-rules: setup
 	$(VENV)/bin/impartial lint rules.json
 
 eval: setup
-	$(VENV)/bin/impartial eval $(SHARED)/corpus/dev.jsonl
+	$(VENV)/bin/impartial eval $(SHARED)/corpus/dev.jsonl --per-rule
 
 bench: setup
 	$(PY) -m server.bench --posts $(SHARED)/bench/posts.jsonl

@@ -50,6 +50,11 @@ def cmd_eval(args) -> int:
     checker = Checker(_load(args.rules))
     report = evaluate(checker, args.corpus)
     print_report(report, worst=args.worst)
+    if args.per_rule:
+        from .evaluate import print_rule_stats
+
+        print()
+        print_rule_stats(report)
     return 0
 
 
@@ -78,6 +83,7 @@ def main(argv=None) -> int:
         s.add_argument("corpus")
         s.add_argument("--rules", default="rules.json")
         s.add_argument("--worst", type=int, default=10)
+        s.add_argument("--per-rule", action="store_true", help="also print hits per rule")
         s.set_defaults(fn=fn)
     args = p.parse_args(argv)
     return args.fn(args)

@@ -74,6 +74,7 @@ def print_report(r: Report, worst: int = 10) -> None:
 
 
 def print_rule_stats(r: Report) -> None:
-    print(f"{'rule':45} {'political':>9} {'neutral':>8}")
+    """Warn/block hits per rule: political posts it caught, neutral posts it flagged."""
+    print(f"{'rule (warn/block hits)':45} {'political':>9} {'neutral':>8}")
     for rule in sorted(set(r.rule_political) | set(r.rule_neutral), key=lambda k: -r.rule_political[k]):
         print(f"{rule:45} {r.rule_political[rule]:9d} {r.rule_neutral[rule]:8d}")
