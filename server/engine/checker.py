@@ -24,7 +24,7 @@ import regex
 from . import metrics
 from .findings import ADVISORY_CATEGORIES, SEVERITY_RANK, Finding
 from .platforms import PLATFORMS, Length, measure
-from .prefilter import PostChars, prefilter_for
+from .prefilter import PostScan, PrefilterIndex
 from .readability import readability
 from .rulebook import Rule, Rulebook
 from .text import FoldedText, Utf16Offsets
@@ -114,9 +114,13 @@ class Checker:
             if self._keys else None
         )
         self._always = [ri for ri, r in enumerate(self.rules) if r.kind in ("patterns", "metric")]
-        # Each pattern with the literals it cannot match without (see prefilter.py).
-        self._pattern_plans = {ri: tuple((p, prefilter_for(p.pattern)) for p in r.patterns)
-                               for ri, r in enumerate(self.rules) if r.kind == "patterns"}
+        # Each pattern with what it cannot match without (see prefilter.py).
+        patterns = [(ri, p) for ri, r in enumerate(self.rules) if r.kind == "patterns" for p in r.patterns]
+        self._prefilter_index = PrefilterIndex([p.pattern for _, p in patterns])
+        plans: dict[int, list] = {}
+        for (ri, p), pf in zip(patterns, self._prefilter_index.prefilters):
+            plans.setdefault(ri, []).append((p, pf))
+        self._pattern_plans = {ri: tuple(v) for ri, v in plans.items()}
         self.phrase_count = len(self._keys)
 
     def _active(self, platform: str, election_period: bool) -> frozenset:
@@ -146,7 +150,7 @@ class Checker:
         incomplete: list[str] = []
         candidates = {slot // 4 for slot in hits} | set(self._always)
         lazy = _Lazy(folded.folded)
-        chars = PostChars(text)
+        chars = self._prefilter_index.scan(text)
         for ri in sorted(candidates):
             if ri not in active:
                 continue
@@ -242,7 +246,7 @@ class Checker:
             else:
                 yield min(ts, cs), max(te, ce)
 
-    def _patterns(self, ri: int, group, text: str, chars: PostChars) -> list:
+    def _patterns(self, ri: int, group, text: str, chars: PostScan) -> list:
         spans = []
         timeout = self.regex_timeout
         for pat, pf in self._pattern_plans[ri]:

@@ -33,6 +33,9 @@ _URL = (
 )
 _LIGHT = r"\u0000-\u10FF\u2000-\u200D\u2010-\u201F\u2032-\u2037"
 _URL_RE = regex.compile(_URL, regex.I)
+# Cheap test first: a URL needs "://", "www." or a known top-level domain.
+_MAYBE_URL = regex.compile(r"://|www\.|\.(?:com|org|net|gov|uk|io|co|us|ca|info|eu|scot|wales|nhs)\b", regex.I)
+_HEAVY = regex.compile(rf"[^{_LIGHT}]")
 _X_CHUNK = regex.compile(
     r"(?P<emoji>(?=[\p{Extended_Pictographic}\p{Regional_Indicator}])\X)"
     rf"|(?P<light>[{_LIGHT}]+)"
@@ -57,7 +60,7 @@ class Length:
 def _units(text: str, chunk_weights):
     """(start, end, weight, divisible) pieces: URLs weigh 23, the rest as the platform says."""
     pos = 0
-    for url in _URL_RE.finditer(text):
+    for url in (_URL_RE.finditer(text) if _MAYBE_URL.search(text) else ()):
         yield from chunk_weights(text, pos, url.start())
         yield url.start(), url.end(), URL_WEIGHT, False
         pos = url.end()
@@ -95,13 +98,13 @@ def _weighted(text: str, chunk_weights, limit: int | None) -> tuple[int, int | N
 def measure(text: str, platform: str) -> Length:
     limit = LIMITS[platform]
     if platform == "x":
-        # Cheap bound first: most drafts are far below the limit in any weighting.
-        if text.isascii() and "." not in text:
+        # Most drafts have no link and no character that weighs 2.
+        if not _MAYBE_URL.search(text) and not _HEAVY.search(text):
             count = len(text)
             return Length(count, limit, platform, limit if count > limit else None)
         count, at = _weighted(text, _x_chunk, limit)
     elif platform == "mastodon":
-        if "." not in text and "@" not in text:
+        if "@" not in text and not _MAYBE_URL.search(text):
             count = len(text)
             return Length(count, limit, platform, limit if count > limit else None)
         count, at = _weighted(text, _mastodon_chunk, limit)

@@ -1,0 +1,270 @@
+"""`make bench`: per-check latency in process and over HTTP, and requests per second.
+
+Method (as ../shared/research/perf.md): one core, the 300 posts of
+../shared/bench/posts.jsonl, a warm-up pass, then timed passes with each post
+timed on its own; figures are the median over passes of each pass's p50/p95/p99.
+Over HTTP the real app and a bare Flask floor run under identical gunicorn
+settings, the server pinned to one CPU and the load generator (wrk) to the
+other, on 127.0.0.1, for a bounded time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER_CPU, CLIENT_CPU = 1, 0
+GUNICORN_ARGS = ["-w", "1", "-k", "gthread", "--threads", "4", "--keep-alive", "5"]
+
+
+def pin(cpu: int) -> None:
+    try:
+        if cpu < os.cpu_count():
+            os.sched_setaffinity(0, {cpu})
+    except (AttributeError, OSError):
+        pass
+
+
+def percentile(sorted_values, q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+def time_passes(fn, posts, passes: int) -> dict:
+    for text in posts:  # warm-up
+        fn(text)
+    p50, p95, p99, rate = [], [], [], []
+    for _ in range(passes):
+        lat = []
+        start = time.perf_counter()
+        for text in posts:
+            t0 = time.perf_counter_ns()
+            fn(text)
+            lat.append(time.perf_counter_ns() - t0)
+        wall = time.perf_counter() - start
+        lat.sort()
+        p50.append(percentile(lat, 0.50) / 1e3)
+        p95.append(percentile(lat, 0.95) / 1e3)
+        p99.append(percentile(lat, 0.99) / 1e3)
+        rate.append(len(posts) / wall)
+    med = statistics.median
+    return {"p50_us": med(p50), "p95_us": med(p95), "p99_us": med(p99), "posts_per_s": med(rate)}
+
+
+def grown_rulebook(phrases: int):
+    """The shipped rulebook plus synthetic phrase rules, to `phrases` phrases in all."""
+    from .engine import Checker, parse_rulebook
+
+    data = json.loads((ROOT / "rules.json").read_text())
+    base = Checker(parse_rulebook(json.dumps(data))).phrase_count
+    rng = random.Random(7)
+    syll = ["ka", "lo", "mi", "ner", "tor", "vash", "quin", "bel", "dra", "sou", "fen", "pli"]
+    words = {"".join(rng.choice(syll) for _ in range(3)) for _ in range(4000)}
+    words = sorted(words)
+    made, n, batch = set(), 0, []
+    while len(made) < max(0, phrases - base):
+        made.add(" ".join(rng.sample(words, rng.choice((1, 2, 3)))))
+    made = sorted(made)
+    for i in range(0, len(made), 1000):
+        chunk = made[i:i + 1000]
+        data["rules"].append({
+            "id": f"loaded_language.bench-synthetic-{n}", "category": "loaded_language", "severity": "warn",
+            "message": "synthetic", "guidance": {"source": "bench", "clause": "bench"},
+            "match": {"phrases": chunk, "inflect": False},
+            "examples": {"flag": [chunk[0]], "pass": ["nothing here"]},
+        })
+        n += 1
+    t0 = time.perf_counter()
+    checker = Checker(parse_rulebook(json.dumps(data)))
+    return checker, time.perf_counter() - t0
+
+
+def engine_bench(posts, passes: int) -> list[dict]:
+    from .engine import Checker, load_rulebook
+    from .engine.readability import warm_up
+
+    warm_up()
+    rows = []
+    t0 = time.perf_counter()
+    checker = Checker(load_rulebook(ROOT / "rules.json"))
+    compile_s = time.perf_counter() - t0
+    variants = [("full rulebook", checker, compile_s)]
+    for target in (10_000,):
+        grown, secs = grown_rulebook(target)
+        variants.append((f"grown to {grown.phrase_count:,} phrases", grown, secs))
+    for _, c, _ in variants:  # fill caches and settle allocation before any timing
+        for _ in range(2):
+            for text in posts:
+                json.dumps(c.check(text).to_json())
+    for label, c, secs in variants:
+        for what, fn in (("check", lambda t, c=c: c.check(t)),
+                         ("check + JSON", lambda t, c=c: json.dumps(c.check(t).to_json()))):
+            r = time_passes(fn, posts, passes)
+            r.update(label=label, what=what, rules=len(c.rules), phrases=c.phrase_count, compile_ms=secs * 1e3)
+            rows.append(r)
+    return rows
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(app: str, env: dict) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    cmd = [gunicorn, *GUNICORN_ARGS, "-b", f"127.0.0.1:{port}", "--log-level", "warning", app]
+    if shutil.which("taskset"):
+        cmd = ["taskset", "-c", str(SERVER_CPU), *cmd]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            req = urllib.request.Request(base + "/v1/check", data=b'{"text": "warm"}',
+                                         headers={"Content-Type": "application/json"})
+            urllib.request.urlopen(req, timeout=2).read()
+            return proc, base
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"{app} did not start")
+
+
+def ensure_wrk() -> str | None:
+    if shutil.which("wrk"):
+        return shutil.which("wrk")
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run("apt-get update -qq && apt-get install -y -qq wrk", shell=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+    return shutil.which("wrk")
+
+
+WRK_LUA = """
+local bodies = {}
+for line in io.lines(os.getenv("IMPARTIAL_BENCH_BODIES")) do bodies[#bodies + 1] = line end
+local i = 0
+request = function()
+  i = i % #bodies + 1
+  return wrk.format("POST", "/v1/check", {["Content-Type"] = "application/json"}, bodies[i])
+end
+"""
+
+
+def _wrk_duration(token: str) -> float:
+    for unit, scale in (("us", 1e-6), ("ms", 1e-3), ("s", 1.0), ("m", 60.0)):
+        if token.endswith(unit):
+            return float(token[: -len(unit)]) * scale
+    return float(token)
+
+
+def run_wrk(wrk: str, base: str, bodies_file: str, script: str, conns: int, seconds: int) -> dict:
+    cmd = [wrk, "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", script, base]
+    if shutil.which("taskset"):
+        cmd = ["taskset", "-c", str(CLIENT_CPU), *cmd]
+    out = subprocess.run(cmd, env=dict(os.environ, IMPARTIAL_BENCH_BODIES=bodies_file),
+                         capture_output=True, text=True, timeout=seconds + 30).stdout
+    res = {"rps": 0.0}
+    in_dist = False
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            res["rps"] = float(parts[1])
+        elif "Latency Distribution" in line:
+            in_dist = True
+        elif in_dist and len(parts) == 2 and parts[0].endswith("%"):
+            res[f"p{parts[0][:-1]}_ms"] = _wrk_duration(parts[1]) * 1e3
+        elif "Non-2xx" in line:
+            res["non_2xx"] = int(parts[-1])
+    return res
+
+
+def http_bench(posts, seconds: int, conns_list) -> list[dict]:
+    wrk = ensure_wrk()
+    if wrk is None:
+        print("wrk is not installed and cannot be installed here: HTTP figures skipped", file=sys.stderr)
+        return []
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        bodies = Path(tmp) / "bodies.jsonl"
+        bodies.write_text("\n".join(json.dumps({"text": t, "platform": "x"}) for t in posts) + "\n")
+        script = Path(tmp) / "cycle.lua"
+        script.write_text(WRK_LUA)
+        env = dict(os.environ, IMPARTIAL_RELOAD_INTERVAL="1.0")
+        for label, app in (("floor (parse JSON, return {})", "server.bench_floor:create_app()"),
+                           ("Impartial /v1/check", "server.app:create_app()")):
+            proc, base = start_server(app, env)
+            try:
+                run_wrk(wrk, base, str(bodies), str(script), 4, 2)  # warm-up
+                for conns in conns_list:
+                    r = run_wrk(wrk, base, str(bodies), str(script), conns, seconds)
+                    r.update(app=label, conns=conns)
+                    rows.append(r)
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+    return rows
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--posts", default=str(ROOT.parent / "shared" / "bench" / "posts.jsonl"))
+    ap.add_argument("--quick", action="store_true", help="fewer passes and shorter HTTP runs")
+    ap.add_argument("--no-http", action="store_true")
+    ap.add_argument("--json", help="also write the figures to this file")
+    args = ap.parse_args(argv)
+    posts = [json.loads(line)["text"] for line in Path(args.posts).read_text().splitlines() if line.strip()]
+    passes, seconds = (3, 3) if args.quick else (7, 6)
+
+    pin(SERVER_CPU)
+    print(f"Impartial bench: {len(posts)} posts from {args.posts}; one core; {passes} timed passes\n")
+    engine = engine_bench(posts, passes)
+    print(f"{'in process':42} {'rules':>5} {'phrases':>7} {'compile':>8} {'p50':>8} {'p95':>8} {'p99':>8} {'posts/s':>8}")
+    for r in engine:
+        print(f"{r['label'] + ', ' + r['what']:42} {r['rules']:5d} {r['phrases']:7,d} {r['compile_ms']:6.0f}ms "
+              f"{r['p50_us']:6.0f}us {r['p95_us']:6.0f}us {r['p99_us']:6.0f}us {r['posts_per_s']:8,.0f}")
+    full = engine[0]
+    grown = engine[-2]
+    print(f"\ntarget: engine p50 <= 200 us and p99 <= 1,000 us with the full rulebook: "
+          f"p50 {full['p50_us']:.0f} us, p99 {full['p99_us']:.0f} us -> "
+          f"{'met' if full['p50_us'] <= 200 and full['p99_us'] <= 1000 else 'MISSED'}")
+    print(f"flat in rulebook size: p50 {full['p50_us']:.0f} us at {full['phrases']:,} phrases, "
+          f"{grown['p50_us']:.0f} us at {grown['phrases']:,} phrases "
+          f"({grown['p50_us'] / full['p50_us']:.2f}x)")
+
+    http = [] if args.no_http else http_bench(posts, seconds, (1, 8))
+    if http:
+        print(f"\n{'over HTTP (gunicorn ' + ' '.join(GUNICORN_ARGS) + ', server on CPU 1, wrk on CPU 0)':72}")
+        print(f"{'app':34} {'conns':>5} {'req/s':>8} {'p50':>8} {'p90':>8} {'p99':>8}")
+        for r in http:
+            print(f"{r['app']:34} {r['conns']:5d} {r['rps']:8,.0f} {r.get('p50_ms', 0):6.2f}ms "
+                  f"{r.get('p90_ms', 0):6.2f}ms {r.get('p99_ms', 0):6.2f}ms"
+                  + (f"  non-2xx: {r['non_2xx']}" if r.get("non_2xx") else ""))
+        for conns in (1, 8):
+            floor = next(r for r in http if r["conns"] == conns and r["app"].startswith("floor"))
+            real = next(r for r in http if r["conns"] == conns and not r["app"].startswith("floor"))
+            ratio = real["rps"] / floor["rps"] if floor["rps"] else 0
+            print(f"ratio at {conns} connection{'s' if conns > 1 else ''}: {real['rps']:,.0f} / {floor['rps']:,.0f} req/s "
+                  f"= {ratio:.0%} of the floor (target >= 70%: {'met' if ratio >= 0.7 else 'MISSED'})")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"engine": engine, "http": http}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
