@@ -1,0 +1,42 @@
+"""The fixture pages are real editors with working Post buttons, before any
+extension behaviour is involved."""
+
+import pytest
+
+from conftest import HOSTS, open_composer
+
+EDITORS = {
+    "x.com": ".public-DraftEditor-content",
+    "www.facebook.com": "[data-lexical-editor]",
+    "www.instagram.com": "[data-lexical-editor]",
+    "www.threads.net": "[data-lexical-editor]",
+    "bsky.app": ".ProseMirror",
+    "www.linkedin.com": ".ql-editor",
+    "mastodon.social": "textarea",
+    "app.hootsuite.com": "[contenteditable]",
+}
+POST = {
+    "x.com": "[data-testid=tweetButtonInline]",
+    "www.facebook.com": "[role=button][aria-label=Post]",
+    "www.instagram.com": "[role=button][aria-label=Share]",
+    "www.threads.net": "[role=button][aria-label=Post]",
+    "bsky.app": "[data-testid=composerPublishBtn]",
+    "www.linkedin.com": "button.share-actions__primary-action",
+    "mastodon.social": ".compose-form button[type=submit]",
+    "app.hootsuite.com": "button:has-text('Schedule')",
+}
+
+
+@pytest.mark.parametrize("host", list(EDITORS))
+def test_fixture_editor_types_and_posts(browser_factory, fixture_server, host):
+    ctx, _ = browser_factory()
+    page = open_composer(ctx, fixture_server, host)
+    page.click(EDITORS[host])
+    page.keyboard.type("Hello 🎉 world")
+    page.keyboard.press("Enter")
+    page.keyboard.type("second line")
+    page.wait_for_function("window.__editorText().includes('second line')")
+    assert page.evaluate("window.__editorText()") == "Hello 🎉 world\nsecond line"
+    page.click(POST[host])
+    assert page.evaluate("window.__posted") == ["Hello 🎉 world\nsecond line"]
+    assert "Hello" not in page.evaluate("window.__editorText()")
