@@ -48,6 +48,8 @@ def openapi_document() -> dict:
                 "message": {"type": "string"},
                 "guidance": {"$ref": "#/components/schemas/Guidance"},
                 "suggestions": {"type": "array", "items": {"type": "string"}},
+                "replacements": {"type": "array", "items": {"type": "string"},
+                                 "description": "Text that can replace exactly this span (one-click fix); may be empty."},
                 "scope": {"type": "string", "enum": ["span", "post"],
                           "description": "post: the finding is about the whole post (reading age, length) rather than these words."},
             },

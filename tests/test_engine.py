@@ -180,3 +180,17 @@ def test_a_slow_pattern_is_skipped_not_fatal(monkeypatch):
     r = c.check("a" * 5000 + "!")
     assert r.incomplete == ["test.rule"]
     assert r.to_json()["incomplete"] == ["test.rule"]
+
+
+def test_swap_offers_a_replacement_keeping_a_leading_capital(checker):
+    r = checker.check("Activist lawyers again. Read about activist lawyers.")
+    found = [(r.text[f.start:f.end], f.replacements) for f in r.findings if f.rule_id == "attack.group-epithet"]
+    assert found == [("Activist lawyers", ["Lawyers"]), ("activist lawyers", ["lawyers"])]
+
+
+def test_swap_keys_must_be_phrases_of_the_rule():
+    from server.engine import RulebookError
+
+    with pytest.raises(RulebookError) as info:
+        parse_rulebook(book_json(minimal_rule(match={"phrases": ["a b"], "swap": {"c d": "e"}})))
+    assert "match.swap" in str(info.value) and "'c d' is not one of the rule's phrases" in str(info.value)

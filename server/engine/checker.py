@@ -160,7 +160,12 @@ class Checker:
             if kind == "phrases":
                 spans = _keep(hits.get(ri * 4 + PHRASES, ()), exc)
                 for s, e in _leftmost_longest(spans):
-                    findings.append(self._finding(rule, *folded.to_original(s, e)))
+                    f = self._finding(rule, *folded.to_original(s, e))
+                    if rule.swap:
+                        swap = rule.swap.get(folded.folded[s:e])
+                        if swap is not None:
+                            f.replacements = [_match_case(text[f.start:f.end], swap)]
+                    findings.append(f)
             elif kind == "near":
                 terms = _keep(hits.get(ri * 4 + TERMS, ()), exc)
                 context = _keep(hits.get(ri * 4 + CONTEXT, ()), exc)
@@ -264,6 +269,13 @@ class Checker:
         message = rule.message.format_map(_Fmt(figures)) if figures else rule.message
         return Finding(rule.id, rule.category, rule.severity, start, end, message,
                        rule.guidance, rule.suggestions, scope)
+
+
+def _match_case(original: str, replacement: str) -> str:
+    """'Activist lawyers' -> 'Lawyers': keep a leading capital the officer typed."""
+    if replacement and original[:1].isupper() and replacement[:1].islower():
+        return replacement[0].upper() + replacement[1:]
+    return replacement
 
 
 class _Lazy:

@@ -37,6 +37,7 @@ class Finding:
     guidance: dict
     suggestions: list[str] = field(default_factory=list)
     scope: str = "span"  # "post" when the finding is about the whole post
+    replacements: list[str] = field(default_factory=list)  # text that can replace the span as it is
 
     def to_json(self, text: str, utf16) -> dict:
         return {
@@ -50,4 +51,5 @@ class Finding:
             "guidance": self.guidance,
             "suggestions": self.suggestions,
             "scope": self.scope,
+            "replacements": self.replacements,
         }

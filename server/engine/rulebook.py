@@ -76,6 +76,7 @@ class Rule:
     span: str = "both"
     same_sentence: bool = True
     metric: dict = field(default_factory=dict)
+    swap: dict = field(default_factory=dict)  # folded phrase -> replacement
     exceptions: tuple[Phrase, ...] = ()
     platforms: frozenset | None = None
     active_from: dt.date | None = None
@@ -326,6 +327,11 @@ class _Builder:
             rule.phrases = tuple(self.expand(m["phrases"], f"{where} field 'match.phrases'", inflect, case,
                                              hashtags=m.get("hashtags", False)))
             refs = m["phrases"]
+            for phrase, replacement in m.get("swap", {}).items():
+                key = " ".join(FoldedText(phrase).folded.split())
+                if not any(p.folded == key for p in rule.phrases):
+                    self.problem(f"{where} field 'match.swap'", f"{phrase!r} is not one of the rule's phrases")
+                rule.swap[key] = replacement
         elif kind == "near":
             near = m["near"]
             rule.near_terms = tuple(self.expand(near["terms"], f"{where} field 'match.near.terms'", inflect, case))
