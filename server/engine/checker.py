@@ -159,7 +159,7 @@ class Checker:
             kind = rule.kind
             if kind == "phrases":
                 spans = _keep(hits.get(ri * 4 + PHRASES, ()), exc)
-                for s, e in _leftmost_longest(spans):
+                for s, e in _merge_overlaps(spans):
                     f = self._finding(rule, *folded.to_original(s, e))
                     if rule.swap:
                         swap = rule.swap.get(folded.folded[s:e])
@@ -170,7 +170,7 @@ class Checker:
                 terms = _keep(hits.get(ri * 4 + TERMS, ()), exc)
                 context = _keep(hits.get(ri * 4 + CONTEXT, ()), exc)
                 if terms and context:
-                    for s, e in _leftmost_longest(self._near(rule, terms, context, lazy)):
+                    for s, e in _merge_overlaps(self._near(rule, terms, context, lazy)):
                         findings.append(self._finding(rule, *folded.to_original(s, e)))
             elif kind == "patterns":
                 try:
@@ -184,7 +184,7 @@ class Checker:
                     if exc:
                         exc_orig = [folded.to_original(s, e) for s, e in exc]
                         spans = [se for se in spans if not _overlaps_any(*se, exc_orig)]
-                    for s, e in _leftmost_longest(spans):
+                    for s, e in _merge_overlaps(spans):
                         findings.append(self._finding(rule, s, e))
             else:
                 name = rule.metric["name"]
@@ -311,14 +311,16 @@ def _keep(spans, exceptions) -> list:
     return [(s, e) for s, e in spans if not _overlaps_any(s, e, exceptions)]
 
 
-def _leftmost_longest(spans) -> list:
-    """Non-overlapping spans, preferring the one that starts first, then the longest."""
-    out = []
-    last_end = -1
-    for s, e in sorted(set(spans), key=lambda se: (se[0], -se[1])):
-        if s >= last_end:
+def _merge_overlaps(spans) -> list:
+    """One span per run of overlapping hits of a rule: their union, so
+    "the so-called" and "so-called experts" underline "the so-called experts"."""
+    out: list = []
+    for s, e in sorted(set(spans)):
+        if out and s < out[-1][1]:
+            if e > out[-1][1]:
+                out[-1] = (out[-1][0], e)
+        else:
             out.append((s, e))
-            last_end = e
     return out
 
 

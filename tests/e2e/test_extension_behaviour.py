@@ -1,0 +1,258 @@
+"""How the extension behaves for an officer: fixing a finding, the pre-send
+gate, an outage, keyboard use, and IT policy winning over the options page."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import EXTENSION, ROOT, Service, configure, free_port, open_composer
+from test_extension_underlines import EDITORS, MARKS_JS, WORD_RECTS_JS, covers, wait_for_marks
+
+OVERLAY = "impartial-overlay"
+AUDIT_JS = "async () => (await chrome.storage.local.get('audit')).audit || []"
+BADGE_UNAVAILABLE = f"document.querySelector('{OVERLAY}')?.shadowRoot.querySelector('.badge')?.dataset.state === 'unavailable'"
+
+
+def audit_log(sw, n, timeout=10.0):
+    """The audit entries once there are n of them (they are written just after the choice)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        entries = sw.evaluate(AUDIT_JS)
+        if len(entries) >= n or time.monotonic() > deadline:
+            return entries
+        time.sleep(0.1)
+
+
+def type_post(page, host, text):
+    page.click(EDITORS[host])
+    page.keyboard.type(text)
+
+
+@pytest.mark.parametrize("host", ["x.com", "www.facebook.com", "bsky.app", "www.linkedin.com", "mastodon.social"])
+def test_applying_a_suggestion_changes_the_editors_own_text(browser, fixture_server, host):
+    ctx, _ = browser
+    page = open_composer(ctx, fixture_server, host)
+    type_post(page, host, "Rules open to abuse by activist lawyers.")
+    marks = wait_for_marks(page, "m => m.some(x => x.rule === 'attack.group-epithet')")
+    mark = next(m for m in marks if m["rule"] == "attack.group-epithet")
+    # Click the underlined words, as an officer would: the card opens.
+    page.mouse.click((mark["left"] + mark["right"]) / 2, (mark["top"] + mark["bottom"]) / 2)
+    card = page.locator(f"{OVERLAY} .card")
+    card.wait_for()
+    assert "Guidance" in card.inner_text() or "GCS" in card.inner_text()
+    card.locator("[data-action=replace]").click()
+    page.wait_for_function("window.__editorText() === 'Rules open to abuse by lawyers.'")
+    # The finding goes away once the service sees the new text.
+    page.wait_for_function(f"() => !({MARKS_JS})().some(m => m.rule === 'attack.group-epithet')")
+    # And the platform's model is what gets posted.
+    page.evaluate("window.__post()")
+    assert page.evaluate("window.__posted") == ["Rules open to abuse by lawyers."]
+
+
+def test_pre_send_dialog_for_a_block_finding_records_the_choice(browser, fixture_server):
+    ctx, sw = browser
+    page = open_composer(ctx, fixture_server, "x.com")
+    type_post(page, "x.com", "Vote Labour on Thursday")
+    wait_for_marks(page, "m => m.some(x => x.severity === 'block')")
+    page.click("[data-testid=tweetButtonInline]")
+    dialog = page.locator(f"{OVERLAY} [role=alertdialog]")
+    dialog.wait_for()
+    assert dialog.get_attribute("aria-modal") == "true"
+    assert "Vote Labour" in dialog.inner_text()
+    assert page.evaluate("window.__posted") == []
+    # Keyboard: focus starts on "Go back", Escape goes back to the editor.
+    assert page.evaluate(f"document.querySelector('{OVERLAY}').shadowRoot.activeElement.dataset.action") == "back"
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="detached")
+    assert page.evaluate("window.__posted") == []
+    assert page.evaluate("document.activeElement.closest('[data-testid=tweetTextarea_0]') !== null")
+
+    # Ctrl+Enter is held too; this time the officer posts anyway with a reason.
+    page.keyboard.press("Control+Enter")
+    dialog.wait_for()
+    dialog.locator("[data-action=post-anyway]").click()  # no reason yet: refused
+    assert page.evaluate("window.__posted") == []
+    dialog.locator("textarea").fill("Quoting the minister's own post, cleared by the press office")
+    dialog.locator("[data-action=post-anyway]").click()
+    page.wait_for_function("window.__posted.length === 1")
+    assert page.evaluate("window.__posted") == ["Vote Labour on Thursday"]
+
+    audit = audit_log(sw, 2)
+    assert [a["choice"] for a in audit] == ["went_back", "posted_anyway"]
+    assert audit[1]["reason"].startswith("Quoting the minister")
+    assert "party_political.electoral-call" in audit[1]["rules"] and audit[1]["platform"] == "x"
+    assert "Vote Labour" not in json.dumps(audit)  # never the post
+
+
+def test_prevent_mode_stops_the_post(browser, fixture_server):
+    ctx, sw = browser
+    configure(sw, enforcement="prevent")
+    page = open_composer(ctx, fixture_server, "bsky.app")
+    type_post(page, "bsky.app", "Chip in £5 today to help us win this seat.")
+    wait_for_marks(page, "m => m.some(x => x.severity === 'block')")
+    page.click("[data-testid=composerPublishBtn]")
+    dialog = page.locator(f"{OVERLAY} [role=alertdialog]")
+    dialog.wait_for()
+    assert dialog.locator("[data-action=post-anyway]").count() == 0
+    dialog.locator("[data-action=back]").click()
+    assert page.evaluate("window.__posted") == []
+    assert [a["choice"] for a in audit_log(sw, 1)] == ["prevented"]
+
+
+def test_clean_post_goes_straight_through(browser, fixture_server):
+    ctx, _ = browser
+    page = open_composer(ctx, fixture_server, "www.linkedin.com")
+    type_post(page, "www.linkedin.com", "The library opens at 9am on Saturday.")
+    page.click("button.share-actions__primary-action")  # even before any check has answered
+    page.wait_for_function("window.__posted.length === 1")
+    assert page.evaluate("window.__posted") == ["The library opens at 9am on Saturday."]
+
+
+def test_service_outage_leaves_typing_unaffected(browser, fixture_server):
+    ctx, sw = browser
+    down = Service(free_port(), {})  # never started: nothing listens there
+    configure(sw, serverUrl=down.url)
+    page = open_composer(ctx, fixture_server, "www.facebook.com")
+    text = "Vote Labour 🎉 on Thursday"
+    type_post(page, "www.facebook.com", text)
+    badge = page.locator(f"{OVERLAY} .badge")
+    page.wait_for_function(BADGE_UNAVAILABLE)
+    assert "Checks unavailable" in badge.inner_text()
+    assert page.locator(f"{OVERLAY} [role=alertdialog], {OVERLAY} .card").count() == 0
+    page.keyboard.type(" and more")
+    assert page.evaluate("window.__editorText()") == text + " and more"
+    page.click("[role=button][aria-label=Post]")  # fails open, and says so in the audit
+    page.wait_for_function("window.__posted.length === 1")
+    assert [a["choice"] for a in audit_log(sw, 1)] == ["posted_unchecked"]
+
+
+def test_service_back_after_outage(browser_factory, fixture_server, tmp_path):
+    service = Service(free_port(), {})
+    ctx, sw = browser_factory()
+    configure(sw, serverUrl=service.url)
+    page = open_composer(ctx, fixture_server, "x.com")
+    type_post(page, "x.com", "activist lawyers")
+    page.wait_for_function(BADGE_UNAVAILABLE)
+    service.start()
+    try:
+        page.keyboard.type(" again")
+        wait_for_marks(page, "m => m.some(x => x.rule === 'attack.group-epithet')")
+    finally:
+        service.stop()
+
+
+def test_editing_and_paste_never_paint_stale_answers(browser, fixture_server):
+    ctx, _ = browser
+    page = open_composer(ctx, fixture_server, "www.threads.net")
+    page.click(EDITORS["www.threads.net"])
+    page.keyboard.insert_text("Line one\nThe killer will finally face justice")  # a paste
+    wait_for_marks(page, "m => m.some(x => x.rule === 'sub_judice.guilt-claim')")
+    for _ in range(len("face justice")):
+        page.keyboard.press("Backspace")
+    page.keyboard.type("be sentenced 👍")
+    page.wait_for_function(f"() => !({MARKS_JS})().some(m => m.rule === 'sub_judice.guilt-claim')")
+    marks = page.evaluate(MARKS_JS)
+    text = page.evaluate("window.__editorText()")
+    assert text == "Line one\nThe killer will finally be sentenced 👍"
+    assert all(m["end"] <= len(text.encode("utf-16-le")) // 2 for m in marks)
+
+
+def test_overlay_renderer_draws_the_same_underlines(browser, fixture_server, impartial_server):
+    ctx, sw = browser
+    configure(sw, renderer="overlay")
+    page = open_composer(ctx, fixture_server, "bsky.app")
+    type_post(page, "bsky.app", "Proud of our team 💪 despite the so-called experts")
+    marks = wait_for_marks(page, "m => m.some(x => x.rule === 'attack.group-epithet')")
+    (finding,) = [f for f in impartial_server.check(page.evaluate("window.__editorText()"), "bluesky")["findings"]
+                  if f["rule_id"] == "attack.group-epithet"]
+    assert page.evaluate(f"document.querySelector('{OVERLAY}').dataset.renderer") == "overlay"
+    drawn = page.evaluate(f"""() => Array.from(document.querySelector('{OVERLAY}').shadowRoot.querySelectorAll('.mark.draw'))
+        .map(m => getComputedStyle(m).borderBottomStyle)""")
+    assert "dashed" in drawn  # warn: a dashed line, not colour alone
+    assert finding["match"] == "the so-called experts"
+    covers([m for m in marks if m["rule"] == "attack.group-epithet"], page.evaluate(WORD_RECTS_JS, [".ProseMirror", finding["match"]]))
+
+
+def test_highlight_api_is_used_by_default(browser, fixture_server):
+    ctx, _ = browser
+    page = open_composer(ctx, fixture_server, "x.com")
+    type_post(page, "x.com", "Vote Labour on Thursday")
+    wait_for_marks(page)
+    assert page.evaluate(f"document.querySelector('{OVERLAY}').dataset.renderer") == "highlight"
+    assert page.evaluate("CSS.highlights.has('impartial-block') && CSS.highlights.get('impartial-block').size === 1")
+
+
+def test_keyboard_reaches_findings_and_cards(browser, fixture_server):
+    ctx, _ = browser
+    page = open_composer(ctx, fixture_server, "mastodon.social")
+    type_post(page, "mastodon.social", "Rules open to abuse by activist lawyers")
+    wait_for_marks(page, "m => m.some(x => x.rule === 'attack.group-epithet')")
+    page.keyboard.press("Alt+Shift+I")
+    listing = page.locator(f"{OVERLAY} .list[role=dialog]")
+    listing.wait_for()
+    page.keyboard.press("Enter")  # the first finding, focused
+    card = page.locator(f"{OVERLAY} .card[role=dialog]")
+    card.wait_for()
+    assert card.get_attribute("aria-labelledby")
+    page.keyboard.press("Escape")
+    card.wait_for(state="detached")
+    badge_label = page.locator(f"{OVERLAY} .badge").get_attribute("aria-label")
+    assert "to check" in badge_label and "characters" in badge_label
+
+
+POLICY_DIR = Path("/etc/chromium/policies/managed")
+
+
+@pytest.fixture
+def managed_policy(impartial_server):
+    ext_id = (EXTENSION / "EXTENSION_ID").read_text().strip()
+    path = POLICY_DIR / "impartial-e2e.json"
+    try:
+        POLICY_DIR.mkdir(parents=True, exist_ok=True)
+    except PermissionError:
+        pytest.fail("writing Chromium's managed policy needs root")
+    path.write_text(json.dumps({"3rdparty": {"extensions": {ext_id: {
+        "serverUrl": impartial_server.url, "enforcement": "prevent", "allowUserChanges": False}}}}))
+    yield ext_id
+    path.unlink(missing_ok=True)
+
+
+def test_managed_settings_override_the_options_page(managed_policy, browser_factory, fixture_server):
+    ctx, sw = browser_factory()
+    assert sw.url.startswith(f"chrome-extension://{managed_policy}/")
+    # The officer chose "advise" and another server on the options page...
+    configure(sw, enforcement="advise", serverUrl="http://127.0.0.1:9")
+    loaded = sw.evaluate("() => self.Impartial.settings.load()")
+    assert loaded["settings"]["enforcement"] == "prevent" and not loaded["userAllowed"]
+    # ...but policy wins: checks still reach the managed server and posts are stopped.
+    page = open_composer(ctx, fixture_server, "x.com")
+    type_post(page, "x.com", "Vote Labour on Thursday")
+    wait_for_marks(page, "m => m.some(x => x.severity === 'block')")
+    page.click("[data-testid=tweetButtonInline]")
+    dialog = page.locator(f"{OVERLAY} [role=alertdialog]")
+    dialog.wait_for()
+    assert dialog.locator("[data-action=post-anyway]").count() == 0
+    # The options page shows the lock.
+    options = ctx.new_page()
+    options.goto(f"chrome-extension://{managed_policy}/options.html")
+    options.wait_for_function("document.getElementById('policy').textContent.length > 0")
+    assert "organisation manages" in options.inner_text("#policy")
+    assert options.is_disabled("#enforcement")
+
+
+def test_screenshot_of_underline_and_card_for_the_readme(browser, fixture_server):
+    ctx, _ = browser
+    page = open_composer(ctx, fixture_server, "x.com")
+    type_post(page, "x.com", "Moribound Miliband talks of a national mission. A mission to economic disaster.")
+    marks = wait_for_marks(page, "m => m.length >= 2")
+    first = min(marks, key=lambda m: m["left"])
+    page.mouse.click((first["left"] + first["right"]) / 2, (first["top"] + first["bottom"]) / 2)
+    page.locator(f"{OVERLAY} .card").wait_for()
+    out = ROOT / "docs" / "extension"
+    out.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(out / "screenshot-card.png"), clip={"x": 0, "y": 0, "width": 720, "height": 520})
+    assert (out / "screenshot-card.png").stat().st_size > 10_000
