@@ -9,7 +9,7 @@ from server.app import create_app
 from server.config import Settings
 from server.openapi import openapi_document
 
-from conftest import utf16_slice
+from helpers import utf16_slice
 
 
 def post(client, body, content_type="application/json", **kw):

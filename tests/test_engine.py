@@ -8,7 +8,7 @@ from server.engine import Checker, parse_rulebook
 from server.engine.inflect import phrase_forms
 from server.engine.platforms import measure
 
-from conftest import book_json, minimal_rule
+from helpers import book_json, minimal_rule
 
 
 def checker_for(*rules, lists=None) -> Checker:

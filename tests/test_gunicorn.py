@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, RULES, utf16_slice
+from helpers import ROOT, RULES, utf16_slice
 
 
 def free_port() -> int:

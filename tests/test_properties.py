@@ -6,7 +6,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import utf16_slice
+from helpers import utf16_slice
 
 # Words the rulebook reacts to, mixed with arbitrary Unicode (astral characters,
 # combining marks, ZWJ sequences, CRLF) so findings are common, not rare.

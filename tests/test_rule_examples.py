@@ -6,7 +6,7 @@ import pytest
 from server.engine import Checker, load_rulebook
 from server.engine.examples import all_examples, run_example
 
-from conftest import RULES
+from helpers import RULES
 
 _BOOK = load_rulebook(RULES)
 _CHECKER = Checker(_BOOK)

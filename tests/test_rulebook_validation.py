@@ -6,7 +6,7 @@ import pytest
 
 from server.engine import RulebookError, parse_rulebook
 
-from conftest import RULES, book_json, minimal_rule
+from helpers import RULES, book_json, minimal_rule
 
 
 def problems(raw) -> list[str]:

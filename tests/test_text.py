@@ -2,7 +2,7 @@
 
 from server.engine.text import FoldedText, Utf16Offsets, find_lone_surrogate, utf16_len
 
-from conftest import utf16_slice
+from helpers import utf16_slice
 
 
 def test_ascii_folds_to_lower_case_with_identity_offsets():

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXTENSION, ROOT, Service, configure, free_port, open_composer
-from test_extension_underlines import EDITORS, MARKS_JS, WORD_RECTS_JS, covers, wait_for_marks
+from harness import EDITORS, EXTENSION, ROOT, Service, configure, free_port, open_composer
+from test_extension_underlines import MARKS_JS, WORD_RECTS_JS, covers, wait_for_marks
 
 OVERLAY = "impartial-overlay"
 AUDIT_JS = "async () => (await chrome.storage.local.get('audit')).audit || []"
@@ -30,6 +30,17 @@ def audit_log(sw, n, timeout=10.0):
 def type_post(page, host, text):
     page.click(EDITORS[host])
     page.keyboard.type(text)
+
+
+def held_post(ctx, fixture_server, host, text, post_button):
+    """Type a post with a must-fix finding and press Post: returns the page and the gate dialog."""
+    page = open_composer(ctx, fixture_server, host)
+    type_post(page, host, text)
+    wait_for_marks(page, "m => m.some(x => x.severity === 'block')")
+    page.click(post_button)
+    dialog = page.locator(f"{OVERLAY} [role=alertdialog]")
+    dialog.wait_for()
+    return page, dialog
 
 
 @pytest.mark.parametrize("host", ["x.com", "www.facebook.com", "bsky.app", "www.linkedin.com", "mastodon.social"])
@@ -55,12 +66,7 @@ def test_applying_a_suggestion_changes_the_editors_own_text(browser, fixture_ser
 
 def test_pre_send_dialog_for_a_block_finding_records_the_choice(browser, fixture_server):
     ctx, sw = browser
-    page = open_composer(ctx, fixture_server, "x.com")
-    type_post(page, "x.com", "Vote Labour on Thursday")
-    wait_for_marks(page, "m => m.some(x => x.severity === 'block')")
-    page.click("[data-testid=tweetButtonInline]")
-    dialog = page.locator(f"{OVERLAY} [role=alertdialog]")
-    dialog.wait_for()
+    page, dialog = held_post(ctx, fixture_server, "x.com", "Vote Labour on Thursday", "[data-testid=tweetButtonInline]")
     assert dialog.get_attribute("aria-modal") == "true"
     assert "Vote Labour" in dialog.inner_text()
     assert page.evaluate("window.__posted") == []
@@ -91,12 +97,7 @@ def test_pre_send_dialog_for_a_block_finding_records_the_choice(browser, fixture
 def test_prevent_mode_stops_the_post(browser, fixture_server):
     ctx, sw = browser
     configure(sw, enforcement="prevent")
-    page = open_composer(ctx, fixture_server, "bsky.app")
-    type_post(page, "bsky.app", "Chip in £5 today to help us win this seat.")
-    wait_for_marks(page, "m => m.some(x => x.severity === 'block')")
-    page.click("[data-testid=composerPublishBtn]")
-    dialog = page.locator(f"{OVERLAY} [role=alertdialog]")
-    dialog.wait_for()
+    page, dialog = held_post(ctx, fixture_server, "bsky.app", "Chip in £5 today to help us win this seat.", "[data-testid=composerPublishBtn]")
     assert dialog.locator("[data-action=post-anyway]").count() == 0
     dialog.locator("[data-action=back]").click()
     assert page.evaluate("window.__posted") == []
@@ -229,12 +230,7 @@ def test_managed_settings_override_the_options_page(managed_policy, browser_fact
     loaded = sw.evaluate("() => self.Impartial.settings.load()")
     assert loaded["settings"]["enforcement"] == "prevent" and not loaded["userAllowed"]
     # ...but policy wins: checks still reach the managed server and posts are stopped.
-    page = open_composer(ctx, fixture_server, "x.com")
-    type_post(page, "x.com", "Vote Labour on Thursday")
-    wait_for_marks(page, "m => m.some(x => x.severity === 'block')")
-    page.click("[data-testid=tweetButtonInline]")
-    dialog = page.locator(f"{OVERLAY} [role=alertdialog]")
-    dialog.wait_for()
+    _, dialog = held_post(ctx, fixture_server, "x.com", "Vote Labour on Thursday", "[data-testid=tweetButtonInline]")
     assert dialog.locator("[data-action=post-anyway]").count() == 0
     # The options page shows the lock.
     options = ctx.new_page()

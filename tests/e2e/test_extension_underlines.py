@@ -3,18 +3,8 @@ platform's real editor, and keeps the editor working."""
 
 import pytest
 
-from conftest import configure, open_composer
+from harness import EDITORS, open_composer
 
-EDITORS = {
-    "x.com": ".public-DraftEditor-content",
-    "www.facebook.com": "[data-lexical-editor]",
-    "www.instagram.com": "[data-lexical-editor]",
-    "www.threads.net": "[data-lexical-editor]",
-    "bsky.app": ".ProseMirror",
-    "www.linkedin.com": ".ql-editor",
-    "mastodon.social": "textarea",
-    "app.hootsuite.com": "[contenteditable]",
-}
 PLATFORM = {"x.com": "x", "www.facebook.com": "facebook", "www.instagram.com": "instagram", "www.threads.net": "threads",
             "bsky.app": "bluesky", "www.linkedin.com": "linkedin", "mastodon.social": "mastodon", "app.hootsuite.com": "generic"}
 

@@ -3,18 +3,8 @@ extension behaviour is involved."""
 
 import pytest
 
-from conftest import HOSTS, open_composer
+from harness import EDITORS, open_composer
 
-EDITORS = {
-    "x.com": ".public-DraftEditor-content",
-    "www.facebook.com": "[data-lexical-editor]",
-    "www.instagram.com": "[data-lexical-editor]",
-    "www.threads.net": "[data-lexical-editor]",
-    "bsky.app": ".ProseMirror",
-    "www.linkedin.com": ".ql-editor",
-    "mastodon.social": "textarea",
-    "app.hootsuite.com": "[contenteditable]",
-}
 POST = {
     "x.com": "[data-testid=tweetButtonInline]",
     "www.facebook.com": "[role=button][aria-label=Post]",
