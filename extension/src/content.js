@@ -41,9 +41,10 @@
       this.ignored = new Set();
       this.timer = null;
       this.seq = 0;
+      this.badgeHelp = h("div", { class: "sr-only", id: `impartial-badge-help-${this.id}` });
       this.badge = h("button", { class: "badge", type: "button", "data-field": this.id, "aria-haspopup": "dialog",
-                                  onclick: () => this.openList() });
-      overlay.ui.append(this.badge);
+                                  "aria-describedby": this.badgeHelp.id, onclick: () => this.openList() });
+      overlay.ui.append(this.badge, this.badgeHelp);
       this.onChange = () => { this.schedule(); requestRender(); };
       el.addEventListener("input", this.onChange);
       el.addEventListener("focus", () => { lastActive = this; });
@@ -177,9 +178,9 @@
     renderBadge() {
       const b = ui.badgeText(this.state, this.state === "ready" ? this.current() : null, this.result && this.result.metrics);
       this.badge.dataset.state = this.state;
-      this.badge.setAttribute("aria-label", b.label);
+      this.badgeHelp.textContent = `${b.label} Opens the list of findings (Alt+Shift+I from the post).`;
       this.badge.replaceChildren(...(b.parts ? [
-        ...b.parts.map(([cls, t], i) => h("span", { class: cls }, (i ? " " : "") + t)),
+        ...b.parts.flatMap(([cls, icon, words], i) => [i ? " · " : "", h("span", { class: cls }, h("span", { "aria-hidden": "true" }, icon + " "), words)]),
         ...(b.extra.length ? [" · " + b.extra.join(" · ")] : []),
       ] : [b.text]));
       const box = this.el.getBoundingClientRect();
@@ -297,6 +298,7 @@
       ui.clearHighlights(this);
       for (const g of (this.markEls || new Map()).values()) g.els.forEach((el) => el.remove());
       this.badge.remove();
+      this.badgeHelp.remove();
       controllers.delete(this.el);
     }
   }

@@ -160,23 +160,25 @@
   }
 
   function badgeText(state, findings, metrics) {
-    if (state === "unavailable") return { text: "Checks unavailable", label: "Impartial: checks unavailable; you can keep writing" };
-    if (state === "checking" && !findings) return { text: "Checking…", label: "Impartial: checking" };
+    if (state === "unavailable") return { text: "Checks unavailable", label: "Impartial cannot reach its service; you can keep writing." };
+    if (state === "checking" && !findings) return { text: "Checking…", label: "Impartial is checking the post." };
     const n = { block: 0, warn: 0, info: 0 };
     for (const f of findings || []) n[f.severity]++;
     const len = metrics && metrics.length;
     const age = metrics && metrics.readability && metrics.readability.reading_age;
+    // [class, icon, words]: the words are visible too, so the accessible name
+    // is what a voice-control user sees (WCAG 2.5.3); icons are decoration.
     const parts = [];
     const words = [];
-    if (n.block) { parts.push(["block", `⛔ ${n.block}`]); words.push(`${n.block} must fix`); }
-    if (n.warn) { parts.push(["warn", `⚠️ ${n.warn}`]); words.push(`${n.warn} to check`); }
-    if (n.info) { parts.push(["info", `ℹ️ ${n.info}`]); words.push(`${n.info} advice`); }
-    if (!parts.length) { parts.push(["ok", "✓ No issues"]); words.push("no issues"); }
+    if (n.block) { parts.push(["block", "⛔", `${n.block} must fix`]); words.push(`${n.block} must fix`); }
+    if (n.warn) { parts.push(["warn", "⚠️", `${n.warn} to check`]); words.push(`${n.warn} to check`); }
+    if (n.info) { parts.push(["info", "ℹ️", `${n.info} advice`]); words.push(`${n.info} advice`); }
+    if (!parts.length) { parts.push(["ok", "✓", "No issues"]); words.push("no issues"); }
     const extra = [];
     if (age) extra.push(`age ${age}`);
     if (len && len.limit) extra.push(`${len.count}/${len.limit}`);
     const label = `Impartial: ${words.join(", ")}` + (age ? `; reading age ${age}` : "") +
-      (len && len.limit ? `; ${len.count} of ${len.limit} characters` : "") + ". Open the list of findings.";
+      (len && len.limit ? `; ${len.count} of ${len.limit} characters` : "") + ".";
     return { parts, extra, label };
   }
 

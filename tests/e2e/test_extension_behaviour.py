@@ -201,8 +201,10 @@ def test_keyboard_reaches_findings_and_cards(browser, fixture_server):
     assert card.get_attribute("aria-labelledby")
     page.keyboard.press("Escape")
     card.wait_for(state="detached")
-    badge_label = page.locator(f"{OVERLAY} .badge").get_attribute("aria-label")
-    assert "to check" in badge_label and "characters" in badge_label
+    badge = page.locator(f"{OVERLAY} .badge")
+    assert "to check" in badge.inner_text()
+    help_id = badge.get_attribute("aria-describedby")
+    assert "characters" in page.locator(f"{OVERLAY} #{help_id}").inner_text()
 
 
 POLICY_DIR = Path("/etc/chromium/policies/managed")
