@@ -8,7 +8,8 @@
   const box = $("platforms");
   for (const p of S.PLATFORMS) {
     const label = document.createElement("label");
-    label.innerHTML = `<input type="checkbox" name="platform" value="${p}"> ${p}`;
+    const input = Object.assign(document.createElement("input"), { type: "checkbox", name: "platform", value: p });
+    label.append(input, ` ${p}`);
     box.append(label);
   }
   $("serverUrl").value = settings.serverUrl;
