@@ -54,6 +54,9 @@
           this.openList();
         }
       });
+      // The editor can change size without the window doing so (sidebars, wrapping).
+      this.resizeObserver = new ResizeObserver(() => requestRender());
+      this.resizeObserver.observe(el);
       if (!this.isTextarea) {
         // Editors re-render without input events (React, undo, paste handlers).
         this.observer = new MutationObserver(this.onChange);
@@ -295,6 +298,7 @@
     destroy() {
       clearTimeout(this.timer);
       if (this.observer) this.observer.disconnect();
+      this.resizeObserver.disconnect();
       ui.clearHighlights(this);
       for (const g of (this.markEls || new Map()).values()) g.els.forEach((el) => el.remove());
       this.badge.remove();

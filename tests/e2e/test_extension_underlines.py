@@ -43,12 +43,19 @@ def wait_for_marks(page, predicate="m => m.length > 0", timeout=10000):
 
 
 def covers(marks, rects, tol=2.0):
-    """The marks' union covers each rect of the word, and nothing much beyond it."""
-    for r in rects:
-        row = [m for m in marks if abs(m["top"] - r["top"]) <= tol and abs(m["bottom"] - r["bottom"]) <= tol]
-        assert row, f"no mark on the line of {r}"
-        assert min(m["left"] for m in row) <= r["left"] + tol and max(m["right"] for m in row) >= r["right"] - tol
-        assert min(m["left"] for m in row) >= r["left"] - tol and max(m["right"] for m in row) <= r["right"] + tol
+    """Line by line, the marks span exactly what the word's own boxes span."""
+    lines = {}
+    for r in rects:  # a wrapped word has boxes on several lines, sometimes several per line
+        key = next((k for k in lines if abs(k[0] - r["top"]) <= tol and abs(k[1] - r["bottom"]) <= tol), (r["top"], r["bottom"]))
+        lines.setdefault(key, []).append(r)
+    assert lines, "the word has no boxes"
+    for (top, bottom), boxes in lines.items():
+        row = [m for m in marks if abs(m["top"] - top) <= tol and abs(m["bottom"] - bottom) <= tol]
+        assert row, f"no mark on the line at {top}"
+        want = (min(b["left"] for b in boxes), max(b["right"] for b in boxes))
+        got = (min(m["left"] for m in row), max(m["right"] for m in row))
+        assert abs(got[0] - want[0]) <= tol and abs(got[1] - want[1]) <= tol, (got, want)
+    assert len({(round(m["top"]), round(m["bottom"])) for m in marks}) == len(lines), "marks on a line the word is not on"
     return True
 
 
