@@ -254,3 +254,42 @@ def test_screenshot_of_underline_and_card_for_the_readme(browser, fixture_server
     out.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(out / "screenshot-card.png"), clip={"x": 0, "y": 0, "width": 720, "height": 520})
     assert (out / "screenshot-card.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("host", ["x.com", "www.facebook.com", "bsky.app", "www.linkedin.com", "mastodon.social"])
+def test_editors_own_undo_reverses_a_replacement(browser, fixture_server, host):
+    ctx, _ = browser
+    page = open_composer(ctx, fixture_server, host)
+    type_post(page, host, "Rules open to abuse by activist lawyers.")
+    marks = wait_for_marks(page, "m => m.some(x => x.rule === 'attack.group-epithet')")
+    mark = next(m for m in marks if m["rule"] == "attack.group-epithet")
+    page.mouse.click((mark["left"] + mark["right"]) / 2, (mark["top"] + mark["bottom"]) / 2)
+    page.locator(f"{OVERLAY} .card [data-action=replace]").click()
+    page.wait_for_function("window.__editorText() === 'Rules open to abuse by lawyers.'")
+    page.keyboard.press("Control+z")  # the editor's own undo history, untouched by the extension
+    page.wait_for_function("window.__editorText() === 'Rules open to abuse by activist lawyers.'")
+
+
+def test_ignore_once_and_report_a_false_flag(browser, fixture_server, impartial_server):
+    import urllib.request
+
+    ctx, _ = browser
+    page = open_composer(ctx, fixture_server, "www.instagram.com")
+    type_post(page, "www.instagram.com", "Union barons and so-called experts disagree.")
+    marks = wait_for_marks(page, "m => m.filter(x => x.rule === 'attack.group-epithet').length >= 2")
+
+    def open_card(rule_start):
+        m = next(m for m in page.evaluate(MARKS_JS) if m["start"] == rule_start)
+        page.mouse.click((m["left"] + m["right"]) / 2, (m["top"] + m["bottom"]) / 2)
+        card = page.locator(f"{OVERLAY} .card")
+        card.wait_for()
+        return card
+
+    first, second = sorted(m["start"] for m in marks if m["rule"] == "attack.group-epithet")[:2]
+    open_card(first).locator("[data-action=ignore]").click()
+    page.wait_for_function(f"() => !({MARKS_JS})().some(m => m.start === {first})")
+    open_card(second).locator("[data-action=report]").click()
+    page.wait_for_function(f"() => !({MARKS_JS})().some(m => m.start === {second})")
+    stats = json.loads(urllib.request.urlopen(impartial_server.url + "/v1/stats", timeout=10).read())
+    assert stats["rules"]["attack.group-epithet"]["false_positive"] >= 1
+    assert page.evaluate("window.__editorText()") == "Union barons and so-called experts disagree."
