@@ -19,15 +19,24 @@
   let nextId = 1;
   const bypass = { click: null, key: false }; // one-shot pass for a post the officer confirmed
 
-  function send(msg) {
-    return new Promise((resolve) => {
-      try {
-        ext.runtime.sendMessage(msg, (res) => resolve(res || { ok: false, error: "unavailable" }));
-      } catch (e) {
-        resolve({ ok: false, error: "unavailable" }); // extension reloaded: keep the page working
-      }
-    });
+  // The promise form: Firefox's browser.runtime.sendMessage takes no callback
+  // (a callback there is an argument error), Chrome's MV3 API returns a promise too.
+  async function send(msg) {
+    try {
+      return (await ext.runtime.sendMessage(msg)) || { ok: false, error: "unavailable" };
+    } catch (e) {
+      return { ok: false, error: "unavailable" }; // extension reloaded or updated: keep the page working
+    }
   }
+
+  // Why checks are unavailable, for the list behind the quiet badge (the
+  // badge itself only ever says "Checks unavailable").
+  const PROBLEMS = {
+    unavailable: "The Impartial service cannot be reached. You can keep writing; checks resume when it is back.",
+    timeout: "The Impartial service is too slow to answer. You can keep writing; checks resume when it answers.",
+    unauthorised: "The Impartial service refused this browser's API key. Ask your IT team to check the extension's settings.",
+    http: "The Impartial service answered with an error. You can keep writing; checks resume when it is fixed.",
+  };
 
   class Controller {
     constructor(el) {
@@ -97,8 +106,9 @@
       const res = await send({ type: "check", fieldId: this.id, text, platform: adapter.platform });
       if (seq !== this.seq) return this.result; // a newer check replaced this one
       if (!res.ok) {
-        if (res.error === "aborted") return this.result;
+        if (res.error === "aborted") return this.result; // superseded by a newer check
         this.state = "unavailable";
+        this.problem = res.error; // "unavailable" | "timeout" | "unauthorised" | "http"
         this.result = null;
         this.resultText = null;
         requestRender();
@@ -135,9 +145,9 @@
     }
 
     // Findings that still sit on the current text and were not ignored.
-    current() {
+    current(model = this.readModel()) {
       if (!this.result || this.state !== "ready") return [];
-      const text = this.readText();
+      const text = model.text;
       if (text !== this.resultText) return [];
       return this.result.findings.filter((f) => textmodel.spanStillValid(text, f) && !this.ignored.has(this.ignoreKey(f)));
     }
@@ -147,9 +157,8 @@
       return b.label;
     }
 
-    rangeFor(f) {
+    rangeFor(f, model = this.readModel()) {
       if (this.isTextarea) return null;
-      const model = textmodel.buildModel(this.el);
       const r = textmodel.rangeFor(model, f.start, f.end);
       if (!r) return null;
       const range = document.createRange();
@@ -168,18 +177,20 @@
 
     render() {
       if (!this.el.isConnected) return this.destroy();
+      const model = this.readModel(); // once per frame, shared by every finding
+      const findings = this.current(model);
       const items = [];
-      for (const f of this.current()) {
+      for (const f of findings) {
         if (f.scope === "post") continue; // about the whole post: in the list, not underlined
-        const range = this.rangeFor(f);
+        const range = this.rangeFor(f, model);
         items.push({ finding: f, range, rects: this.rectsFor(f, range) });
       }
       ui.drawMarks(overlay, this, items);
-      this.renderBadge();
+      this.renderBadge(findings);
     }
 
-    renderBadge() {
-      const b = ui.badgeText(this.state, this.state === "ready" ? this.current() : null, this.result && this.result.metrics);
+    renderBadge(findings = this.state === "ready" ? this.current() : null) {
+      const b = ui.badgeText(this.state, findings, this.result && this.result.metrics);
       this.badge.dataset.state = this.state;
       this.badgeHelp.textContent = `${b.label} Opens the list of findings (Alt+Shift+I from the post).`;
       this.badge.replaceChildren(...(b.parts ? [
@@ -233,7 +244,7 @@
       const list = h("div", { class: "panel list", role: "dialog", "aria-label": "Impartial findings" },
         h("h2", {}, findings.length ? `${findings.length} finding${findings.length > 1 ? "s" : ""}` :
           this.state === "unavailable" ? "Checks unavailable" : "No issues found"),
-        this.state === "unavailable" ? h("p", {}, "The Impartial service cannot be reached. You can keep writing; checks resume when it is back.") : null,
+        this.state === "unavailable" ? h("p", {}, PROBLEMS[this.problem] || PROBLEMS.unavailable) : null,
         findings.length ? h("ul", {}, findings.map((f) => h("li", {},
           h("button", { type: "button", onclick: () => this.openCard(f, this.badge) },
             `${SEVERITY[f.severity].icon} ${SEVERITY[f.severity].word}: “${f.match.length > 40 ? f.match.slice(0, 40) + "…" : f.match}” — ${f.message}`)))) : null,
@@ -411,6 +422,10 @@
     if (settings.enforcement === "advise" || !ctl) return;
     const text = ctl.readText();
     if (!text.trim()) return;
+    // The officer already chose "post anyway" for exactly this text: if the
+    // platform ignored our replayed (untrusted) click, their next real press
+    // goes through without asking again. Any edit needs a new decision.
+    if (ctl.approvedText === text) return;
     const fresh = ctl.state === "ready" && ctl.resultText === text;
     if (fresh && !blocking(ctl).length) return;
     e.preventDefault();
@@ -436,8 +451,12 @@
     const close = (choice, why) => {
       scrim.remove();
       audit(ctl, choice, blocks, why);
-      if (choice === "posted_anyway") replay();
-      else ctl.focusEditor();
+      if (choice === "posted_anyway") {
+        ctl.approvedText = ctl.readText();
+        replay();
+      } else {
+        ctl.focusEditor();
+      }
     };
     const postAnyway = h("button", { class: "danger", type: "button", "data-action": "post-anyway",
       onclick: () => {
@@ -513,7 +532,8 @@
     // Capture phase on window: runs before the platform's own handlers.
     addEventListener("click", onSubmitClick, true);
     addEventListener("keydown", onSubmitKey, true);
-    ext.storage.onChanged.addListener(async () => {
+    ext.storage.onChanged.addListener(async (changes, area) => {
+      if (area === "local") return; // the audit log and report queue, not settings
       const again = await send({ type: "settings" });
       if (again && again.settings) {
         settings = again.settings;
@@ -521,7 +541,6 @@
         for (const ctl of controllers.values()) { ctl.cache.clear(); ctl.resultText = null; ctl.schedule(); }
       }
     });
-    I.debug = { controllers, overlay: () => overlay, settings: () => settings, adapter: () => adapter };
   }
 
   start();

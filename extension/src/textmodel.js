@@ -28,9 +28,7 @@
       for (let s = n.nextSibling; s; s = s.nextSibling) {
         if (hasContent(s)) return false;
       }
-      if (isBlock(n.parentNode) || n.parentNode === blockRoot) {
-        if (isBlock(n.parentNode)) return true;
-      }
+      if (isBlock(n.parentNode)) return true;
     }
     return true;
   }
@@ -114,21 +112,13 @@
     return { startNode: a.node, startOffset: a.offset, endNode: b.node, endOffset: b.offset };
   }
 
-  // The reverse: UTF-16 offset in the model of a DOM position (for selections).
-  function offsetOf(model, node, nodeOffset) {
-    for (const s of model.segments) {
-      if (s.node === node && s.kind === "text") return s.start + nodeOffset;
-    }
-    return -1;
-  }
-
   // A finding may be painted only when the text it was computed for still
   // holds its match at the same place (the officer may have typed since).
   function spanStillValid(text, finding) {
     return text.slice(finding.start, finding.end) === finding.match;
   }
 
-  const api = { buildModel, rangeFor, offsetOf, spanStillValid, isBlock };
+  const api = { buildModel, rangeFor, spanStillValid };
   if (typeof module !== "undefined" && module.exports) module.exports = api;
   root.Impartial = root.Impartial || {};
   root.Impartial.textmodel = api;

@@ -25,8 +25,8 @@ from .regex_safety import check_pattern
 from .text import FoldedText
 
 MATCH_KINDS = ("phrases", "patterns", "near", "metric")
+# {@name}: a shared list, as a whole phrase entry or inside a pattern.
 _LIST_REF = re.compile(r"\{@([a-z][a-z0-9_]*)\}")
-_REF = re.compile(r"\{@([a-z][a-z0-9_]*)\}")  # a whole phrase entry that names a list
 _MARKER = re.compile(r"\[\[(.*?)\]\]", re.S)
 
 
@@ -129,12 +129,6 @@ class Rulebook:
     digest: str
     source: str = "rules.json"
     description: str = ""
-
-    def rule(self, rule_id: str) -> Rule:
-        for r in self.rules:
-            if r.id == rule_id:
-                return r
-        raise KeyError(rule_id)
 
 
 @cache
@@ -243,7 +237,7 @@ class _Builder:
         """Phrases for a phrase list, with @list references expanded."""
         out: list[Phrase] = []
         for i, entry in enumerate(entries):
-            ref = _REF.fullmatch(entry)
+            ref = _LIST_REF.fullmatch(entry)
             if ref:
                 name = ref.group(1)
                 if name not in self.lists:
@@ -276,7 +270,7 @@ class _Builder:
         """Exceptions inherited from every list a rule refers to."""
         out = []
         for entry in entries:
-            ref = _REF.fullmatch(entry)
+            ref = _LIST_REF.fullmatch(entry)
             if ref and ref.group(1) in self.lists and ref.group(1) not in _seen:
                 lst = self.lists[ref.group(1)]
                 out += lst.get("exceptions", [])

@@ -101,10 +101,6 @@ class FoldedText:
         return o_start, o_end
 
 
-def is_word_char(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
-
-
 class Utf16Offsets:
     """Converts code-point offsets of one text to UTF-16 code units."""
 
