@@ -510,7 +510,9 @@
     const ctl = [...controllers.values()].find((c) => c.el === e.target || c.el.contains(e.target));
     if (!ctl) return;
     if (bypass.key) { bypass.key = false; return; }
-    const init = { key: e.key, code: e.code, ctrlKey: e.ctrlKey, metaKey: e.metaKey, shiftKey: e.shiftKey, bubbles: true, cancelable: true };
+    // keyCode too: Draft.js (X) reads only keyCode in its handleReturn.
+    const init = { key: e.key, code: e.code, keyCode: e.keyCode || 13, which: e.which || 13, ctrlKey: e.ctrlKey,
+                   metaKey: e.metaKey, shiftKey: e.shiftKey, bubbles: true, cancelable: true };
     const target = e.target;
     gate(e, ctl, () => { bypass.key = true; target.focus(); target.dispatchEvent(new KeyboardEvent("keydown", init)); });
   }
