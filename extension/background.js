@@ -24,41 +24,90 @@ async function check(msg, sender) {
   if (previous) previous.abort(); // the newer text replaces it
   const controller = new AbortController();
   inflight.set(key, controller);
-  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
-  const headers = { "Content-Type": "application/json" };
-  if (settings.apiKey) headers.Authorization = `Bearer ${settings.apiKey}`;
+  // A slow service must end in "unavailable", not look like a superseded check
+  // (which the page silently ignores and would leave the badge "checking").
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; controller.abort(); }, REQUEST_TIMEOUT_MS);
   try {
     const res = await fetch(`${settings.serverUrl}/v1/check`, {
-      method: "POST", headers, signal: controller.signal, credentials: "omit",
+      method: "POST", headers: headersFor(settings), signal: controller.signal, credentials: "omit",
       body: JSON.stringify({ text: msg.text, platform: msg.platform, context: { election_period: !!settings.electionPeriod } }),
     });
-    if (!res.ok) return { ok: false, error: "http", status: res.status };
-    return { ok: true, result: await res.json() };
+    if (!res.ok) return { ok: false, error: res.status === 401 || res.status === 403 ? "unauthorised" : "http", status: res.status };
+    const result = await res.json();
+    flushFeedback(settings); // the service is reachable: send reports kept while it was not
+    return { ok: true, result };
   } catch (e) {
-    return { ok: false, error: controller.signal.aborted ? "aborted" : "unavailable" };
+    return { ok: false, error: timedOut ? "timeout" : controller.signal.aborted ? "aborted" : "unavailable" };
   } finally {
     clearTimeout(timer);
     if (inflight.get(key) === controller) inflight.delete(key);
   }
 }
 
+function headersFor(settings) {
+  const headers = { "Content-Type": "application/json" };
+  if (settings.apiKey) headers.Authorization = `Bearer ${settings.apiKey}`;
+  return headers;
+}
+
+async function postFeedback(settings, body) {
+  try {
+    const res = await fetch(`${settings.serverUrl}/v1/feedback`, {
+      method: "POST", headers: headersFor(settings), credentials: "omit", body: JSON.stringify(body) });
+    // 4xx other than auth means the service will never take this report (e.g. no such
+    // endpoint on an older service): drop it from the queue rather than retry forever.
+    return res.ok || (res.status >= 400 && res.status < 500 && res.status !== 401 && res.status !== 403 && res.status !== 429);
+  } catch (e) {
+    return false;
+  }
+}
+
 async function feedback(msg) {
   const { settings } = await self.Impartial.settings.load();
   const body = { rule_id: msg.rule_id, kind: "false_positive", platform: msg.platform };
-  const headers = { "Content-Type": "application/json" };
-  if (settings.apiKey) headers.Authorization = `Bearer ${settings.apiKey}`;
-  try {
-    const res = await fetch(`${settings.serverUrl}/v1/feedback`, { method: "POST", headers, body: JSON.stringify(body) });
-    if (res.ok) return { ok: true, sent: true };
-  } catch (e) { /* kept locally below */ }
-  await appendLog("feedback", Object.assign({ at: new Date().toISOString() }, body));
+  if (await postFeedback(settings, body)) return { ok: true, sent: true };
+  await appendLog("feedbackQueue", Object.assign({ at: new Date().toISOString() }, body));
   return { ok: true, sent: false };
+}
+
+// Reports made during an outage go out once a check succeeds again. One flush
+// at a time; entries are removed only after the service has taken them.
+let flushing = false;
+async function flushFeedback(settings) {
+  if (flushing) return;
+  flushing = true;
+  try {
+    const queue = (await ext.storage.local.get("feedbackQueue")).feedbackQueue || [];
+    if (!queue.length) return;
+    let sent = 0;
+    for (const entry of queue) {
+      const { at, ...body } = entry;
+      if (!(await postFeedback(settings, body))) break;
+      sent++;
+    }
+    if (sent) {
+      // Re-read: a report may have been queued while these were being sent.
+      const now = (await ext.storage.local.get("feedbackQueue")).feedbackQueue || [];
+      await ext.storage.local.set({ feedbackQueue: now.slice(sent) });
+    }
+  } finally {
+    flushing = false;
+  }
+}
+
+// What content scripts get: everything but the API key, which only this
+// worker ever sends (to the service).
+async function settingsForPage() {
+  const loaded = await self.Impartial.settings.load();
+  const { apiKey, ...settings } = loaded.settings;
+  return Object.assign({}, loaded, { settings, locked: loaded.locked.filter((k) => k !== "apiKey") });
 }
 
 ext.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   const handle = {
     check: () => check(msg, sender),
-    settings: () => self.Impartial.settings.load(),
+    settings: () => settingsForPage(),
     feedback: () => feedback(msg),
     // Audit of pre-send decisions: rule ids, choice, reason, time, platform. Never the post.
     audit: () => appendLog("audit", msg.entry).then(() => ({ ok: true })),
@@ -85,6 +134,8 @@ async function registerExtraDomains() {
 }
 ext.storage.onChanged.addListener((changes, area) => { if (area !== "local") registerExtraDomains(); });
 ext.runtime.onInstalled.addListener(registerExtraDomains);
+// Granting a host on the options page makes its content scripts start.
+if (ext.permissions && ext.permissions.onAdded) ext.permissions.onAdded.addListener(registerExtraDomains);
 ext.runtime.onStartup && ext.runtime.onStartup.addListener(registerExtraDomains);
 // The toolbar button opens the settings.
 if (ext.action && ext.action.onClicked) ext.action.onClicked.addListener(() => ext.runtime.openOptionsPage());

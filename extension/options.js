@@ -39,12 +39,79 @@
       renderer: $("renderer").value,
     };
     for (const k of locked) delete values[k];
-    // Ask for the service's host permission only (not every site).
-    try {
-      const origin = new URL(values.serverUrl).origin + "/*";
-      if (ext.permissions && ext.permissions.request) await ext.permissions.request({ origins: [origin] });
-    } catch (err) { /* invalid URL: saved anyway, checks will say unavailable */ }
+    // Ask for exactly the hosts these settings need (the service, the extra
+    // domains), never every site. Must run before any other await: the
+    // browser only shows the prompt during the click that saved.
+    const effective = Object.assign({}, settings, values);
+    const missing = await askForHosts(neededOrigins(effective));
+    // The key stays on this device; everything else follows the officer's profile.
+    if ("apiKey" in values) {
+      await ext.storage.local.set({ apiKey: values.apiKey });
+      await ext.storage.sync.remove("apiKey");
+      delete values.apiKey;
+    }
     await ext.storage.sync.set(values);
-    $("saved").textContent = "Saved.";
+    $("saved").textContent = missing.length ? `Saved. Not allowed yet: ${missing.join(", ")}.` : "Saved.";
   });
+
+  function neededOrigins(s) {
+    const out = [];
+    try { out.push(new URL(s.serverUrl).origin + "/*"); } catch (err) { /* invalid URL: checks will say unavailable */ }
+    for (const d of s.extraDomains || []) if (/^[a-z0-9.-]+$/i.test(d)) out.push(`https://${d}/*`);
+    return out;
+  }
+
+  // Returns the origins still not granted.
+  async function askForHosts(origins) {
+    if (!ext.permissions || !origins.length) return [];
+    try {
+      await ext.permissions.request({ origins });
+    } catch (err) { /* refused or not requestable: reported below */ }
+    const missing = [];
+    for (const o of origins) if (!(await ext.permissions.contains({ origins: [o] }))) missing.push(o);
+    return missing;
+  }
+
+  // The audit of pre-send decisions, for the officer and for IT to collect.
+  // Text cells only (textContent), never markup from storage.
+  const audit = (await ext.storage.local.get("audit")).audit || [];
+  const CHOICES = { went_back: "Went back to edit", posted_anyway: "Posted anyway", prevented: "Stopped by policy",
+                    posted_unchecked: "Posted while checks were unavailable" };
+  const body = document.querySelector("#audit tbody");
+  for (const a of audit.slice().reverse()) {
+    const row = document.createElement("tr");
+    for (const v of [new Date(a.at).toLocaleString(), `${a.platform} (${a.host})`, CHOICES[a.choice] || a.choice,
+                     (a.rules || []).join(", "), a.reason || ""]) {
+      row.append(Object.assign(document.createElement("td"), { textContent: v }));
+    }
+    body.append(row);
+  }
+  $("audit").hidden = !audit.length;
+  $("audit-empty").hidden = !!audit.length;
+  $("audit-download").disabled = !audit.length;
+  $("audit-download").addEventListener("click", () => {
+    const url = URL.createObjectURL(new Blob([JSON.stringify(audit, null, 2)], { type: "application/json" }));
+    const a = Object.assign(document.createElement("a"), { href: url, download: "impartial-audit.json" });
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  });
+
+  // Policy may name a service or extra domains the browser has not granted
+  // (runtime_allowed_hosts does not grant optional permissions): offer one
+  // button, even when the rest of the page is locked.
+  const pending = [];
+  for (const o of neededOrigins(settings)) {
+    if (ext.permissions && !(await ext.permissions.contains({ origins: [o] }))) pending.push(o);
+  }
+  if (pending.length) {
+    const grant = $("grant");
+    grant.hidden = false;
+    grant.disabled = false;
+    $("grant-hosts").textContent = pending.map((o) => o.replace(/\/\*$/, "")).join(", ");
+    grant.addEventListener("click", async () => {
+      const missing = await askForHosts(pending);
+      $("saved").textContent = missing.length ? `Not allowed: ${missing.join(", ")}.` : "Access allowed.";
+      if (!missing.length) grant.hidden = true;
+    });
+  }
 })();

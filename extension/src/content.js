@@ -60,7 +60,7 @@
       el.addEventListener("keydown", (e) => {
         if (e.altKey && e.shiftKey && (e.key === "I" || e.key === "i" || e.code === "KeyI")) {
           e.preventDefault();
-          this.openList();
+          this.openAtCaret();
         }
       });
       // The editor can change size without the window doing so (sidebars, wrapping).
@@ -192,7 +192,7 @@
     renderBadge(findings = this.state === "ready" ? this.current() : null) {
       const b = ui.badgeText(this.state, findings, this.result && this.result.metrics);
       this.badge.dataset.state = this.state;
-      this.badgeHelp.textContent = `${b.label} Opens the list of findings (Alt+Shift+I from the post).`;
+      this.badgeHelp.textContent = `${b.label} Opens the list of findings (Alt+Shift+I from the post: the finding at the cursor, or the list).`;
       this.badge.replaceChildren(...(b.parts ? [
         ...b.parts.flatMap(([cls, icon, words], i) => [i ? " · " : "", h("span", { class: cls }, h("span", { "aria-hidden": "true" }, icon + " "), words)]),
         ...(b.extra.length ? [" · " + b.extra.join(" · ")] : []),
@@ -210,6 +210,7 @@
 
     openCard(f, anchor, { focus = true } = {}) {
       closePanels();
+      this.saveCaret();
       const sev = SEVERITY[f.severity];
       const replacements = f.replacements || [];
       const card = h("div", { class: "panel card", role: "dialog", "aria-labelledby": "impartial-card-title",
@@ -228,7 +229,8 @@
           h("button", { type: "button", "data-action": "report", onclick: () => this.report(f) }, "Report a false flag"),
           h("button", { type: "button", "data-action": "close", onclick: () => { closePanels(); this.focusEditor(); } }, "Close")));
       card.addEventListener("keydown", (e) => {
-        if (e.key === "Escape") { e.preventDefault(); closePanels(); (anchor && anchor.isConnected && anchor.tagName === "BUTTON" ? anchor : this.el).focus(); }
+        // Back where the officer came from: the badge's list, or the editor.
+        if (e.key === "Escape") { e.preventDefault(); closePanels(); if (anchor === this.badge) this.badge.focus(); else this.focusEditor(); }
       });
       overlay.ui.append(card);
       overlay.card = card;
@@ -238,8 +240,27 @@
       if (focus) (card.querySelector("button") || card).focus();
     }
 
+    // Alt+Shift+I: the card of the finding under the caret, so a keyboard or
+    // screen-reader user reaches an underline by moving through the text;
+    // anywhere else, the list of all findings.
+    openAtCaret() {
+      const caret = this.caretOffset();
+      const f = caret < 0 ? null : this.current().find((x) => x.start <= caret && caret < x.end);
+      if (!f) return this.openList();
+      const group = this.markEls && this.markEls.get(`${f.rule_id}:${f.start}:${f.end}`);
+      this.openCard(f, group && group.els[0] ? group.els[0] : this.el);
+    }
+
+    caretOffset() {
+      if (this.isTextarea) return this.el.selectionStart === this.el.selectionEnd ? this.el.selectionStart : -1;
+      const sel = getSelection();
+      if (!sel || !sel.isCollapsed || !sel.anchorNode || !this.el.contains(sel.anchorNode)) return -1;
+      return textmodel.offsetAt(this.readModel(), sel.anchorNode, sel.anchorOffset);
+    }
+
     openList() {
       closePanels();
+      this.saveCaret();
       const findings = this.current();
       const list = h("div", { class: "panel list", role: "dialog", "aria-label": "Impartial findings" },
         h("h2", {}, findings.length ? `${findings.length} finding${findings.length > 1 ? "s" : ""}` :
@@ -257,8 +278,33 @@
       (list.querySelector("li button") || list.querySelector("button")).focus();
     }
 
+    // Remember where the caret is before a card, list or dialog takes focus.
+    // Focusing a contenteditable again puts the caret at its start, and
+    // Draft.js re-renders its text nodes on blur, so the caret is kept as text
+    // offsets and mapped back to the DOM on return. A textarea keeps its
+    // selection by itself.
+    saveCaret() {
+      if (this.isTextarea) return;
+      const sel = getSelection();
+      if (!sel || !sel.rangeCount || !this.el.contains(sel.anchorNode)) return;
+      const model = this.readModel();
+      const anchor = textmodel.offsetAt(model, sel.anchorNode, sel.anchorOffset);
+      const focus = textmodel.offsetAt(model, sel.focusNode, sel.focusOffset);
+      this.savedCaret = anchor < 0 || focus < 0 ? null : { anchor, focus, text: model.text };
+    }
+
     focusEditor() {
-      this.el.focus();
+      this.el.focus({ preventScroll: true });
+      const saved = this.savedCaret;
+      this.savedCaret = null;
+      if (!saved) return;
+      const model = this.readModel();
+      if (model.text !== saved.text) return; // edited meanwhile: the offsets mean something else
+      const a = textmodel.caretAt(model, saved.anchor);
+      const b = textmodel.caretAt(model, saved.focus);
+      if (!a || !b) return;
+      // Selection only, as a click would: the editors follow selectionchange.
+      getSelection().setBaseAndExtent(a.node, a.offset, b.node, b.offset);
     }
 
     ignore(f) {
@@ -445,6 +491,7 @@
 
   function showGate(ctl, blocks, replay) {
     closePanels();
+    ctl.saveCaret();
     const prevent = settings.enforcement === "prevent";
     const reason = h("textarea", { id: "impartial-reason", "aria-describedby": "impartial-reason-help" });
     let dialog;
@@ -535,7 +582,9 @@
     addEventListener("click", onSubmitClick, true);
     addEventListener("keydown", onSubmitKey, true);
     ext.storage.onChanged.addListener(async (changes, area) => {
-      if (area === "local") return; // the audit log and report queue, not settings
+      // Local storage holds the audit log and the report queue, and the API key:
+      // only a new key is a reason to check again (e.g. after "key refused").
+      if (area === "local" && !("apiKey" in changes)) return;
       const again = await send({ type: "settings" });
       if (again && again.settings) {
         settings = again.settings;

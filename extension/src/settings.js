@@ -37,6 +37,11 @@
   async function load() {
     const managed = await readArea("managed");
     const user = await readArea("sync");
+    // The officer's API key stays on this device (storage.local): storage.sync
+    // would copy it to the browser vendor's sync servers. An older key left in
+    // sync still counts until the options page is saved again.
+    const local = await readArea("local");
+    if (local.apiKey !== undefined) user.apiKey = local.apiKey;
     const userAllowed = managed.allowUserChanges !== false;
     const settings = Object.assign({}, DEFAULTS, userAllowed ? user : {}, managed);
     settings.serverUrl = String(settings.serverUrl || DEFAULTS.serverUrl).replace(/\/+$/, "");

@@ -112,13 +112,29 @@
     return { startNode: a.node, startOffset: a.offset, endNode: b.node, endOffset: b.offset };
   }
 
+  // The reverse, for the caret: the model offset of a DOM position inside a
+  // text node, or -1 (a caret between elements has no text offset; callers
+  // fall back to the whole list of findings).
+  function offsetAt(model, node, nodeOffset) {
+    for (const s of model.segments) {
+      if (s.kind === "text" && s.node === node) return s.start + Math.min(nodeOffset, s.end - s.start);
+    }
+    return -1;
+  }
+
+  // DOM position for a caret at `offset` (the end of the text before it, else
+  // the start of the text after it), or null.
+  function caretAt(model, offset) {
+    return positionAt(model, offset, "backward") || positionAt(model, offset, "forward");
+  }
+
   // A finding may be painted only when the text it was computed for still
   // holds its match at the same place (the officer may have typed since).
   function spanStillValid(text, finding) {
     return text.slice(finding.start, finding.end) === finding.match;
   }
 
-  const api = { buildModel, rangeFor, spanStillValid };
+  const api = { buildModel, rangeFor, offsetAt, caretAt, spanStillValid };
   if (typeof module !== "undefined" && module.exports) module.exports = api;
   root.Impartial = root.Impartial || {};
   root.Impartial.textmodel = api;
