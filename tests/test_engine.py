@@ -175,7 +175,7 @@ def test_a_slow_pattern_is_skipped_not_fatal(monkeypatch):
 
     rule = minimal_rule(match={"patterns": ["x"]})
     c = checker_for(rule)
-    c._pattern_plans[0] = ((regex.compile("(a|aa)+$"), None),)  # bypass load-time checks on purpose
+    c.rules[0].matcher.plans = [(regex.compile("(a|aa)+$"), None)]  # bypass load-time checks on purpose
     c.regex_timeout = 0.01
     r = c.check("a" * 5000 + "!")
     assert r.incomplete == ["test.rule"]

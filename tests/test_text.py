@@ -51,3 +51,19 @@ def test_utf16_len_and_lone_surrogates():
     assert utf16_len("a👩‍👩‍👧b") == 2 + 8
     assert find_lone_surrogate("fine 🎉") is None
     assert find_lone_surrogate("bad \ud83d here") == 4
+
+
+def test_the_fold_cache_stays_bounded_whatever_the_posts_contain():
+    from server.engine import text as textmod
+
+    FoldedText("".join(chr(cp) for cp in range(0x4E00, 0x4E00 + 30_000)))
+    assert len(textmod._TABLE) <= textmod._FOLD_CACHE_MAX
+    # Past the bound, folding still works.
+    assert FoldedText("\u00c9COLE \u4e00").folded == "ecole \u4e00"
+
+
+def test_the_syllable_cache_skips_words_no_one_writes():
+    from server.engine import readability as rmod
+
+    rmod.readability("a" * 5000 + " word.")
+    assert all(len(w) <= rmod._CACHED_WORD_MAX for w in rmod._syllables)

@@ -1,41 +1,37 @@
 """The Checker: one compiled rulebook, checking one post at a time.
 
-Compile once: every phrase of every rule (phrases, near terms and contexts,
+Compile once: every phrase of every rule (whatever its kind of match, and its
 exceptions) goes into a single Aho-Corasick automaton over folded text, so a
 check is one pass over the post whatever the size of the rulebook. Each
-automaton entry knows which rule slots it feeds. Regexes run only for the
-rules that need them, each with a timeout. Metric rules measure the post.
+automaton entry knows which (rule, role) slots it feeds.
 
-Per check: fold -> one automaton pass -> word-boundary and case filters ->
-exceptions -> per-rule logic (phrase, near, pattern, metric) -> findings.
+Per check: analyse the post -> one automaton pass -> the rules that saw a
+phrase, plus those that always run -> each rule's matcher -> findings.
+A check is bounded: findings per rule and per post are capped, and rules not
+reached before the deadline are named in `incomplete`.
 """
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import ahocorasick_rs
-import regex
 
-from . import metrics
 from .findings import ADVISORY_CATEGORIES, SEVERITY_RANK, Finding
-from .platforms import PLATFORMS, Length, measure
-from .prefilter import PostScan, PrefilterIndex
-from .readability import readability
+from .matchers import RuleHits
+from .platforms import PLATFORMS, Length
+from .post import Post
+from .prefilter import PrefilterIndex
 from .rulebook import Rule, Rulebook
-from .text import FoldedText, Utf16Offsets
 
 log = logging.getLogger(__name__)
 
-# Rule slots: each rule owns four phrase sets in the automaton.
-PHRASES, TERMS, CONTEXT, EXCEPTIONS = range(4)
-
-_WORD = regex.compile(r"\w+")
-_SENTENCE_END = regex.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n")
+MAX_PER_RULE = 20
+MAX_FINDINGS = 100
 
 
 class _Fmt(dict):
@@ -52,6 +48,8 @@ class CheckResult:
     readability: dict
     rulebook: Rulebook
     incomplete: list[str] = field(default_factory=list)
+    capped: list[str] = field(default_factory=list)  # rules whose findings were cut
+    work: dict = field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
@@ -63,6 +61,8 @@ class CheckResult:
         return any(f.severity != "info" and f.category not in categories_advisory for f in self.findings)
 
     def to_json(self) -> dict:
+        from .text import Utf16Offsets
+
         utf16 = Utf16Offsets(self.text)
         out = {
             "verdict": self.verdict,
@@ -76,14 +76,20 @@ class CheckResult:
         }
         if self.incomplete:
             out["incomplete"] = self.incomplete
+        if self.capped:
+            out["capped"] = self.capped
         return out
 
 
 class Checker:
-    def __init__(self, rulebook: Rulebook, regex_timeout: float = 0.05):
+    def __init__(self, rulebook: Rulebook, regex_timeout: float = 0.05, deadline: float = 0.5,
+                 max_per_rule: int = MAX_PER_RULE, max_findings: int = MAX_FINDINGS):
         self.rulebook = rulebook
         self.rules = [r for r in rulebook.rules if r.enabled]
         self.regex_timeout = regex_timeout
+        self.deadline = deadline
+        self.max_per_rule = max_per_rule
+        self.max_findings = max_findings
         self._active_cache: dict = {}
         self._compile()
 
@@ -91,10 +97,17 @@ class Checker:
     def _compile(self) -> None:
         keys: dict[str, int] = {}
         targets: list[list] = []
+        self._slot_rule: list[int] = []
+        self._rule_slots: list[dict] = []
         for ri, rule in enumerate(self.rules):
-            for role, phrases in ((PHRASES, rule.phrases), (TERMS, rule.near_terms),
-                                  (CONTEXT, rule.near_context), (EXCEPTIONS, rule.exceptions)):
-                slot = ri * 4 + role
+            roles = dict(rule.matcher.phrase_sets())
+            roles["exceptions"] = rule.exceptions
+            slots = {}
+            for role, phrases in roles.items():
+                if not phrases:
+                    continue
+                slot = slots[role] = len(self._slot_rule)
+                self._slot_rule.append(ri)
                 for p in phrases:
                     k = keys.get(p.folded)
                     if k is None:
@@ -103,6 +116,7 @@ class Checker:
                     entry = (slot, p.match_case, p.text)
                     if entry not in targets[k]:
                         targets[k].append(entry)
+            self._rule_slots.append(slots)
         self._keys = list(keys)
         # Word boundaries are required only where a phrase begins or ends with a
         # word character: "#votelabour" may follow anything but a letter.
@@ -113,14 +127,15 @@ class Checker:
             ahocorasick_rs.AhoCorasick(self._keys, matchkind=ahocorasick_rs.MatchKind.Standard)
             if self._keys else None
         )
-        self._always = [ri for ri, r in enumerate(self.rules) if r.kind in ("patterns", "metric")]
-        # Each pattern with what it cannot match without (see prefilter.py).
-        patterns = [(ri, p) for ri, r in enumerate(self.rules) if r.kind == "patterns" for p in r.patterns]
-        self._prefilter_index = PrefilterIndex([p.pattern for _, p in patterns])
-        plans: dict[int, list] = {}
-        for (ri, p), pf in zip(patterns, self._prefilter_index.prefilters):
-            plans.setdefault(ri, []).append((p, pf))
-        self._pattern_plans = {ri: tuple(v) for ri, v in plans.items()}
+        self._always = frozenset(ri for ri, r in enumerate(self.rules) if r.matcher.always)
+        sources = [(r.matcher, s) for r in self.rules for s in r.matcher.regex_sources()]
+        self._prefilter_index = PrefilterIndex([s for _, s in sources])
+        by_matcher: dict[int, list] = defaultdict(list)
+        for (m, _), pf in zip(sources, self._prefilter_index.prefilters):
+            by_matcher[id(m)].append(pf)
+        for r in self.rules:
+            if id(r.matcher) in by_matcher:
+                r.matcher.attach_prefilters(by_matcher[id(r.matcher)])
         self.phrase_count = len(self._keys)
 
     def _active(self, platform: str, election_period: bool) -> frozenset:
@@ -135,69 +150,76 @@ class Checker:
         return got
 
     # -- check ----------------------------------------------------------------
-    def check(self, text: str, platform: str = "generic", election_period: bool = False,
-              dedupe: bool = True) -> CheckResult:
-        """Check one post. `dedupe=False` keeps every rule's finding even where
-        several rules flag the same span (the example runner needs that)."""
+    def analyse(self, text: str, platform: str = "generic", election_period: bool = False) -> Post:
         if platform not in PLATFORMS:
             raise ValueError(f"unknown platform {platform!r}")
-        folded = FoldedText(text)
-        hits = self._phrase_hits(folded)
-        active = self._active(platform, election_period)
-        length = measure(text, platform)
-        reading = readability(text)
+        post = Post(text, platform, election_period, self._prefilter_index)
+        post.regex_timeout = self.regex_timeout
+        return post
+
+    def check(self, text: str, platform: str = "generic", election_period: bool = False,
+              dedupe: bool = True, only: str | None = None) -> CheckResult:
+        """Check one post. `dedupe=False` keeps every rule's finding even where
+        several rules flag the same span; `only` runs one rule by id (the
+        example runner needs both)."""
+        post = self.analyse(text, platform, election_period)
+        hits = self._phrase_hits(post)
+        findings, incomplete, capped = self._run(post, hits, only)
+        findings = _dedupe(findings) if dedupe else sorted(findings, key=lambda f: (f.start, -f.end))
+        if len(findings) > self.max_findings:
+            findings = findings[:self.max_findings]
+            capped.append("*")
+        return CheckResult(text, platform, findings, post.length, post.readability, self.rulebook,
+                           incomplete, capped, dict(post.work))
+
+    def _candidates(self, hits: dict, post: Post, only: str | None) -> list[int]:
+        active = self._active(post.platform, post.election_period)
+        slot_rule = self._slot_rule
+        found = {slot_rule[s] for s in hits} | self._always
+        chosen = sorted(ri for ri in found if ri in active)
+        if only is not None:
+            chosen = [ri for ri in chosen if self.rules[ri].id == only]
+        return chosen
+
+    def _run(self, post: Post, hits: dict, only: str | None):
         findings: list[Finding] = []
         incomplete: list[str] = []
-        candidates = {slot // 4 for slot in hits} | set(self._always)
-        lazy = _Lazy(folded.folded)
-        chars = self._prefilter_index.scan(text)
-        for ri in sorted(candidates):
-            if ri not in active:
-                continue
+        capped: list[str] = []
+        stop_at = time.perf_counter() + self.deadline
+        for ri in self._candidates(hits, post, only):
             rule = self.rules[ri]
-            exc = hits.get(ri * 4 + EXCEPTIONS, ())
-            kind = rule.kind
-            if kind == "phrases":
-                spans = _keep(hits.get(ri * 4 + PHRASES, ()), exc)
-                for s, e in _merge_overlaps(spans):
-                    f = self._finding(rule, *folded.to_original(s, e))
-                    if rule.swap:
-                        swap = rule.swap.get(folded.folded[s:e])
-                        if swap is not None:
-                            f.replacements = [_match_case(text[f.start:f.end], swap)]
-                    findings.append(f)
-            elif kind == "near":
-                terms = _keep(hits.get(ri * 4 + TERMS, ()), exc)
-                context = _keep(hits.get(ri * 4 + CONTEXT, ()), exc)
-                if terms and context:
-                    for s, e in _merge_overlaps(self._near(rule, terms, context, lazy)):
-                        findings.append(self._finding(rule, *folded.to_original(s, e)))
-            elif kind == "patterns":
-                try:
-                    spans = self._patterns(ri, rule.group, text, chars)
-                except TimeoutError:
-                    # Never the whole check for one slow pattern; say which rule.
-                    log.warning("rule %s: regex timed out after %.3fs", rule.id, self.regex_timeout)
-                    incomplete.append(rule.id)
-                    continue
-                if spans:
-                    if exc:
-                        exc_orig = [folded.to_original(s, e) for s, e in exc]
-                        spans = [se for se in spans if not _overlaps_any(*se, exc_orig)]
-                    for s, e in _merge_overlaps(spans):
-                        findings.append(self._finding(rule, s, e))
-            else:
-                name = rule.metric["name"]
-                for s, e, figures in metrics.measure(name, rule.metric, text, length, reading):
-                    scope = "post" if name in metrics.POST_SCOPED else "span"
-                    findings.append(self._finding(rule, s, e, figures, scope))
-        findings = _dedupe(findings) if dedupe else sorted(findings, key=lambda f: (f.start, -f.end))
-        return CheckResult(text, platform, findings, length, reading, self.rulebook, incomplete)
+            remaining = stop_at - time.perf_counter()
+            if remaining <= 0:
+                incomplete.append(rule.id)
+                continue
+            post.regex_timeout = min(self.regex_timeout, remaining)
+            rule_hits = RuleHits(hits, self._rule_slots[ri])
+            try:
+                found = self._find(rule, post, rule_hits)
+            except TimeoutError:
+                # Never the whole check for one slow pattern; say which rule.
+                log.warning("rule %s: regex timed out", rule.id)
+                incomplete.append(rule.id)
+                continue
+            if len(found) > self.max_per_rule:
+                found = found[:self.max_per_rule]
+                capped.append(rule.id)
+            findings += [self._finding(rule, h) for h in found]
+        return findings, incomplete, capped
 
-    def _phrase_hits(self, folded: FoldedText) -> dict[int, list[tuple[int, int]]]:
+    def _find(self, rule: Rule, post: Post, rule_hits: RuleHits) -> list:
+        found = list(rule.matcher.find(post, rule_hits))
+        post.work["findings"] += len(found)
+        if found and rule.matcher.exceptions_after and rule_hits.exceptions:
+            exc = [post.to_original(s, e) for s, e in rule_hits.exceptions]
+            found = [h for h in found if not any(h.start < xe and xs < h.end for xs, xe in exc)]
+        return found
+
+    def _phrase_hits(self, post: Post) -> dict[int, list[tuple[int, int]]]:
         hits: dict[int, list] = defaultdict(list)
         if self._automaton is None:
             return hits
+        folded = post.folded
         f = folded.folded
         n = len(f)
         original = folded.original
@@ -220,108 +242,17 @@ class Checker:
                     elif original[os_:oe] != written:
                         continue
                 hits[slot].append((s, e))
+        post.work["phrase_hits"] += sum(len(v) for v in hits.values())
         return hits
 
-    def _near(self, rule: Rule, terms, context, lazy: "_Lazy"):
-        starts, boundaries = lazy.word_starts, lazy.sentence_ends
-        within, side = rule.within, rule.side
-        for ts, te in terms:
-            best = None
-            for cs, ce in context:
-                if cs < te and ts < ce:
-                    continue  # the same words cannot be both term and context
-                before = ce <= ts
-                if (side == "before" and not before) or (side == "after" and before):
-                    continue
-                gap_lo, gap_hi = (ce, ts) if before else (te, cs)
-                words_between = bisect.bisect_left(starts, gap_hi) - bisect.bisect_left(starts, gap_lo)
-                if words_between > within:
-                    continue
-                if rule.same_sentence and bisect.bisect_left(boundaries, gap_hi) != bisect.bisect_left(boundaries, gap_lo):
-                    continue  # a sentence ends in between
-                if best is None or (words_between, cs - ce) < (best[0], best[1] - best[2]):
-                    best = (words_between, cs, ce)
-            if best is None:
-                continue
-            _, cs, ce = best
-            if rule.span == "term":
-                yield ts, te
-            elif rule.span == "context":
-                yield cs, ce
-            else:
-                yield min(ts, cs), max(te, ce)
-
-    def _patterns(self, ri: int, group, text: str, chars: PostScan) -> list:
-        spans = []
-        timeout = self.regex_timeout
-        for pat, pf in self._pattern_plans[ri]:
-            if pf is not None and not pf.admits(chars):
-                continue
-            for m in pat.finditer(text, timeout=timeout):
-                s, e = m.span(group)
-                if e > s:
-                    spans.append((s, e))
-        return spans
-
     @staticmethod
-    def _finding(rule: Rule, start: int, end: int, figures: dict | None = None,
-                 scope: str = "span") -> Finding:
-        message = rule.message.format_map(_Fmt(figures)) if figures else rule.message
-        return Finding(rule.id, rule.category, rule.severity, start, end, message,
-                       rule.guidance, rule.suggestions, scope)
-
-
-def _match_case(original: str, replacement: str) -> str:
-    """'Activist lawyers' -> 'Lawyers': keep a leading capital the officer typed."""
-    if replacement and original[:1].isupper() and replacement[:1].islower():
-        return replacement[0].upper() + replacement[1:]
-    return replacement
-
-
-class _Lazy:
-    """Word and sentence positions, computed only when a near rule needs them."""
-
-    __slots__ = ("text", "_starts", "_ends")
-
-    def __init__(self, text: str):
-        self.text = text
-        self._starts = None
-        self._ends = None
-
-    @property
-    def word_starts(self) -> list[int]:
-        if self._starts is None:
-            self._starts = [m.start() for m in _WORD.finditer(self.text)]
-        return self._starts
-
-    @property
-    def sentence_ends(self) -> list[int]:
-        if self._ends is None:
-            self._ends = [m.start() for m in _SENTENCE_END.finditer(self.text)]
-        return self._ends
-
-
-def _overlaps_any(s: int, e: int, spans) -> bool:
-    return any(s < xe and xs < e for xs, xe in spans)
-
-
-def _keep(spans, exceptions) -> list:
-    if not exceptions:
-        return list(spans)
-    return [(s, e) for s, e in spans if not _overlaps_any(s, e, exceptions)]
-
-
-def _merge_overlaps(spans) -> list:
-    """One span per run of overlapping hits of a rule: their union, so
-    "the so-called" and "so-called experts" underline "the so-called experts"."""
-    out: list = []
-    for s, e in sorted(set(spans)):
-        if out and s < out[-1][1]:
-            if e > out[-1][1]:
-                out[-1] = (out[-1][0], e)
-        else:
-            out.append((s, e))
-    return out
+    def _finding(rule: Rule, hit) -> Finding:
+        message = rule.message.format_map(_Fmt(hit.figures)) if hit.figures else rule.message
+        f = Finding(rule.id, rule.category, rule.severity, hit.start, hit.end, message,
+                    rule.guidance, rule.suggestions, hit.scope)
+        if hit.replacements:
+            f.replacements = list(hit.replacements)
+        return f
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -1,7 +1,9 @@
 """Running every rule's own examples: the rulebook's unit tests.
 
-A flag example must produce a finding of that rule (on exactly the [[marked]]
-spans when the example marks any); a pass example must produce none.
+Each example runs against its own rule alone. A flag example must produce a
+finding of that rule (on exactly the [[marked]] spans when the example marks
+any, offering the `fix` as a replacement when it names one); a pass example
+must produce none.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ class ExampleFailure:
 
 
 def run_example(checker: Checker, rule: Rule, example: Example, kind: str) -> ExampleFailure | None:
-    result = checker.check(example.text, example.platform, example.election_period, dedupe=False)
-    spans = sorted((f.start, f.end) for f in result.findings if f.rule_id == rule.id)
+    result = checker.check(example.text, example.platform, example.election_period, dedupe=False, only=rule.id)
+    mine = [f for f in result.findings if f.rule_id == rule.id]
+    spans = sorted((f.start, f.end) for f in mine)
     if kind == "pass":
         if spans:
             got = ", ".join(repr(example.text[s:e]) for s, e in spans)
@@ -37,6 +40,11 @@ def run_example(checker: Checker, rule: Rule, example: Example, kind: str) -> Ex
         want = ", ".join(repr(example.text[s:e]) for s, e in sorted(example.spans))
         got = ", ".join(repr(example.text[s:e]) for s, e in spans)
         return ExampleFailure(rule.id, kind, example.text, f"expected {want}, got {got}")
+    if example.fix is not None:
+        offered = sorted({r for f in mine for r in f.replacements})
+        if example.fix not in offered:
+            return ExampleFailure(rule.id, kind, example.text,
+                                  f"expected the fix {example.fix!r}, offered {offered or 'none'}")
     return None
 
 

@@ -1,15 +1,17 @@
-"""Post-level checks: counts and measures rather than phrases.
+"""Post-level measures: a table of named metrics.
 
-Each returns the spans to report and the figures to put in the message. The
+Each metric takes its rule's spec (`max` and options) and the analysed post
+and returns the places it goes over, with the figures for the message. The
 thresholds, severities and wording live in rules.json ("metric" rules); only
-the measuring is code.
+the measuring is code. A new metric is one function and one decorator.
 """
 
 from __future__ import annotations
 
-import regex
+from dataclasses import dataclass
+from typing import Callable
 
-from .platforms import Length
+import regex
 
 _HASHTAG = regex.compile(r"(?<![\w#])#\w+")
 _EMOJI = regex.compile(r"(?=[\p{Extended_Pictographic}\p{Regional_Indicator}])\X")
@@ -22,6 +24,23 @@ PLATFORM_NAMES = {
 }
 
 
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    measure: Callable  # (spec, post) -> [(start, end, figures)]
+    scope: str = "span"  # "post": about the whole post
+
+
+METRICS: dict[str, Metric] = {}
+
+
+def metric(name: str, scope: str = "span"):
+    def register(fn):
+        METRICS[name] = Metric(name, fn, scope)
+        return fn
+    return register
+
+
 def _tail(matches: list, keep: int) -> list[tuple[int, int, dict]]:
     extra = matches[keep:]
     if not extra:
@@ -29,57 +48,69 @@ def _tail(matches: list, keep: int) -> list[tuple[int, int, dict]]:
     return [(extra[0].start(), extra[-1].end(), {"value": len(matches), "count": len(matches)})]
 
 
-def measure(name: str, spec: dict, text: str, length: Length, reading: dict) -> list[tuple[int, int, dict]]:
-    """[(start, end, figures)] for every place the metric goes over spec['max']."""
-    limit = spec["max"]
-    if name == "platform_overflow":
-        if length.limit is None or length.count - length.limit <= limit:
-            return []
-        over = length.count - length.limit
-        return [(length.overflow_at or 0, len(text), {
-            "value": over, "count": length.count, "limit": length.limit,
-            "platform": PLATFORM_NAMES[length.platform]})]
-    if name == "platform_fill":
-        if length.limit is None or length.count > length.limit:
-            return []
-        share = length.count / length.limit
-        if share <= limit:
-            return []
-        return [(0, len(text), {
-            "value": round(share * 100), "count": length.count, "limit": length.limit,
-            "platform": PLATFORM_NAMES[length.platform], "left": length.limit - length.count})]
-    if name == "hashtags":
-        if "#" not in text:
-            return []
-        tags = list(_HASHTAG.finditer(text))
-        return _tail(tags, int(limit)) if len(tags) > limit else []
-    if name == "emoji":
-        if text.isascii():
-            return []
-        found = list(_EMOJI.finditer(text))
-        return _tail(found, int(limit)) if len(found) > limit else []
-    if name == "sentence_words":
-        # A word is a whitespace-separated token with a letter or digit in it, so
-        # a post or sentence with no more tokens than the limit can be skipped.
-        if len(text.split()) <= limit:
-            return []
-        out = []
-        for s in _SENTENCE.finditer(text):
-            tokens = s.group().split()
-            if len(tokens) <= limit:
-                continue
-            words = sum(1 for tok in tokens if _HAS_WORD(tok))
-            if words > limit:
-                start = s.start() + (len(s.group()) - len(s.group().lstrip()))
-                end = s.start() + len(s.group().rstrip().rstrip(".!?"))
-                out.append((start, end, {"value": words}))
-        return out
-    if name == "reading_age":
-        age = reading.get("reading_age")
-        if age is None or age <= limit or reading.get("words", 0) < spec.get("min_words", 0):
-            return []
-        return [(0, len(text), {"value": age, "ease": reading.get("flesch_reading_ease")})]
-    raise ValueError(f"unknown metric {name!r}")
+@metric("platform_overflow")
+def platform_overflow(spec, post):
+    length = post.length
+    if length.limit is None or length.count - length.limit <= spec["max"]:
+        return []
+    return [(length.overflow_at or 0, len(post.text), {
+        "value": length.count - length.limit, "count": length.count, "limit": length.limit,
+        "platform": PLATFORM_NAMES[length.platform]})]
 
 
-POST_SCOPED = frozenset({"platform_fill", "reading_age"})
+@metric("platform_fill", scope="post")
+def platform_fill(spec, post):
+    length = post.length
+    if length.limit is None or length.count > length.limit:
+        return []
+    share = length.count / length.limit
+    if share <= spec["max"]:
+        return []
+    return [(0, len(post.text), {
+        "value": round(share * 100), "count": length.count, "limit": length.limit,
+        "platform": PLATFORM_NAMES[length.platform], "left": length.limit - length.count})]
+
+
+@metric("hashtags")
+def hashtags(spec, post):
+    if "#" not in post.text:
+        return []
+    tags = list(_HASHTAG.finditer(post.text))
+    return _tail(tags, int(spec["max"])) if len(tags) > spec["max"] else []
+
+
+@metric("emoji")
+def emoji(spec, post):
+    if post.text.isascii():
+        return []
+    found = list(_EMOJI.finditer(post.text))
+    return _tail(found, int(spec["max"])) if len(found) > spec["max"] else []
+
+
+@metric("sentence_words")
+def sentence_words(spec, post):
+    # A word is a whitespace-separated token with a letter or digit in it, so a
+    # post or sentence with no more tokens than the limit can be skipped.
+    limit, text = spec["max"], post.text
+    if len(text.split()) <= limit:
+        return []
+    out = []
+    for s in _SENTENCE.finditer(text):
+        tokens = s.group().split()
+        if len(tokens) <= limit:
+            continue
+        words = sum(1 for tok in tokens if _HAS_WORD(tok))
+        if words > limit:
+            start = s.start() + (len(s.group()) - len(s.group().lstrip()))
+            end = s.start() + len(s.group().rstrip().rstrip(".!?"))
+            out.append((start, end, {"value": words}))
+    return out
+
+
+@metric("reading_age", scope="post")
+def reading_age(spec, post):
+    reading = post.readability
+    age = reading.get("reading_age")
+    if age is None or age <= spec["max"] or reading.get("words", 0) < spec.get("min_words", 0):
+        return []
+    return [(0, len(post.text), {"value": age, "ease": reading.get("flesch_reading_ease")})]

@@ -52,7 +52,8 @@ FRE_SYLLABLE = get_lang_cfg("en", "fre_syll_per_word")
 GRADE_TO_AGE = 5
 
 _syllables: dict[str, int] = {}
-_SYLLABLE_CACHE_MAX = 200_000
+_SYLLABLE_CACHE_MAX = 50_000
+_CACHED_WORD_MAX = 40
 
 
 def prose(text: str) -> str:
@@ -66,6 +67,8 @@ def _words(text: str) -> list[str]:
 def _syllable_count(word: str) -> int:
     n = _syllables.get(word)
     if n is None:
+        if len(word) > _CACHED_WORD_MAX:
+            return textstat.syllable_count(word)  # no real word is this long; do not keep it
         if len(_syllables) >= _SYLLABLE_CACHE_MAX:
             _syllables.clear()
         n = _syllables[word] = textstat.syllable_count(word)

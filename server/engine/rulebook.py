@@ -21,10 +21,9 @@ from pathlib import Path
 import regex
 
 from .inflect import phrase_forms
-from .regex_safety import check_pattern
+from .matchers import KINDS, Matcher
 from .text import FoldedText
 
-MATCH_KINDS = ("phrases", "patterns", "near", "metric")
 # {@name}: a shared list, as a whole phrase entry or inside a pattern.
 _LIST_REF = re.compile(r"\{@([a-z][a-z0-9_]*)\}")
 _MARKER = re.compile(r"\[\[(.*?)\]\]", re.S)
@@ -55,6 +54,7 @@ class Example:
     spans: tuple[tuple[int, int], ...]  # expected spans (code points), may be empty
     platform: str = "generic"
     election_period: bool = False
+    fix: str | None = None  # a replacement the finding must offer
 
 
 @dataclass(slots=True)
@@ -65,18 +65,7 @@ class Rule:
     message: str
     guidance: dict
     suggestions: list[str]
-    kind: str  # one of MATCH_KINDS
-    phrases: tuple[Phrase, ...] = ()
-    patterns: tuple = ()
-    group: int | str = 0
-    near_terms: tuple[Phrase, ...] = ()
-    near_context: tuple[Phrase, ...] = ()
-    within: int = 4
-    side: str = "either"
-    span: str = "both"
-    same_sentence: bool = True
-    metric: dict = field(default_factory=dict)
-    swap: dict = field(default_factory=dict)  # folded phrase -> replacement
+    matcher: Matcher
     exceptions: tuple[Phrase, ...] = ()
     platforms: frozenset | None = None
     active_from: dt.date | None = None
@@ -86,6 +75,10 @@ class Rule:
     description: str = ""
     flag_examples: tuple[Example, ...] = ()
     pass_examples: tuple[Example, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return self.matcher.kind
 
     def applies(self, platform: str, election_period: bool, today: dt.date) -> bool:
         if not self.enabled:
@@ -207,12 +200,7 @@ def _schema_problems(data) -> tuple[list[str], set | None]:
         else:
             bad_rules = None
         # oneOf failures on "match" are unreadable; say what is wrong instead.
-        if err.validator == "oneOf" and list(err.absolute_path)[-1:] == ["match"]:
-            kinds = [k for k in MATCH_KINDS if k in err.instance]
-            msg = (f"needs exactly one of {', '.join(MATCH_KINDS)}; found "
-                   + (", ".join(kinds) if kinds else "none"))
-        else:
-            msg = err.message
+        msg = err.message
         problems.append(f"{_where(data, err.absolute_path)}: {msg}")
     return problems, bad_rules
 
@@ -305,50 +293,41 @@ class _Builder:
 
     def build_rule(self, spec: dict, where: str) -> Rule | None:
         m = spec["match"]
-        kind = next(k for k in MATCH_KINDS if k in m)
+        kinds = [k for k in KINDS if k in m]
+        if len(kinds) != 1:
+            self.problem(f"{where} field 'match'",
+                         f"needs exactly one of {', '.join(KINDS)}; found {', '.join(kinds) or 'none'}")
+            return None
+        matcher = KINDS[kinds[0]].build(m, self, where)
         rule = Rule(
             id=spec["id"], category=spec["category"], severity=spec["severity"],
-            message=spec["message"], guidance=dict(spec["guidance"]),
-            suggestions=list(spec.get("suggestions", [])), kind=kind,
+            message=spec["message"], guidance=self.guidance(spec["guidance"], where),
+            suggestions=list(spec.get("suggestions", [])), matcher=matcher,
             enabled=spec.get("enabled", True), description=spec.get("description", ""),
         )
-        rule.guidance.setdefault("url", None)
-        if rule.guidance["url"] is None:
-            del rule.guidance["url"]
-        inflect = m.get("inflect", True)
-        case = m.get("match_case", "any")
-        if kind == "phrases":
-            rule.phrases = tuple(self.expand(m["phrases"], f"{where} field 'match.phrases'", inflect, case,
-                                             hashtags=m.get("hashtags", False)))
-            refs = m["phrases"]
-            for phrase, replacement in m.get("swap", {}).items():
-                key = " ".join(FoldedText(phrase).folded.split())
-                if not any(p.folded == key for p in rule.phrases):
-                    self.problem(f"{where} field 'match.swap'", f"{phrase!r} is not one of the rule's phrases")
-                rule.swap[key] = replacement
-        elif kind == "near":
-            near = m["near"]
-            rule.near_terms = tuple(self.expand(near["terms"], f"{where} field 'match.near.terms'", inflect, case))
-            rule.near_context = tuple(self.expand(near["context"], f"{where} field 'match.near.context'", inflect, case))
-            rule.within = near.get("within", 4)
-            rule.side = near.get("side", "either")
-            rule.span = near.get("span", "both")
-            rule.same_sentence = near.get("same_sentence", True)
-            refs = near["terms"] + near["context"]
-        elif kind == "patterns":
-            rule.patterns = tuple(self.compile_patterns(m["patterns"], m.get("group", 0), where))
-            rule.group = m.get("group", 0)
-            refs = []
-        else:
-            rule.metric = dict(m["metric"])
-            refs = []
-        exc = list(spec.get("exceptions", [])) + self.list_exceptions(refs)
+        exc = list(spec.get("exceptions", [])) + self.list_exceptions(matcher.list_references())
         rule.exceptions = tuple(self.expand(exc, f"{where} field 'exceptions'", False, "any"))
         if "platforms" in spec:
             rule.platforms = frozenset(spec["platforms"])
         if "when" in spec and "election_period" in spec["when"]:
             rule.election_period = spec["when"]["election_period"]
-        active = spec.get("active", {})
+        self.dates(rule, spec.get("active", {}), where)
+        ex = spec["examples"]
+        rule.flag_examples = tuple(self.examples(ex["flag"], f"{where} field 'examples.flag'", rule))
+        rule.pass_examples = tuple(self.examples(ex["pass"], f"{where} field 'examples.pass'", rule))
+        return rule
+
+    def guidance(self, ref, where: str) -> dict:
+        """A rule's guidance: inline, or the id of an entry in the top-level `guidance`."""
+        if isinstance(ref, str):
+            entry = self.data.get("guidance", {}).get(ref)
+            if entry is None:
+                self.problem(f"{where} field 'guidance'", f"unknown guidance {ref!r}; define it under the top-level 'guidance'")
+                return {"source": ref, "clause": ""}
+            ref = entry
+        return {k: ref[k] for k in ("source", "clause", "url") if k in ref}
+
+    def dates(self, rule: Rule, active: dict, where: str) -> None:
         for key in ("from", "until"):
             if key in active:
                 try:
@@ -357,42 +336,6 @@ class _Builder:
                     self.problem(f"{where} field 'active.{key}'", f"{active[key]!r} is not a date")
         if rule.active_from and rule.active_until and rule.active_from > rule.active_until:
             self.problem(f"{where} field 'active'", "'from' is after 'until'")
-        ex = spec["examples"]
-        rule.flag_examples = tuple(self.examples(ex["flag"], f"{where} field 'examples.flag'", rule))
-        rule.pass_examples = tuple(self.examples(ex["pass"], f"{where} field 'examples.pass'", rule))
-        return rule
-
-    def compile_patterns(self, patterns, group, where: str) -> list:
-        compiled = []
-        for i, source in enumerate(patterns):
-            field_where = f"{where} field 'match.patterns[{i}]'"
-
-            def sub(mo):
-                expansion = self.list_regex(mo.group(1))
-                if expansion is None:
-                    self.problem(field_where, f"unknown list '@{mo.group(1)}'")
-                    return "(?!)"
-                return expansion
-
-            expanded = _LIST_REF.sub(sub, source)
-            try:
-                pat = regex.compile(expanded, regex.V0)
-            except regex.error as exc:
-                pos = f" at position {exc.pos}" if getattr(exc, "pos", None) is not None else ""
-                self.problem(field_where, f"invalid regular expression{pos}: {exc.msg if hasattr(exc, 'msg') else exc}")
-                continue
-            danger = check_pattern(source if expanded == source else expanded, pat)
-            if danger:
-                self.problem(field_where, danger)
-                continue
-            if isinstance(group, int) and group > pat.groups:
-                self.problem(f"{where} field 'match.group'", f"the pattern has only {pat.groups} groups")
-                continue
-            if isinstance(group, str) and group not in pat.groupindex:
-                self.problem(f"{where} field 'match.group'", f"the pattern has no group named {group!r}")
-                continue
-            compiled.append(pat)
-        return compiled
 
     def examples(self, items, where: str, rule: Rule) -> list[Example]:
         out = []
@@ -417,5 +360,8 @@ class _Builder:
                 text="".join(plain), spans=tuple(spans),
                 platform=item.get("platform", default_platform),
                 election_period=item.get("election_period", default_election),
+                fix=item.get("fix"),
             ))
+            if item.get("fix") is not None and not spans:
+                self.problem(f"{where}[{i}]", "'fix' needs the [[span]] it replaces")
         return out

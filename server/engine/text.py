@@ -34,6 +34,9 @@ _PUNCT = {
 }
 
 
+_FOLD_CACHE_MAX = 20_000
+
+
 class _FoldTable(dict):
     """str.translate table computed per character on first sight."""
 
@@ -55,7 +58,10 @@ class _FoldTable(dict):
                 low = (base or ch).lower()
                 # One character in, at most one out: keeps offsets aligned.
                 out = low[0] if low else ch
-        self[cp] = out
+        # Bounded: posts covering every code point must not grow each worker
+        # by hundreds of MB. Past the bound, rare characters are folded afresh.
+        if len(self) < _FOLD_CACHE_MAX:
+            self[cp] = out
         return out
 
 

@@ -1,0 +1,13 @@
+"""Every kind of match, by the name a rule's `match` uses for it."""
+
+from .base import BuildContext, Hit, Matcher, RuleHits, merge_overlaps
+from .metric import MetricMatcher
+from .near import NearMatcher
+from .patterns import PatternMatcher
+from .phrases import PhraseMatcher
+
+KINDS: dict[str, type[Matcher]] = {
+    cls.kind: cls for cls in (PhraseMatcher, NearMatcher, PatternMatcher, MetricMatcher)
+}
+
+__all__ = ["KINDS", "BuildContext", "Hit", "Matcher", "RuleHits", "merge_overlaps"]

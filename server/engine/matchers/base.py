@@ -1,0 +1,108 @@
+"""The interface every kind of match implements.
+
+A rule's `match` names one kind ("phrases", "near", "patterns", "metric",
+...). Each kind is a class here: `build` turns the rule's spec into a matcher
+(reporting problems through the build context), `phrase_sets` hands the
+checker the phrases to put into the one shared automaton, and `find` reads
+an analysed `Post` plus the automaton's hits for this rule and yields `Hit`s
+in code points of the original text. Adding a kind is adding a class and its
+schema; the checker and the rulebook loader do not change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Iterable, Protocol
+
+from ..post import Post
+
+
+@dataclass(slots=True)
+class Hit:
+    """One span a matcher found, in code points of the original text."""
+
+    start: int
+    end: int
+    figures: dict | None = None  # values for {placeholders} in the message
+    replacements: tuple[str, ...] = ()
+    scope: str = "span"  # "post" when it is about the whole post
+    why: str | None = None  # what matched, for `explain` and model findings
+
+
+class BuildContext(Protocol):
+    """What the rulebook loader offers a matcher while it is built."""
+
+    def problem(self, where: str, msg: str) -> None: ...
+    def expand(self, entries, where: str, inflect: bool, match_case: str, hashtags: bool = False) -> list: ...
+    def list_regex(self, name: str) -> str | None: ...
+    def list_terms(self, name: str) -> list[str] | None: ...
+
+
+class RuleHits:
+    """The automaton's hits for one rule, by role, in folded coordinates."""
+
+    __slots__ = ("_hits", "_slots", "exceptions")
+
+    def __init__(self, hits: dict, slots: dict):
+        self._hits = hits
+        self._slots = slots
+        self.exceptions = hits.get(slots.get("exceptions"), ()) if "exceptions" in slots else ()
+
+    def raw(self, role: str) -> list:
+        slot = self._slots.get(role)
+        return self._hits.get(slot, []) if slot is not None else []
+
+    def kept(self, role: str) -> list:
+        """Hits of `role` that no exception of the rule overlaps."""
+        spans = self.raw(role)
+        exc = self.exceptions
+        if not exc or not spans:
+            return list(spans)
+        return [(s, e) for s, e in spans if not any(s < xe and xs < e for xs, xe in exc)]
+
+
+class Matcher:
+    kind: ClassVar[str]
+    # Runs on every post, not only when the automaton saw one of its phrases.
+    always: ClassVar[bool] = False
+    # Exceptions cancel the spans found (phrase kinds drop cancelled hits earlier instead).
+    exceptions_after: ClassVar[bool] = False
+
+    @classmethod
+    def build(cls, spec: dict, ctx: BuildContext, where: str) -> "Matcher":
+        raise NotImplementedError
+
+    def phrase_sets(self) -> dict[str, tuple]:
+        """role -> phrases this matcher needs the automaton to find."""
+        return {}
+
+    def list_references(self) -> list[str]:
+        """Entries that may be {@list} references (their list exceptions apply)."""
+        return []
+
+    def regex_sources(self) -> list[str]:
+        """Regexes whose prefilters the checker should compute (see prefilter.py)."""
+        return []
+
+    def attach_prefilters(self, prefilters: list) -> None:
+        pass
+
+    def find(self, post: Post, hits: RuleHits) -> Iterable[Hit]:
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        """What GET /v1/rules and `explain` may show about the match."""
+        return {"kind": self.kind}
+
+
+def merge_overlaps(spans) -> list:
+    """One span per run of overlapping hits: "the so-called" and "so-called
+    experts" underline "the so-called experts"."""
+    out: list = []
+    for s, e in sorted(set(spans)):
+        if out and s < out[-1][1]:
+            if e > out[-1][1]:
+                out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out

@@ -1,0 +1,87 @@
+"""`patterns`: regular expressions on the original text, each under a timeout.
+
+Patterns are refused at load when they can backtrack catastrophically (see
+regex_safety.py). The checker computes a prefilter per pattern (what a match
+cannot do without, prefilter.py) so most posts skip most patterns.
+"""
+
+from __future__ import annotations
+
+import re
+
+import regex
+
+from ..regex_safety import check_pattern
+from .base import Hit, Matcher, merge_overlaps
+
+LIST_REF = re.compile(r"\{@([a-z][a-z0-9_]*)\}")
+
+
+def compile_patterns(sources, group, ctx, where: str) -> list:
+    compiled = []
+    for i, source in enumerate(sources):
+        field_where = f"{where} field 'match.patterns[{i}]'"
+
+        def sub(mo, field_where=field_where):
+            expansion = ctx.list_regex(mo.group(1))
+            if expansion is None:
+                ctx.problem(field_where, f"unknown list '@{mo.group(1)}'")
+                return "(?!)"
+            return expansion
+
+        expanded = LIST_REF.sub(sub, source)
+        try:
+            pat = regex.compile(expanded, regex.V0)
+        except regex.error as exc:
+            pos = f" at position {exc.pos}" if getattr(exc, "pos", None) is not None else ""
+            ctx.problem(field_where, f"invalid regular expression{pos}: {getattr(exc, 'msg', exc)}")
+            continue
+        danger = check_pattern(expanded, pat)
+        if danger:
+            ctx.problem(field_where, danger)
+            continue
+        if isinstance(group, int) and group > pat.groups:
+            ctx.problem(f"{where} field 'match.group'", f"the pattern has only {pat.groups} groups")
+            continue
+        if isinstance(group, str) and group not in pat.groupindex:
+            ctx.problem(f"{where} field 'match.group'", f"the pattern has no group named {group!r}")
+            continue
+        compiled.append(pat)
+    return compiled
+
+
+class PatternMatcher(Matcher):
+    kind = "patterns"
+    always = True
+    exceptions_after = True
+
+    def __init__(self, patterns: list, group):
+        self.patterns = patterns
+        self.group = group
+        self.plans = [(p, None) for p in patterns]
+
+    @classmethod
+    def build(cls, spec, ctx, where):
+        group = spec.get("group", 0)
+        return cls(compile_patterns(spec["patterns"], group, ctx, where), group)
+
+    def regex_sources(self):
+        return [p.pattern for p in self.patterns]
+
+    def attach_prefilters(self, prefilters):
+        self.plans = list(zip(self.patterns, prefilters))
+
+    def find(self, post, hits):
+        spans = []
+        timeout = post.regex_timeout
+        for pat, pf in self.plans:
+            if pf is not None and not pf.admits(post.scan):
+                continue
+            for m in pat.finditer(post.text, timeout=timeout):
+                s, e = m.span(self.group)
+                if e > s:
+                    spans.append((s, e))
+        return [Hit(s, e) for s, e in merge_overlaps(spans)]
+
+    def describe(self):
+        return {"kind": self.kind, "patterns": len(self.patterns)}

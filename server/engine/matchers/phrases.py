@@ -1,0 +1,68 @@
+"""`phrases`: whole-word phrases from the shared automaton, optionally with a swap."""
+
+from __future__ import annotations
+
+from ..inflect import phrase_forms
+from ..text import FoldedText
+from .base import Hit, Matcher, merge_overlaps
+
+
+def match_case(original: str, replacement: str) -> str:
+    """'Activist lawyers' -> 'Lawyers': keep a leading capital the officer typed."""
+    if replacement and original[:1].isupper() and replacement[:1].islower():
+        return replacement[0].upper() + replacement[1:]
+    return replacement
+
+
+def inflected_swaps(key: str, replacement: str) -> dict:
+    """The swap for a phrase and for its inflected forms where the replacement
+    ends in the same word: "activist lawyer" -> "lawyer" gives "activist
+    lawyers" -> "lawyers" too."""
+    out = {key: replacement}
+    last = key.rsplit(" ", 1)[-1]
+    if not replacement.lower().endswith(last):
+        return out
+    head = key[: len(key) - len(last)]
+    for form in phrase_forms(key):
+        if form.startswith(head) and " " not in form[len(head):]:
+            out.setdefault(form, replacement[: len(replacement) - len(last)] + form[len(head):])
+    return out
+
+
+class PhraseMatcher(Matcher):
+    kind = "phrases"
+
+    def __init__(self, phrases: tuple, refs: list, swap: dict):
+        self.phrases = phrases
+        self.refs = refs
+        self.swap = swap  # folded phrase -> replacement
+
+    @classmethod
+    def build(cls, spec, ctx, where):
+        phrases = tuple(ctx.expand(spec["phrases"], f"{where} field 'match.phrases'", spec.get("inflect", True),
+                                   spec.get("match_case", "any"), hashtags=spec.get("hashtags", False)))
+        swap = {}
+        for phrase, replacement in spec.get("swap", {}).items():
+            key = " ".join(FoldedText(phrase).folded.split())
+            if not any(p.folded == key for p in phrases):
+                ctx.problem(f"{where} field 'match.swap'", f"{phrase!r} is not one of the rule's phrases")
+            swap.update(inflected_swaps(key, replacement))
+        return cls(phrases, list(spec["phrases"]), swap)
+
+    def phrase_sets(self):
+        return {"phrases": self.phrases}
+
+    def list_references(self):
+        return self.refs
+
+    def find(self, post, hits):
+        for s, e in merge_overlaps(hits.kept("phrases")):
+            start, end = post.to_original(s, e)
+            replacement = self.swap.get(post.lower[s:e]) if self.swap else None
+            if replacement is None:
+                yield Hit(start, end)
+            else:
+                yield Hit(start, end, replacements=(match_case(post.text[start:end], replacement),))
+
+    def describe(self):
+        return {"kind": self.kind, "phrases": len(self.phrases)}

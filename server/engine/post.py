@@ -1,0 +1,81 @@
+"""One analysed post: what every matcher reads.
+
+A check builds one `Post`; matchers ask it for what they need (folded text,
+word and sentence positions, the prefilter scan, platform length, reading
+age) and each is computed once, on first use, so a post that no proximity
+rule looks at never has its words listed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cached_property
+
+import regex
+
+from .platforms import Length, measure
+from .readability import readability
+from .text import FoldedText, Utf16Offsets
+
+_WORD = regex.compile(r"\w+")
+_SENTENCE_END = regex.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n")
+# A clause also ends at a comma, semicolon, colon or dash between words, so
+# "Labour councillors, residents say, were rude" does not pair across it.
+_CLAUSE_END = regex.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n|[,;:](?=\s)|\s[-\u2013\u2014]\s")
+
+
+class Post:
+    """A draft and everything measured from it, lazily."""
+
+    def __init__(self, text: str, platform: str = "generic", election_period: bool = False,
+                 prefilter=None):
+        self.text = text
+        self.platform = platform
+        self.election_period = election_period
+        self.folded = FoldedText(text)
+        self._prefilter = prefilter
+        # Work done, counted so tests can prove cost grows linearly without clocks.
+        self.work: Counter = Counter()
+
+    @property
+    def lower(self) -> str:
+        """The folded text: lower case, accents and curly quotes made plain."""
+        return self.folded.folded
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        return self.folded.to_original(start, end)
+
+    @cached_property
+    def word_starts(self) -> list[int]:
+        """Start of every word of the folded text, ascending."""
+        return [m.start() for m in _WORD.finditer(self.lower)]
+
+    @cached_property
+    def words(self) -> list[tuple[int, int]]:
+        """(start, end) of every word of the folded text."""
+        return [m.span() for m in _WORD.finditer(self.lower)]
+
+    @cached_property
+    def sentence_ends(self) -> list[int]:
+        return [m.start() for m in _SENTENCE_END.finditer(self.lower)]
+
+    @cached_property
+    def clause_ends(self) -> list[int]:
+        return [m.start() for m in _CLAUSE_END.finditer(self.lower)]
+
+    @cached_property
+    def scan(self):
+        """What the regex prefilters look for (see prefilter.py)."""
+        return self._prefilter.scan(self.text)
+
+    @cached_property
+    def length(self) -> Length:
+        return measure(self.text, self.platform)
+
+    @cached_property
+    def readability(self) -> dict:
+        return readability(self.text)
+
+    @cached_property
+    def utf16(self) -> Utf16Offsets:
+        return Utf16Offsets(self.text)

@@ -1,0 +1,163 @@
+"""Each kind of match on its own, the analysed Post, and the bounds on a check."""
+
+import json
+
+import pytest
+
+from server.engine import Checker, load_rulebook, parse_rulebook
+from server.engine.examples import run_all
+from server.engine.matchers import KINDS
+from server.engine.post import Post
+
+from helpers import RULES, book_json, minimal_rule
+
+
+def checker_for(*rules, lists=None, **kw) -> Checker:
+    return Checker(parse_rulebook(book_json(*rules, lists=lists)), **kw)
+
+
+def found(result, rule_id="test.rule"):
+    return [result.text[f.start:f.end] for f in result.findings if f.rule_id == rule_id]
+
+
+def test_every_kind_is_registered_with_its_schema():
+    schema = json.loads((RULES.parent / "server" / "rules.schema.json").read_text())
+    assert set(KINDS) <= set(schema["$defs"]["match"]["properties"])
+
+
+def test_post_computes_what_is_asked_once_and_lazily():
+    post = Post("Labour, said the council. Then more.")
+    assert "word_starts" not in post.__dict__
+    assert post.word_starts == [0, 8, 13, 17, 26, 31]
+    assert post.word_starts is post.word_starts
+    assert post.sentence_ends == [24, 35]
+    assert post.clause_ends == [6, 24, 35]
+
+
+def test_phrases_kind_offers_its_swap():
+    rule = minimal_rule(match={"phrases": ["activist lawyer"], "swap": {"activist lawyer": "lawyer"}})
+    r = checker_for(rule).check("Activist lawyer")
+    assert [f.replacements for f in r.findings] == [["Lawyer"]]
+
+
+def test_near_same_clause_stops_at_a_comma():
+    lists = {"parties": {"terms": ["Labour"]}, "scorn": {"terms": ["shameful"]}}
+    rule = minimal_rule(match={"near": {"terms": ["{@parties}"], "context": ["{@scorn}"], "within": 6,
+                                        "same_clause": True}})
+    c = checker_for(rule, lists=lists)
+    assert found(c.check("Labour's plan is shameful")) == ["Labour's plan is shameful"]
+    assert found(c.check("Labour met residents, a shameful day for the weather")) == []
+
+
+def test_near_picks_the_nearest_context_on_either_side():
+    lists = {"t": {"terms": ["council"]}, "c": {"terms": ["bad"]}}
+    rule = minimal_rule(match={"near": {"terms": ["{@t}"], "context": ["{@c}"], "within": 3}})
+    c = checker_for(rule, lists=lists)
+    assert found(c.check("bad a b council c bad")) == ["council c bad"]
+
+
+def test_patterns_kind_applies_exceptions_to_the_spans_found():
+    rule = minimal_rule(match={"patterns": [r"(?i)\bkick\w*"]}, exceptions=["kick off"])
+    c = checker_for(rule)
+    assert found(c.check("Kick off at 3. Kicking them out.")) == ["Kicking"]
+
+
+def test_metric_kind_reads_the_post():
+    rule = minimal_rule(match={"metric": {"name": "hashtags", "max": 1}}, message="{value} hashtags")
+    r = checker_for(rule).check("#a #b #c")
+    assert found(r) == ["#b #c"] and r.findings[0].message == "3 hashtags"
+
+
+def test_guidance_is_defined_once_and_referenced_by_id():
+    data = json.loads(book_json(minimal_rule(guidance="code.x")))
+    data["guidance"] = {"code.x": {"source": "Code", "clause": "Be fair.", "url": "https://example.gov.uk/code"}}
+    book = parse_rulebook(json.dumps(data))
+    assert book.rules[0].guidance == {"source": "Code", "clause": "Be fair.", "url": "https://example.gov.uk/code"}
+
+
+def test_an_unknown_guidance_id_is_a_problem_naming_the_rule():
+    from server.engine import RulebookError
+
+    with pytest.raises(RulebookError) as info:
+        parse_rulebook(book_json(minimal_rule(guidance="nowhere")))
+    assert "rule 'test.rule'" in str(info.value) and "unknown guidance 'nowhere'" in str(info.value)
+
+
+def test_a_match_with_two_kinds_is_refused_with_the_kinds_named():
+    from server.engine import RulebookError
+
+    with pytest.raises(RulebookError) as info:
+        parse_rulebook(book_json(minimal_rule(match={"phrases": ["a"], "patterns": ["b"]})))
+    assert "needs exactly one of" in str(info.value) and "found phrases, patterns" in str(info.value)
+
+
+def test_an_example_can_assert_the_fix():
+    good = minimal_rule(match={"phrases": ["activist lawyer"], "swap": {"activist lawyer": "lawyer"}},
+                        examples={"flag": [{"text": "the [[activist lawyers]]", "fix": "lawyers"}], "pass": ["x"]})
+    assert run_all(checker_for(good)) == []
+    wrong = dict(good, examples={"flag": [{"text": "the [[activist lawyers]]", "fix": "attorneys"}], "pass": ["x"]})
+    failures = run_all(checker_for(wrong))
+    assert len(failures) == 1 and "expected the fix 'attorneys'" in failures[0].problem
+
+
+def test_examples_run_against_their_own_rule_alone():
+    a = minimal_rule(id="test.a", match={"phrases": ["lawyer"]}, examples={"flag": ["[[lawyer]]"], "pass": ["x"]})
+    b = minimal_rule(id="test.b", match={"phrases": ["activist lawyer"]},
+                     examples={"flag": ["[[activist lawyer]]"], "pass": ["lawyer"]})
+    c = checker_for(a, b)
+    assert c.check("activist lawyer", only="test.a").findings[0].rule_id == "test.a"
+    assert {f.rule_id for f in c.check("activist lawyer", only="test.b").findings} == {"test.b"}
+    assert run_all(c) == []
+
+
+# -- bounds ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def rulebook():
+    return load_rulebook(RULES)
+
+
+def _adversarial(rule, repeats: int) -> str:
+    """A post that repeats one term and one context phrase of a near rule."""
+    term, context = rule.matcher.terms[0].text, rule.matcher.context[0].text
+    return (f"{context} {term} " * repeats).strip()
+
+
+def test_near_rules_do_work_linear_in_the_post(rulebook):
+    near = [r for r in rulebook.rules if r.kind == "near"]
+    assert near
+    checker = Checker(rulebook, deadline=60, max_per_rule=10**6, max_findings=10**6)
+    for rule in near:
+        work = []
+        sizes = (100, 400, 1600)
+        for n in sizes:
+            r = checker.check(_adversarial(rule, n), election_period=True, dedupe=False, only=rule.id)
+            work.append(r.work.get("near_pairs", 0) / n)
+        # Pairs examined per repeat stay flat as the post grows sixteenfold.
+        assert work[2] <= 1.1 * work[1] + 1 and work[1] <= 1.1 * work[0] + 1, (rule.id, work)
+
+
+def test_every_rule_together_does_work_linear_in_the_post(rulebook):
+    checker = Checker(rulebook, deadline=60, max_per_rule=10**6, max_findings=10**6)
+    near = [r for r in rulebook.rules if r.kind == "near"]
+    unit = " ".join(_adversarial(r, 1) for r in near) + " "
+    works = []
+    for n in (5, 20, 80):
+        r = checker.check(unit * n, election_period=True, dedupe=False)
+        works.append((r.work["near_pairs"] + r.work["findings"] + r.work["phrase_hits"]) / n)
+    assert works[2] <= 1.1 * works[1] and works[1] <= 1.1 * works[0], works
+
+
+def test_findings_are_capped_per_rule_and_per_post_and_the_response_says_so(rulebook):
+    checker = Checker(rulebook, max_per_rule=5, max_findings=12)
+    rule = next(r for r in rulebook.rules if r.id == "party_political.electoral-call")
+    r = checker.check(_adversarial(rule, 400))
+    mine = [f for f in r.findings if f.rule_id == rule.id]
+    assert len(mine) <= 5 and len(r.findings) <= 12
+    assert rule.id in r.to_json()["capped"]
+
+
+def test_rules_past_the_deadline_are_named_incomplete(rulebook):
+    r = Checker(rulebook, deadline=0).check("Vote Labour! Call 07700 900123.")
+    assert r.findings == [] or all(f.category in ("platform_limit", "accessibility") for f in r.findings)
+    assert "party_political.electoral-call" in r.to_json()["incomplete"]
