@@ -19,7 +19,7 @@ help:
 	@echo "make run         start the check service on $(HOST):$(PORT) (gunicorn)"
 	@echo "make test        set up and run every test"
 	@echo "make bench       latency and throughput figures"
-	@echo "make eval        detection figures on every corpus (EVAL_ARGS="--per-rule --json out.json")"
+	@echo "make eval        detection figures on every corpus (EVAL_ARGS='--per-rule --json out.json')"
 	@echo "make lint-rules  validate rules.json and run every rule example"
 
 setup: $(VENV)/.installed
