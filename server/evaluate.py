@@ -409,7 +409,7 @@ def print_misses(results: list[CorpusResult], part: str, limit: int = 0) -> None
     for res in results:
         if res.key != key or res.key.endswith("." + HIDDEN_SPLIT):
             continue
-        for kind, heading in (("miss", "missed"), ("false flag", "flagged wrongly")):
+        for kind, heading in (("miss", "missed, or caught without one of their categories"), ("false flag", "flagged wrongly")):
             items = [(row, fs) for k, row, fs in res.misses if k == kind]
             print(f"\n{res.title.split(':')[0]}: {len(items)} {heading}")
             for row, fs in items[:limit or None]:
