@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-SHARED ?= ../shared
+SHARED ?= $(firstword $(wildcard ../shared /work/shared))
 
 # Extra prerequisites and steps that other parts of the project (extension/)
 # hook into `make test` through their own .mk file.
@@ -19,7 +19,7 @@ help:
 	@echo "make run         start the check service on $(HOST):$(PORT) (gunicorn)"
 	@echo "make test        set up and run every test"
 	@echo "make bench       latency and throughput figures"
-	@echo "make eval        recall / false-positive rate on the labelled corpus"
+	@echo "make eval        detection figures on every corpus (EVAL_ARGS='--per-rule --json out.json')"
 	@echo "make lint-rules  validate rules.json and run every rule example"
 
 setup: $(VENV)/.installed
@@ -44,7 +44,7 @@ lint-rules: setup
 	$(VENV)/bin/impartial lint rules.json
 
 eval: setup
-	$(VENV)/bin/impartial eval $(SHARED)/corpus/dev.jsonl --per-rule
+	$(VENV)/bin/impartial eval --shared $(SHARED) $(EVAL_ARGS)
 
 bench: setup
 	$(PY) -m server.bench --posts $(SHARED)/bench/posts.jsonl

@@ -2,14 +2,17 @@
 
   impartial lint [rules.json]         validate, then run every rule's examples
   impartial check "text" [--platform x] [--election]
-  impartial eval corpus.jsonl         recall / false-positive rate on labelled posts
-  impartial stats corpus.jsonl        per-rule hit counts on labelled posts
+  impartial eval [--corpus NAME] [--per-rule] [--json PATH] [--misses dev|tune]
+                                      recall, false-positive rate, per category and
+                                      span figures on every corpus (rules / model / both)
+  impartial stats [--corpus NAME]     posts each rule flags on dev, tune and police
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from .engine import Checker, RulebookError, load_rulebook
@@ -44,25 +47,52 @@ def cmd_check(args) -> int:
     return 0
 
 
+def _eval_results(args):
+    import time
+
+    from .evaluate import NAMES, run, run_file
+
+    book = _load(args.rules)
+    checker = Checker(book)
+    t0 = time.perf_counter()
+    try:
+        if args.files:
+            results = []
+            for path in args.files:
+                results.extend(run_file(checker, path, path.rsplit("/", 1)[-1].removesuffix(".jsonl"),
+                                        miss_view=args.view))
+        else:
+            results = run(checker, args.shared, args.corpus, miss_view=args.view)
+    except FileNotFoundError as exc:
+        print(f"no corpus at {exc.filename or exc} (set --shared, or pass the files; names: {', '.join(NAMES)})",
+              file=sys.stderr)
+        raise SystemExit(2)
+    return book, results, time.perf_counter() - t0
+
+
 def cmd_eval(args) -> int:
-    from .evaluate import evaluate, print_report
+    from .evaluate import print_misses, print_results, print_rule_stats, to_json
 
-    checker = Checker(_load(args.rules))
-    report = evaluate(checker, args.corpus)
-    print_report(report, worst=args.worst)
+    book, results, seconds = _eval_results(args)
+    print_results(results)
     if args.per_rule:
-        from .evaluate import print_rule_stats
-
         print()
-        print_rule_stats(report)
+        print_rule_stats(results)
+    for part in args.misses or ():
+        print_misses(results, part, args.limit)
+    n = sum(r.posts for r in results)
+    print(f"\n{n} posts checked in {seconds:.1f} s ({book.version}, {len(book.rules)} rules)")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(to_json(results, book, seconds), fh, indent=1)
+            fh.write("\n")
     return 0
 
 
 def cmd_stats(args) -> int:
-    from .evaluate import evaluate, print_rule_stats
+    from .evaluate import print_rule_stats
 
-    checker = Checker(_load(args.rules))
-    print_rule_stats(evaluate(checker, args.corpus))
+    print_rule_stats(_eval_results(args)[1])
     return 0
 
 
@@ -78,13 +108,26 @@ def main(argv=None) -> int:
     s.add_argument("--election", action="store_true", help="check as in a pre-election period")
     s.add_argument("--rules", default="rules.json")
     s.set_defaults(fn=cmd_check)
-    for name, fn in (("eval", cmd_eval), ("stats", cmd_stats)):
-        s = sub.add_parser(name, help="measure on a labelled corpus (JSON lines with text and label)")
-        s.add_argument("corpus")
+    from .evaluate import NAMES, VIEWS
+
+    for name, fn, what in (("eval", cmd_eval, "every figure on every corpus"),
+                           ("stats", cmd_stats, "posts each rule flags on dev, tune and police")):
+        s = sub.add_parser(name, help=f"measure: {what}")
+        s.add_argument("files", nargs="*", help="corpus files (JSON lines) instead of the shared corpora")
+        s.add_argument("--shared", default=os.environ.get("IMPARTIAL_SHARED", "../shared"),
+                       help="the shared folder holding corpus/ (default ../shared or $IMPARTIAL_SHARED)")
+        s.add_argument("--corpus", action="append", choices=NAMES, metavar="NAME",
+                       help=f"only this corpus, repeatable: {', '.join(NAMES)}")
         s.add_argument("--rules", default="rules.json")
-        s.add_argument("--worst", type=int, default=10)
-        s.add_argument("--per-rule", action="store_true", help="also print hits per rule")
-        s.set_defaults(fn=fn)
+        s.set_defaults(fn=fn, view="both")
+        if name == "eval":
+            s.add_argument("--per-rule", action="store_true", help="also print posts hit per rule")
+            s.add_argument("--json", metavar="PATH", help="also write every figure as JSON to PATH")
+            # `check` is not a choice: its texts are measured, never read.
+            s.add_argument("--misses", action="append", choices=("dev", "tune"),
+                           help="list the misses and false flags of dev or of the tune split, with their texts")
+            s.add_argument("--view", choices=VIEWS, default="both", help="whose findings --misses judges by")
+            s.add_argument("--limit", type=int, default=0, help="at most this many per list (0: all)")
     args = p.parse_args(argv)
     return args.fn(args)
 
