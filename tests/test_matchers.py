@@ -119,7 +119,9 @@ def rulebook():
 
 def _adversarial(rule, repeats: int) -> str:
     """A post that repeats one term and one context phrase of a near rule."""
-    term, context = rule.matcher.terms[0].text, rule.matcher.context[0].text
+    # A rule whose terms are only patterns (capitalised names) gets a name.
+    term = rule.matcher.terms[0].text if rule.matcher.terms else "Jane Smith"
+    context = rule.matcher.context[0].text
     return (f"{context} {term} " * repeats).strip()
 
 
@@ -161,3 +163,31 @@ def test_rules_past_the_deadline_are_named_incomplete(rulebook):
     r = Checker(rulebook, deadline=0).check("Vote Labour! Call 07700 900123.")
     assert r.findings == [] or all(f.category in ("platform_limit", "accessibility") for f in r.findings)
     assert "party_political.electoral-call" in r.to_json()["incomplete"]
+
+
+def test_near_barriers_cancel_a_pair_they_stand_between():
+    lists = {"actors": {"terms": ["the Government"]}, "neg": {"terms": ["violent", "failed"]}}
+    rule = minimal_rule(match={"near": {"terms": ["{@actors}"], "context": ["{@neg}"], "within": 4,
+                                        "barriers": ["tackle"]}})
+    c = checker_for(rule, lists=lists)
+    assert found(c.check("The Government will tackle violent crime")) == []
+    assert found(c.check("The Government has failed us")) == ["The Government has failed"]
+
+
+def test_a_list_can_draw_its_terms_from_a_lexicon_less_its_exclusions():
+    lists = {"negative": {"lexicon": {"name": "vader", "max_valence": -2.0}, "exclude": ["crime"]}}
+    rule = minimal_rule(match={"phrases": ["{@negative}"], "inflect": False})
+    c = checker_for(rule, lists=lists)
+    assert found(c.check("a pathetic, incompetent crime")) == ["pathetic", "incompetent"]
+    assert found(c.check("a good plan")) == []
+
+
+def test_an_unknown_lexicon_is_a_problem_naming_the_list():
+    from server.engine import RulebookError
+
+    lists = {"negative": {"lexicon": {"name": "vader", "max_valence": -2.0}}}
+    data = json.loads(book_json(minimal_rule(match={"phrases": ["{@negative}"]}), lists=lists))
+    data["lists"]["negative"]["lexicon"]["name"] = "nowhere"
+    with pytest.raises(RulebookError) as info:
+        parse_rulebook(json.dumps(data))
+    assert "list 'negative'" in str(info.value) and "lexicon" in str(info.value)

@@ -21,6 +21,7 @@ from pathlib import Path
 import regex
 
 from .inflect import phrase_forms
+from .lexicons import lexicon_terms
 from .matchers import KINDS, Matcher
 from .text import FoldedText
 
@@ -165,6 +166,14 @@ def parse_rulebook(raw: bytes | str, source: str = "rules.json") -> Rulebook:
     )
 
 
+def excluding(words: list[str], exclude: list[str]) -> list[str]:
+    """Words less the excluded ones; "murder*" excludes every word that starts so."""
+    folded = [" ".join(FoldedText(t).folded.split()) for t in exclude]
+    exact = {t for t in folded if not t.endswith("*")}
+    prefixes = tuple(t[:-1] for t in folded if t.endswith("*"))
+    return [w for w in words if w not in exact and not (prefixes and w.startswith(prefixes))]
+
+
 def _where(data: dict, path) -> str:
     """Human form of a JSON path, naming the rule by id when inside one."""
     parts = list(path)
@@ -236,7 +245,7 @@ class _Builder:
                     continue
                 lst = self.lists[name]
                 out += self.expand(
-                    lst["terms"], f"list {name!r} field 'terms'",
+                    self.list_terms(name), f"list {name!r} field 'terms'",
                     lst.get("inflect", False), lst.get("match_case", "any"), _seen + (name,), hashtags,
                 )
                 continue
@@ -262,8 +271,23 @@ class _Builder:
             if ref and ref.group(1) in self.lists and ref.group(1) not in _seen:
                 lst = self.lists[ref.group(1)]
                 out += lst.get("exceptions", [])
-                out += self.list_exceptions(lst["terms"], _seen + (ref.group(1),))
+                out += self.list_exceptions(lst.get("terms", []), _seen + (ref.group(1),))
         return out
+
+    def list_terms(self, name: str) -> list[str] | None:
+        """A list's terms: its own, plus its lexicon's words less `exclude`."""
+        lst = self.lists.get(name)
+        if lst is None:
+            return None
+        terms = list(lst.get("terms", []))
+        if "lexicon" in lst:
+            try:
+                terms += excluding(lexicon_terms(lst["lexicon"]), lst.get("exclude", []))
+            except (ValueError, ImportError, OSError) as exc:
+                self.problem(f"list {name!r} field 'lexicon'", str(exc))
+        if not terms:
+            self.problem(f"list {name!r}", "has no terms: give 'terms' or a 'lexicon'")
+        return terms
 
     def list_regex(self, name: str) -> str | None:
         if name not in self.lists:

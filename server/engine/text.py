@@ -107,6 +107,14 @@ class FoldedText:
         return o_start, o_end
 
 
+    def to_folded(self, start: int, end: int) -> tuple[int, int]:
+        """Folded [start, end) for an original [start, end)."""
+        m = self._map
+        if m is None:
+            return start, end
+        return bisect.bisect_left(m, start), bisect.bisect_left(m, end)
+
+
 class Utf16Offsets:
     """Converts code-point offsets of one text to UTF-16 code units."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 
 from .base import Hit, Matcher, merge_overlaps
+from .patterns import compile_patterns
 
 # Candidates examined per term at most: a window of 30 words holds far fewer
 # distinct context hits in any real post.
@@ -20,9 +21,12 @@ MAX_CANDIDATES = 64
 class NearMatcher(Matcher):
     kind = "near"
 
-    def __init__(self, terms, context, within, side, span, boundary, refs):
+    def __init__(self, terms, context, within, side, span, boundary, refs, barriers=(), term_patterns=()):
         self.terms = terms
+        self.term_patterns = term_patterns
+        self.plans = [(p, None) for p in term_patterns]
         self.context = context
+        self.barriers = barriers
         self.within = within
         self.side = side
         self.span = span
@@ -41,23 +45,46 @@ class NearMatcher(Matcher):
             boundary = "sentence"
         else:
             boundary = None
+        barriers = tuple(ctx.expand(near.get("barriers", []), f"{where} field 'match.near.barriers'", inflect, "any"))
+        patterns = compile_patterns(near.get("term_patterns", []), 0, ctx, f"{where} field 'match.near.term_patterns'")
         return cls(terms, context, near.get("within", 4), near.get("side", "either"), near.get("span", "both"),
-                   boundary, list(near["terms"]) + list(near["context"]))
+                   boundary, list(near["terms"]) + list(near["context"]), barriers, patterns)
+
+    def regex_sources(self):
+        return [p.pattern for p in self.term_patterns]
+
+    def attach_prefilters(self, prefilters):
+        self.plans = list(zip(self.term_patterns, prefilters))
+
+    def pattern_terms(self, post) -> list:
+        """Term spans from `term_patterns` (run on the original text), in folded coordinates."""
+        out = []
+        for pat, pf in self.plans:
+            if pf is not None and not pf.admits(post.scan):
+                continue
+            for m in pat.finditer(post.text, timeout=post.regex_timeout):
+                if m.end() > m.start():
+                    out.append(post.folded.to_folded(*m.span()))
+        return out
 
     def phrase_sets(self):
-        return {"terms": self.terms, "context": self.context}
+        return {"terms": self.terms, "context": self.context, "barriers": self.barriers}
 
     def list_references(self):
         return self.refs
 
     def find(self, post, hits):
-        terms = hits.kept("terms")
-        if not terms:
-            return
         context = hits.kept("context")
         if not context:
             return
-        spans = [self.output(t, c) for t, c in self.pairs(post, terms, context)]
+        terms = hits.kept("terms")
+        if self.plans:
+            terms += [t for t in self.pattern_terms(post)
+                      if not any(t[0] < xe and xs < t[1] for xs, xe in hits.exceptions)]
+        if not terms:
+            return
+        barriers = sorted(s for s, _ in hits.raw("barriers"))
+        spans = [self.output(t, c) for t, c in self.pairs(post, terms, context, barriers)]
         for s, e in merge_overlaps(spans):
             yield Hit(*post.to_original(s, e))
 
@@ -68,11 +95,13 @@ class NearMatcher(Matcher):
             return ctx
         return min(term[0], ctx[0]), max(term[1], ctx[1])
 
-    def pairs(self, post, terms, context):
+    def pairs(self, post, terms, context, barriers=()):
         """(term, nearest context) for each term that has one in its window."""
         starts = post.word_starts
         bounds = (post.sentence_ends if self.boundary == "sentence"
-                  else post.clause_ends if self.boundary == "clause" else None)
+                  else post.clause_ends if self.boundary == "clause" else [])
+        # Sentence or clause ends and barrier words both separate a pair.
+        walls = sorted(bounds + list(barriers)) if barriers else bounds
         by_end = sorted(context, key=lambda c: c[1])
         ends = [c[1] for c in by_end]
         by_start = sorted(context)
@@ -85,18 +114,18 @@ class NearMatcher(Matcher):
                 # Context before: at most `within` word starts in [ce, ts).
                 lo = bisect.bisect_right(ends, starts[w - within - 1]) if w - within - 1 >= 0 else 0
                 hi = bisect.bisect_right(ends, ts)
-                best = self._best(by_end[max(lo, hi - MAX_CANDIDATES):hi], ts, te, True, starts, bounds, best, post)
+                best = self._best(by_end[max(lo, hi - MAX_CANDIDATES):hi], ts, te, True, starts, walls, best, post)
             if side != "before":
                 # Context after: at most `within` word starts in [te, cs).
                 w_end = bisect.bisect_left(starts, te)
                 limit = starts[w_end + within] if w_end + within < len(starts) else None
                 lo = bisect.bisect_left(begins, te)
                 hi = bisect.bisect_right(begins, limit) if limit is not None else len(begins)
-                best = self._best(by_start[lo:min(hi, lo + MAX_CANDIDATES)], ts, te, False, starts, bounds, best, post)
+                best = self._best(by_start[lo:min(hi, lo + MAX_CANDIDATES)], ts, te, False, starts, walls, best, post)
             if best is not None:
                 yield (ts, te), best[2]
 
-    def _best(self, candidates, ts, te, before, starts, bounds, best, post):
+    def _best(self, candidates, ts, te, before, starts, walls, best, post):
         post.work["near_pairs"] += len(candidates)
         for cs, ce in candidates:
             if cs < te and ts < ce:
@@ -105,8 +134,8 @@ class NearMatcher(Matcher):
             between = bisect.bisect_left(starts, gap_hi) - bisect.bisect_left(starts, gap_lo)
             if between > self.within:
                 continue
-            if bounds is not None and bisect.bisect_left(bounds, gap_hi) != bisect.bisect_left(bounds, gap_lo):
-                continue  # a sentence (or clause) ends in between
+            if walls and bisect.bisect_left(walls, gap_hi) != bisect.bisect_left(walls, gap_lo):
+                continue  # a sentence or clause ends, or a barrier word stands, in between
             key = (between, cs - ce)
             if best is None or key < best[:2]:
                 best = (between, cs - ce, (cs, ce))
