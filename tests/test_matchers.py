@@ -191,3 +191,11 @@ def test_an_unknown_lexicon_is_a_problem_naming_the_list():
     with pytest.raises(RulebookError) as info:
         parse_rulebook(json.dumps(data))
     assert "list 'negative'" in str(info.value) and "lexicon" in str(info.value)
+
+
+def test_a_rule_may_ignore_the_mentions_a_reply_starts_with():
+    rule = minimal_rule(match={"phrases": ["@party"]}, ignore_reply_mentions=True)
+    c = checker_for(rule)
+    assert found(c.check("@party @bbc Thanks, we have passed this on.")) == []
+    assert found(c.check("Thanks @party for the support")) == ["@party"]
+    assert found(checker_for(minimal_rule(match={"phrases": ["@party"]})).check("@party hi")) == ["@party"]

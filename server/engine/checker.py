@@ -210,6 +210,8 @@ class Checker:
     def _find(self, rule: Rule, post: Post, rule_hits: RuleHits) -> list:
         found = list(rule.matcher.find(post, rule_hits))
         post.work["findings"] += len(found)
+        if found and rule.ignore_reply_mentions and post.reply_mentions_end:
+            found = [h for h in found if h.start >= post.reply_mentions_end]
         if found and rule.matcher.exceptions_after and rule_hits.exceptions:
             exc = [post.to_original(s, e) for s, e in rule_hits.exceptions]
             found = [h for h in found if not any(h.start < xe and xs < h.end for xs, xe in exc)]

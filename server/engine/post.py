@@ -21,6 +21,7 @@ _WORD = regex.compile(r"\w+")
 _SENTENCE_END = regex.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n")
 # A clause also ends at a comma, semicolon, colon or dash between words, so
 # "Labour councillors, residents say, were rude" does not pair across it.
+_REPLY_MENTIONS = regex.compile(r"\A(?:\s*\.?@\w+)+")
 _CLAUSE_END = regex.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n|[,;:](?=\s)|\s[-\u2013\u2014]\s")
 
 
@@ -62,6 +63,13 @@ class Post:
     @cached_property
     def clause_ends(self) -> list[int]:
         return [m.start() for m in _CLAUSE_END.finditer(self.lower)]
+
+    @cached_property
+    def reply_mentions_end(self) -> int:
+        """End of the @mentions a reply starts with (0 if none): the platform
+        puts them there, the officer did not choose them."""
+        m = _REPLY_MENTIONS.match(self.text)
+        return m.end() if m else 0
 
     @cached_property
     def scan(self):

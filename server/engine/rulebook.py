@@ -74,6 +74,7 @@ class Rule:
     election_period: bool | None = None
     enabled: bool = True
     description: str = ""
+    ignore_reply_mentions: bool = False
     flag_examples: tuple[Example, ...] = ()
     pass_examples: tuple[Example, ...] = ()
 
@@ -328,6 +329,7 @@ class _Builder:
             message=spec["message"], guidance=self.guidance(spec["guidance"], where),
             suggestions=list(spec.get("suggestions", [])), matcher=matcher,
             enabled=spec.get("enabled", True), description=spec.get("description", ""),
+            ignore_reply_mentions=spec.get("ignore_reply_mentions", False),
         )
         exc = list(spec.get("exceptions", [])) + self.list_exceptions(matcher.list_references())
         rule.exceptions = tuple(self.expand(exc, f"{where} field 'exceptions'", False, "any"))
