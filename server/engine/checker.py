@@ -250,7 +250,7 @@ class Checker:
     @staticmethod
     def _finding(rule: Rule, hit) -> Finding:
         message = rule.message.format_map(_Fmt(hit.figures)) if hit.figures else rule.message
-        f = Finding(rule.id, rule.category, rule.severity, hit.start, hit.end, message,
+        f = Finding(rule.id, hit.category or rule.category, rule.severity, hit.start, hit.end, message,
                     rule.guidance, rule.suggestions, hit.scope)
         if hit.replacements:
             f.replacements = list(hit.replacements)

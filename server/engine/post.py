@@ -37,6 +37,8 @@ class Post:
         self._prefilter = prefilter
         # Work done, counted so tests can prove cost grows linearly without clocks.
         self.work: Counter = Counter()
+        # What matchers compute once per post and share (the model's analysis).
+        self.memo: dict = {}
 
     @property
     def lower(self) -> str:

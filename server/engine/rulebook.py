@@ -155,7 +155,7 @@ def parse_rulebook(raw: bytes | str, source: str = "rules.json") -> Rulebook:
         raise RulebookError(problems, source)
     # Schema errors confined to some rules: still check the others, so the
     # maintainer sees every problem in one go.
-    builder = _Builder(data, skip=bad_rules or set())
+    builder = _Builder(data, skip=bad_rules or set(), base_dir=_base_dir(source))
     rules = builder.build()
     problems += builder.problems
     if problems:
@@ -165,6 +165,15 @@ def parse_rulebook(raw: bytes | str, source: str = "rules.json") -> Rulebook:
         version=data["version"], rules=rules, digest=digest, source=source,
         description=data.get("description", ""),
     )
+
+
+def _base_dir(source: str) -> str:
+    """Where a rule's relative paths (a model file) start: beside the rulebook
+    file, or the project folder for a rulebook given as text."""
+    path = Path(source)
+    if path.is_file():
+        return str(path.resolve().parent)
+    return str(Path(__file__).resolve().parents[2])
 
 
 def excluding(words: list[str], exclude: list[str]) -> list[str]:
@@ -218,7 +227,8 @@ def _schema_problems(data) -> tuple[list[str], set | None]:
 class _Builder:
     """Turns validated JSON into Rule objects, collecting semantic problems."""
 
-    def __init__(self, data: dict, skip: set = frozenset()):
+    def __init__(self, data: dict, skip: set = frozenset(), base_dir: str = "."):
+        self.base_dir = base_dir
         self.data = data
         self.skip = skip
         self.lists: dict = data.get("lists", {})

@@ -27,6 +27,7 @@ class Hit:
     replacements: tuple[str, ...] = ()
     scope: str = "span"  # "post" when it is about the whole post
     why: str | None = None  # what matched, for `explain` and model findings
+    category: str | None = None  # overrides the rule's category (a model head naming one)
 
 
 class BuildContext(Protocol):
@@ -36,6 +37,7 @@ class BuildContext(Protocol):
     def expand(self, entries, where: str, inflect: bool, match_case: str, hashtags: bool = False) -> list: ...
     def list_regex(self, name: str) -> str | None: ...
     def list_terms(self, name: str) -> list[str] | None: ...
+    base_dir: str  # folder of the rulebook file: relative paths in a rule start there
 
 
 class RuleHits:

@@ -1,0 +1,80 @@
+"""`model`: the learned layer beside the rules (server/learned).
+
+A rule of this kind names a head of the trained model ("political",
+"attack", ...). When the head's probability for the post is over the
+threshold (the model's own, chosen on held-out data, unless the rule sets
+one), the finding underlines the words that weighed most for it, so the
+officer sees why. Terms a maintainer silences contribute nothing. The model
+is loaded once per process and its analysis of a post is shared by every
+model rule checking it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .base import Hit, Matcher
+
+DEFAULT_MODEL = "models/impartial-model.json.gz"
+
+
+def _analysis(post, model, silenced: frozenset):
+    key = ("model", model.digest, silenced)
+    got = post.memo.get(key)
+    if got is None:
+        got = post.memo[key] = model.analyse(post.text, silenced)
+    return got
+
+
+class ModelMatcher(Matcher):
+    kind = "model"
+    always = True
+
+    def __init__(self, model, head: str, threshold: float, silenced: frozenset, underline: int):
+        self.model = model
+        self.head = head
+        self.threshold = threshold
+        self.silenced = silenced
+        self.underline = underline
+
+    @classmethod
+    def build(cls, spec, ctx, where):
+        from server.learned import load_model
+
+        m = spec["model"]
+        path = Path(m.get("path", DEFAULT_MODEL))
+        if not path.is_absolute():
+            path = Path(ctx.base_dir) / path
+        try:
+            model = load_model(str(path))
+        except (ValueError, OSError) as exc:
+            ctx.problem(f"{where} field 'match.model.path'", f"cannot load the model {str(path)!r}: {exc}")
+            return cls(None, m["head"], 1.0, frozenset(), 0)
+        if m["head"] not in model.heads:
+            ctx.problem(f"{where} field 'match.model.head'",
+                        f"the model has no head {m['head']!r}; it has {', '.join(model.heads)}")
+            return cls(None, m["head"], 1.0, frozenset(), 0)
+        threshold = m.get("threshold", model.threshold(m["head"]))
+        silenced = frozenset(" ".join(t.lower().split()) for t in m.get("silence", []))
+        return cls(model, m["head"], threshold, silenced, m.get("underline", 3))
+
+    def find(self, post, hits):
+        if self.model is None:
+            return []
+        analysis = _analysis(post, self.model, self.silenced)
+        p = analysis.scores.get(self.head, 0.0)
+        if p < self.threshold:
+            return []
+        figures = {"value": round(p * 100), "probability": round(p, 3)}
+        category = None
+        if self.head == "political":
+            category = self.model.category(analysis.scores, post.election_period)
+        spans = analysis.explain(self.head, self.underline)
+        if not spans:
+            return [Hit(0, len(post.text), figures=figures, scope="post", category=category)]
+        return [Hit(s, e, figures=dict(figures, weight=round(w, 3)), category=category,
+                    why=f"model:{self.head}") for s, e, w in spans]
+
+    def describe(self):
+        return {"kind": self.kind, "head": self.head, "threshold": self.threshold,
+                "model": self.model.version if self.model else None}
