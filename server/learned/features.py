@@ -1,0 +1,172 @@
+"""Text → features, shared by training (as scikit-learn analyzers) and scoring.
+
+Two blocks of terms, each weighted by TF-IDF and L2-normalised on its own:
+
+- words: word unigrams and bigrams over the folded text;
+- chars: character 3-5-grams inside each whitespace-separated chunk padded with
+  one space each side (like scikit-learn's ``char_wb``, so a gram never spans
+  two chunks).
+
+Folding (``fold``): lower case, accents stripped (NFKD, marks dropped), curly
+quotes and dashes made plain, zero-width and format characters dropped, and every
+decimal digit written as ``0`` so the model learns the *shape* of a number
+(a mobile number, a date, a crime reference) and never a particular number.
+
+The training analyzers (``word_terms``, ``char_terms``) and the scorer use the same
+functions (the scorer caches ``padded_grams`` per chunk). ``chunk_grams`` and
+``ChunkInfo`` give the same grams with spans and word shares for explanations and
+silencing; ``tests/test_learned.py`` checks that the paths agree.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+FEATURES_VERSION = 1
+
+WORD = re.compile(r"[#@]?\w+(?:['\-]\w+)*")
+CHUNK = re.compile(r"\S+")
+CHAR_N = (3, 4, 5)
+
+_PLAIN = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u02bc": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+    "\u00ab": '"', "\u00bb": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
+    "\u2212": "-",
+}
+
+
+def _fold_char(c: str) -> str:
+    if c in _PLAIN:
+        return _PLAIN[c]
+    if c.isdecimal():
+        return "0"
+    out = []
+    for d in unicodedata.normalize("NFKD", c.lower()):
+        cat = unicodedata.category(d)
+        if cat in ("Mn", "Me", "Cf"):
+            continue
+        if d.isdecimal():
+            d = "0"
+        elif d in _PLAIN:
+            d = _PLAIN[d]
+        out.append(d)
+    return "".join(out)
+
+
+class _FoldTable(dict):
+    """str.translate table that computes and caches each character's fold."""
+
+    def __missing__(self, key: int) -> str:
+        value = _fold_char(chr(key))
+        self[key] = value
+        return value
+
+
+_TABLE = _FoldTable()
+
+
+def fold(text: str) -> str:
+    """The folded text that every feature is read from."""
+    return text.translate(_TABLE)
+
+
+def fold_with_map(text: str) -> tuple[str, list[int]]:
+    """Folded text and, for each of its characters, the index of the original
+    code point it came from (one extra entry: len(text))."""
+    parts, where = [], []
+    table = _TABLE
+    for i, c in enumerate(text):
+        f = table[ord(c)]
+        if f:
+            parts.append(f)
+            where.extend([i] * len(f))
+    where.append(len(text))
+    return "".join(parts), where
+
+
+def word_terms_folded(folded: str) -> list[str]:
+    words = WORD.findall(folded)
+    return words + [a + " " + b for a, b in zip(words, words[1:])]
+
+
+def padded_grams(chunk: str) -> list[str]:
+    p = " " + chunk + " "
+    n_chars = len(p)
+    out = []
+    for n in CHAR_N:
+        out.extend([p[i:i + n] for i in range(n_chars - n + 1)])
+    return out
+
+
+def char_terms_folded(folded: str) -> list[str]:
+    out = []
+    for chunk in CHUNK.findall(folded):
+        out.extend(padded_grams(chunk))
+    return out
+
+
+def word_terms(text: str) -> list[str]:
+    """scikit-learn analyzer for the word block (takes the raw text)."""
+    return word_terms_folded(fold(text))
+
+
+def char_terms(text: str) -> list[str]:
+    """scikit-learn analyzer for the char block (takes the raw text)."""
+    return char_terms_folded(fold(text))
+
+
+def chunk_grams(chunk: str) -> list[tuple[str, int, int]]:
+    """Character n-grams of one chunk padded with a space each side, with the span
+    of the chunk's own characters each covers (chunk coordinates, padding left out)."""
+    p = " " + chunk + " "
+    n_chars = len(p)
+    last = len(chunk)
+    out = []
+    for n in CHAR_N:
+        for i in range(n_chars - n + 1):
+            out.append((p[i:i + n], max(i - 1, 0), min(i + n - 1, last)))
+    return out
+
+
+class ChunkInfo:
+    """What explanations and silencing need of one chunk: its units (the words in
+    it, or the whole chunk when it has none, e.g. "?!" or an emoji) and, for each
+    character n-gram, its span and how its weight is shared among the units
+    (by the characters it covers; punctuation belongs to the nearest word, padding
+    to the character beside it)."""
+
+    __slots__ = ("units", "grams", "has_words")
+
+    def __init__(self, chunk: str):
+        units = [(m.start(), m.end()) for m in WORD.finditer(chunk)]
+        self.has_words = bool(units)
+        units = units or [(0, len(chunk))]
+        owner = []
+        for pos in range(len(chunk)):
+            best, dist = 0, None
+            for k, (us, ue) in enumerate(units):
+                d = 0 if us <= pos < ue else (us - pos if pos < us else pos - ue + 1)
+                if dist is None or d < dist:
+                    best, dist = k, d
+                    if d == 0:
+                        break
+            owner.append(best)
+        padded = [owner[0]] + owner + [owner[-1]]
+        grams = []
+        for n in CHAR_N:
+            for i in range(len(padded) - n + 1):
+                shares: dict[int, float] = {}
+                for u in padded[i:i + n]:
+                    shares[u] = shares.get(u, 0.0) + 1.0 / n
+                grams.append(tuple(shares.items()))
+        self.units = units
+        self.grams = grams  # aligned with chunk_grams(chunk)
+
+
+def term_words(term: str) -> tuple[str, ...]:
+    """A silenced term as the folded words it matches ("Fantasy economics" →
+    ("fantasy", "economics"))."""
+    return tuple(WORD.findall(fold(term)))

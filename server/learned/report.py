@@ -1,0 +1,279 @@
+"""The learned layer alone, on each corpus, and the model card.
+
+    python -m server.learned.report [--model models/impartial-model.json.gz] [--shared ../shared] [--bench]
+
+Decision rules measured:
+- ``political``: the political head at or above its threshold (the model's overall flag);
+- ``any head``: any head at or above its threshold (``pre_election`` only when the post is in an
+  election period);
+- per category: a flag post of that category is caught by its *own* head (the finding would
+  name that category) and, separately, by the political head.
+
+Corpora: ``dev.jsonl`` is all training data, so its figures are shown in-sample and
+cross-validated (out-of-fold); ``categories.jsonl`` tune is training data, cross-validated only;
+``check`` is held out (measured, never tuned on); police posts: the training sample
+(cross-validated) and the held-out rest (``models/police-train-ids.txt`` lists the sample).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_MODEL = ROOT / "models/impartial-model.json.gz"
+
+
+def _context_ok(head: str, head_context: dict, election: bool) -> bool:
+    ctx = head_context.get(head)
+    return not ctx or (not ctx.get("election_period") or election)
+
+
+def figures(probs: dict, thresholds: dict, pos: list, cats: list, election: list, head_context: dict) -> dict:
+    """probs: head → array over posts; pos: 0/1; cats: set of categories or None (unknown)."""
+    heads = list(thresholds)
+    n = len(pos)
+    pos_a = np.asarray(pos, dtype=bool)
+    flag = {h: np.asarray(probs[h]) >= thresholds[h] for h in heads}
+    any_flag = np.zeros(n, dtype=bool)
+    for h in heads:
+        ok = np.asarray([_context_ok(h, head_context, e) for e in election])
+        any_flag |= flag[h] & ok
+    out = {"flag": int(pos_a.sum()), "clean": int((~pos_a).sum())}
+
+    def rate(mask, sel):
+        return None if sel.sum() == 0 else float((mask & sel).sum() / sel.sum())
+
+    out["recall"] = rate(flag["political"], pos_a)
+    out["fpr"] = rate(flag["political"], ~pos_a)
+    out["recall_any"] = rate(any_flag, pos_a)
+    out["fpr_any"] = rate(any_flag, ~pos_a)
+    per = {}
+    all_cats = sorted({c for cs in cats if cs for c in cs})
+    for c in all_cats:
+        sel = np.asarray([bool(cs) and c in cs for cs in cats])
+        entry = {"n": int(sel.sum()), "political_head": rate(flag["political"], sel)}
+        if c in flag:
+            ok = np.asarray([_context_ok(c, head_context, e) for e in election])
+            entry["own_head"] = rate(flag[c] & ok, sel)
+            entry["own_head_fpr"] = rate(flag[c] & ok, ~pos_a)
+        per[c] = entry
+    out["categories"] = per
+    return out
+
+
+def _read(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _score_all(model, texts):
+    probs = {h: np.zeros(len(texts)) for h in model.heads}
+    for i, t in enumerate(texts):
+        s = model.analyse(t).scores
+        for h in model.heads:
+            probs[h][i] = s[h]
+    return probs
+
+
+def held_out_figures(model, shared: Path, police_train_ids: set) -> dict:
+    """Figures that only need the artifact: dev in-sample, categories check, police held out."""
+    th = {h: model.threshold(h) for h in model.heads}
+    ctx = model.head_context
+    out = {}
+    dev = _read(shared / "corpus/dev.jsonl")
+    out["dev (in-sample: all of it is training data)"] = figures(
+        _score_all(model, [r["text"] for r in dev]), th, [r["label"] == "political" for r in dev],
+        [None if r["label"] == "political" else set() for r in dev], [False] * len(dev), ctx)
+    check = [r for r in _read(shared / "corpus/categories.jsonl") if r["split"] == "check"]
+    out["categories check (held out)"] = figures(
+        _score_all(model, [r["text"] for r in check]), th, [r["label"] == "flag" for r in check],
+        [set(r.get("categories") or ()) for r in check], [bool(r.get("election_period")) for r in check], ctx)
+    police = [p for p in _read(shared / "corpus/external/police_uk.jsonl") if p["id"] not in police_train_ids]
+    out[f"police held out ({len(police)} posts not in the training sample)"] = figures(
+        _score_all(model, [p["text"] for p in police]), th, [False] * len(police),
+        [set()] * len(police), [False] * len(police), ctx)
+    return out
+
+
+def training_figures(doc, fitted, rows, oof, shared: Path, seed: int, police_n: int) -> dict:
+    from .scorer import Model
+
+    model = Model(doc)
+    th = doc["thresholds"]
+    ctx = doc.get("head_context", {})
+    groups = np.asarray(rows.group)
+    out = {}
+    tune_election = {}
+    for r in _read(shared / "corpus/categories.jsonl"):
+        tune_election[r["id"]] = bool(r.get("election_period"))
+    for g, label in (("dev", "dev (cross-validated, out-of-fold)"),
+                     ("tune", "categories tune (cross-validated, out-of-fold)"),
+                     ("police", f"police training sample ({police_n}, cross-validated)")):
+        sel = np.flatnonzero(groups == g)
+        out[label] = figures({h: oof[h][sel] for h in oof}, th, [rows.pos[i] for i in sel],
+                             [rows.cats[i] for i in sel], [tune_election.get(rows.ids[i], False) for i in sel], ctx)
+    police_ids = {rows.ids[i] for i in np.flatnonzero(groups == "police")}
+    out.update(held_out_figures(model, shared, police_ids))
+    return out
+
+
+def _pct(x):
+    return "-" if x is None else f"{x:.3f}"
+
+
+def figures_table(figs: dict) -> str:
+    lines = ["| corpus | flag / clean | recall | FPR | recall (any head) | FPR (any head) |",
+             "|---|---|---|---|---|---|"]
+    for name, f in figs.items():
+        lines.append(f"| {name} | {f['flag']} / {f['clean']} | {_pct(f['recall'])} | {_pct(f['fpr'])} | "
+                     f"{_pct(f['recall_any'])} | {_pct(f['fpr_any'])} |")
+    cats = []
+    for f in figs.values():
+        for c in f["categories"]:
+            if c not in cats:
+                cats.append(c)
+    if cats:
+        lines += ["", "Recall per category: own head / political head (n flag posts of that category).", "",
+                  "| corpus | " + " | ".join(cats) + " |", "|---|" + "---|" * len(cats)]
+        for name, f in figs.items():
+            if not f["categories"]:
+                continue
+            cells = []
+            for c in cats:
+                e = f["categories"].get(c)
+                cells.append("" if e is None else f"{_pct(e.get('own_head'))} / {_pct(e['political_head'])} ({e['n']})")
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def bench(model, posts_path: Path, passes: int = 5) -> dict:
+    texts = [json.loads(line)["text"] for line in open(posts_path, encoding="utf-8") if line.strip()]
+    for t in texts:  # warm-up (also fills the fold table)
+        model.analyse(t)
+        model._last = None
+    p50, p99, p50x, p99x = [], [], [], []
+    for _ in range(passes):
+        lat, latx = [], []
+        for t in texts:
+            model._last = None
+            t0 = time.perf_counter_ns()
+            model.score(t)
+            t1 = time.perf_counter_ns()
+            a = model.analyse(t)
+            top = max(a.scores, key=lambda h: a.scores[h] / model.threshold(h))
+            a.explain(top, 3)
+            t2 = time.perf_counter_ns()
+            lat.append(t1 - t0)
+            latx.append(t2 - t0)
+        lat.sort()
+        latx.sort()
+        p50.append(lat[len(lat) // 2] / 1e3)
+        p99.append(lat[min(len(lat) - 1, int(0.99 * len(lat)))] / 1e3)
+        p50x.append(latx[len(latx) // 2] / 1e3)
+        p99x.append(latx[min(len(latx) - 1, int(0.99 * len(latx)))] / 1e3)
+    med = statistics.median
+    return {"posts": len(texts), "score_p50_us": med(p50), "score_p99_us": med(p99),
+            "score_explain_p50_us": med(p50x), "score_explain_p99_us": med(p99x)}
+
+
+def model_card(doc: dict, path: Path, seconds: float, cost: dict | None = None) -> str:
+    tr = doc["training"]
+    s, d = tr["settings"], tr["data"]
+    n_terms = {b: len(doc["blocks"][b]["terms"]) for b in doc["blocks"]}
+    size = path.stat().st_size if path.exists() else None
+    heads = ", ".join(f"`{h}` {doc['thresholds'][h]:.3f}" for h in doc["heads"])
+    by_cat = ", ".join(f"{c} {n}" for c, n in d["categories_tune"]["by_category"].items())
+    out = f"""# Model card: Impartial learned layer
+
+Written by `make train` (`python -m server.learned.train`); do not edit by hand.
+
+| | |
+|---|---|
+| artifact | `{path.name}` ({'' if size is None else f'{size:,} bytes'}) |
+| version | `{doc['version']}` |
+| digest | `{doc['digest']}` |
+| trained | {doc['created']} (took {seconds:.0f} s) with scikit-learn {s['sklearn']} |
+| heads and thresholds | {heads} |
+| terms | words {n_terms['words']:,}, char n-grams {n_terms['chars']:,} |
+
+## What it is
+A TF-IDF logistic regression per head: word unigrams and bigrams, and character 3-5-grams inside
+whitespace chunks, over folded text (lower case, accents stripped, digits as `0`), each block
+`1 + ln(tf)` × idf and L2-normalised. `political` is every flag/political post against every clean
+one; each category head is one-vs-rest over posts with known categories. `pre_election` applies
+only to posts in an election period (`head_context`). Scored at run time by
+`server/learned/scorer.py` without scikit-learn (numpy only), reproducing `predict_proba`.
+
+## Data
+- `../shared/corpus/dev.jsonl`: {d['dev']['political']} political (positive), {d['dev']['neutral']} neutral (negative): all of it.
+- `../shared/corpus/categories.jsonl`, split `tune` only: {d['categories_tune']['flag']} flag, {d['categories_tune']['clean']} clean.
+  Flag posts per category: {by_cat}. Split `check` is only measured, below.
+- `../shared/corpus/external/police_uk.jsonl`: {d['police_sample']} posts drawn with seed {s['seed']} as negatives
+  (ids in `police-train-ids.txt`, sha256 of the newline-joined ids `{d['police_ids_sha256'][:16]}…`).
+
+## Settings
+C={s['C']}, liblinear, class_weight=balanced, min_df={s['min_df']}; stage 1 on every term, then the union
+of each head's {s['keep']} heaviest terms is the fixed vocabulary of the refitted stage 2; weights, intercepts
+and idf rounded to 8 significant digits. Thresholds from {s['folds']}-fold cross-validated out-of-fold
+probabilities (each fold refits both stages): the lowest at which every clean group (dev neutral, tune
+clean, police sample) has a false-positive rate <= {s['fpr_target']} ({s['police_fpr_target']} for police).
+Category heads need >= {s['min_positives']} tune posts.
+
+## Figures (the model alone)
+`political` is the model's flag; `any head` flags when any head passes its threshold.
+dev and categories tune are training data: read their cross-validated rows, not the in-sample one.
+
+{figures_table(doc.get('figures', {}))}
+"""
+    if cost:
+        out += f"""
+## Cost per post
+{cost['posts']} posts of `../shared/bench/posts.jsonl`, one at a time, median of passes:
+score p50 {cost['score_p50_us']:.0f} µs, p99 {cost['score_p99_us']:.0f} µs; score + explain of the
+top head p50 {cost['score_explain_p50_us']:.0f} µs, p99 {cost['score_explain_p99_us']:.0f} µs.
+"""
+    out += """
+## Reproduce
+`make train` (same seed and data → same digest); `python -m server.learned.report --bench` re-measures
+the held-out figures and the cost from the artifact alone.
+
+## Known weaknesses
+- Small training data (a few hundred flag posts); category heads rest on 30-70 examples each.
+- dev's political posts come from one UK election fortnight and US politicians of 2013-15: the
+  political head leans on their vocabulary (party names, campaign words).
+- Police negatives teach it the police register; other official registers are thinner.
+"""
+    return out
+
+
+def main(argv=None) -> int:
+    from .scorer import load_model
+
+    ap = argparse.ArgumentParser(prog="python -m server.learned.report")
+    ap.add_argument("--model", default=str(DEFAULT_MODEL))
+    ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    ap.add_argument("--bench", action="store_true", help="also time scoring on ../shared/bench/posts.jsonl")
+    args = ap.parse_args(argv)
+    model = load_model(args.model)
+    shared = Path(args.shared)
+    ids_file = Path(args.model).parent / "police-train-ids.txt"
+    train_ids = set(ids_file.read_text().split()) if ids_file.exists() else set()
+    figs = {k: v for k, v in model.meta.get("figures", {}).items() if "cross-validated" in k}
+    figs.update(held_out_figures(model, shared, train_ids))
+    print(f"model {model.version} {model.digest}")
+    print(figures_table(figs))
+    if args.bench:
+        cost = bench(model, shared / "bench/posts.jsonl")
+        print(json.dumps(cost))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
