@@ -66,9 +66,8 @@ def test_chunk_grams_agree_with_the_training_analyzer():
         grams = F.chunk_grams(chunk)
         assert [g for g, _, _ in grams] == F.padded_grams(chunk)
         info = F.ChunkInfo(chunk)
-        assert len(info.grams) == len(grams)
-        for shares in info.grams:
-            assert sum(f for _, f in shares) == pytest.approx(1.0)
+        assert len(info.gram_units) == len(grams)
+        assert all(0 <= u < len(info.units) for u in info.gram_units)
         for g, s, e in grams:
             assert 0 <= s < e <= len(chunk)
             assert g.strip() == chunk[s:e]
@@ -92,6 +91,10 @@ def test_char_gram_weight_goes_to_the_word_it_is_in():
     text = "So SHAMBOLIC! 🙄"
     spans = SCORN.explain(text, "political", k=1)
     assert spans_text(text, spans) == ["SHAMBOLIC"]
+    info = F.ChunkInfo("t.co/abc!!")
+    assert info.units == [(0, 1), (2, 4), (5, 8)]
+    grams = dict(zip([g for g, _, _ in F.chunk_grams("t.co/abc!!")], info.gram_units))
+    assert grams[" t."] == 0 and grams["co/"] == 1 and grams["/ab"] == 2 and grams["c!!"] == 2
 
 
 def test_explanation_merges_adjacent_words_and_honours_k():

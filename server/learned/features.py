@@ -61,11 +61,14 @@ class _FoldTable(dict):
 
     def __missing__(self, key: int) -> str:
         value = _fold_char(chr(key))
+        if len(value) != 1:
+            _NOT_ONE.add(chr(key))
         self[key] = value
         return value
 
 
 _TABLE = _FoldTable()
+_NOT_ONE: set[str] = set()  # characters seen whose fold is not exactly one character
 
 
 def fold(text: str) -> str:
@@ -85,6 +88,15 @@ def fold_with_map(text: str) -> tuple[str, list[int]]:
             where.extend([i] * len(f))
     where.append(len(text))
     return "".join(parts), where
+
+
+def fold_map(text: str) -> list[int] | None:
+    """``fold_with_map(text)[1]``, or None when folding kept every character in place
+    (one character for one, the usual case) so folded offsets are original offsets."""
+    fold(text)  # every character of text is in the table from here on
+    if _NOT_ONE.isdisjoint(text):
+        return None
+    return fold_with_map(text)[1]
 
 
 def word_terms_folded(folded: str) -> list[str]:
@@ -132,38 +144,30 @@ def chunk_grams(chunk: str) -> list[tuple[str, int, int]]:
 
 
 class ChunkInfo:
-    """What explanations and silencing need of one chunk: its units (the words in
-    it, or the whole chunk when it has none, e.g. "?!" or an emoji) and, for each
-    character n-gram, its span and how its weight is shared among the units
-    (by the characters it covers; punctuation belongs to the nearest word, padding
-    to the character beside it)."""
+    """What explanations need of one chunk: its units (the words in it, or the whole
+    chunk when it has none, e.g. "?!" or an emoji) and the unit each character n-gram
+    is credited to: the unit of the gram's middle character, where punctuation
+    belongs to the nearest word and the padding to the character beside it."""
 
-    __slots__ = ("units", "grams", "has_words")
+    __slots__ = ("units", "gram_units", "has_words")
 
     def __init__(self, chunk: str):
+        n_chars = len(chunk)
         units = [(m.start(), m.end()) for m in WORD.finditer(chunk)]
         self.has_words = bool(units)
-        units = units or [(0, len(chunk))]
-        owner = []
-        for pos in range(len(chunk)):
-            best, dist = 0, None
-            for k, (us, ue) in enumerate(units):
-                d = 0 if us <= pos < ue else (us - pos if pos < us else pos - ue + 1)
-                if dist is None or d < dist:
-                    best, dist = k, d
-                    if d == 0:
-                        break
-            owner.append(best)
-        padded = [owner[0]] + owner + [owner[-1]]
-        grams = []
-        for n in CHAR_N:
-            for i in range(len(padded) - n + 1):
-                shares: dict[int, float] = {}
-                for u in padded[i:i + n]:
-                    shares[u] = shares.get(u, 0.0) + 1.0 / n
-                grams.append(tuple(shares.items()))
+        units = units or [(0, n_chars)]
+        # each character belongs to its word, a gap between words is split at its middle
+        owner: list[int] = []
+        bounds = [(units[k][1] + units[k + 1][0] + 1) // 2 for k in range(len(units) - 1)] + [n_chars]
+        for k, end in enumerate(bounds):
+            owner += [k] * (end - len(owner))
         self.units = units
-        self.grams = grams  # aligned with chunk_grams(chunk)
+        last = n_chars - 1
+        self.gram_units = [
+            owner[min(max(i + (n - 1) // 2 - 1, 0), last)]  # padded middle → chunk position
+            for n in CHAR_N
+            for i in range(n_chars + 2 - n + 1)
+        ]  # aligned with chunk_grams(chunk)
 
 
 def term_words(term: str) -> tuple[str, ...]:

@@ -65,7 +65,7 @@ class Analysis:
     ``explain(head, k)`` computed lazily from the same features. Obtain it with
     ``Model.analyse(text, silenced)``."""
 
-    __slots__ = ("model", "text", "silenced", "folded", "words", "chunks", "_vec", "scores",
+    __slots__ = ("model", "text", "silenced", "folded", "words", "chunks", "_vec", "_wj", "scores",
                  "_layout", "_contrib")
 
     def __init__(self, model: "Model", text: str, silenced: frozenset):
@@ -79,9 +79,10 @@ class Analysis:
         # word block: unigram and bigram vocabulary indices, in occurrence order
         words = self.words = F.WORD.findall(folded)
         get = wb.vocab.get
-        widx = [j for j in map(get, words) if j is not None]
-        if len(words) > 1:
-            widx += [j for j in map(get, [a + " " + b for a, b in zip(words, words[1:])]) if j is not None]
+        uni = list(map(get, words))
+        bi = list(map(get, [a + " " + b for a, b in zip(words, words[1:])])) if len(words) > 1 else []
+        self._wj = (uni, bi)  # per word occurrence: vocabulary index or None (for explanations)
+        widx = [j for j in uni if j is not None] + [j for j in bi if j is not None]
         # char block: cached per chunk
         chunks = self.chunks = F.CHUNK.findall(folded)
         cache = model._chunk_cache
@@ -116,7 +117,7 @@ class Analysis:
                 x *= np.array([1.0 - zeroed.get(j, 0) / c for j, c in counts.items()])
             w = model._weights[keys]
             logits = model._intercepts + x @ w
-            self._vec = (keys, x, w, counts)
+            self._vec = (keys, x, w, counts, n_w)
         else:
             logits = model._intercepts.copy()
             self._vec = None
@@ -194,26 +195,31 @@ class Analysis:
         units, word_unit, chunk_spans = self.layout()
         out = [0.0] * len(units)
         if self._vec is not None:
-            keys, x, w, counts = self._vec
-            per = dict(zip(keys.tolist(), (x * w[:, h]).tolist()))
-            get = self.model._blocks[0].vocab.get
-            words = self.words
-            for k, t in enumerate(words):
-                j = get(t)
+            keys, x, w, counts, n_w = self._vec
+            # contribution of one occurrence of each term: x_j * w_jh / count_j
+            per_occ = x * w[:, h] / np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            per = dict(zip(keys[:n_w].tolist(), per_occ[:n_w].tolist()))  # word terms
+            uni, bi = self._wj
+            for k, j in enumerate(uni):
                 if j is not None:
-                    out[word_unit[k]] += per[j] / counts[j]
-                if k + 1 < len(words):
-                    j = get(t + " " + words[k + 1])
-                    if j is not None:
-                        c = per[j] / counts[j] / 2
-                        out[word_unit[k]] += c
-                        out[word_unit[k + 1]] += c
-            for ch, (_cs, u0) in zip(self.chunks, chunk_spans):
-                info = self.model._chunk_info(ch)
-                for j, shares in self.model._chunk_shares(ch, info):
-                    c = per[j] / counts[j]
-                    for u, frac in shares:
-                        out[u0 + u] += c * frac
+                    out[word_unit[k]] += per[j]
+            for k, j in enumerate(bi):
+                if j is not None:
+                    c = per[j] / 2
+                    out[word_unit[k]] += c
+                    out[word_unit[k + 1]] += c
+            if n_w < len(keys):
+                val = np.zeros(len(self.model._idf))
+                val[keys[n_w:]] = per_occ[n_w:]
+                js, us = [], []
+                for ch, (_cs, u0) in zip(self.chunks, chunk_spans):
+                    j_a, u_a = self.model._chunk_shares(ch)
+                    if len(j_a):
+                        js.append(j_a)
+                        us.append(u_a + u0 if u0 else u_a)
+                if js:
+                    by_unit = np.bincount(np.concatenate(us), weights=val[np.concatenate(js)], minlength=len(units))
+                    out = (by_unit + np.asarray(out)).tolist()
         self._contrib[head] = out
         return out
 
@@ -239,15 +245,15 @@ class Analysis:
             chosen.add(i)
             n_groups = new_groups
         units = self.layout()[0]
-        fold_map = None
+        where = F.fold_map(self.text)
         spans = []
         run: list[int] = []
         for i in sorted(chosen) + [None]:
             if run and (i is None or i != run[-1] + 1):
-                if fold_map is None:
-                    fold_map = F.fold_with_map(self.text)[1]
                 s, e = units[run[0]][0], units[run[-1]][1]
-                spans.append((fold_map[s], fold_map[e - 1] + 1, sum(contrib[u] for u in run)))
+                if where is not None:
+                    s, e = where[s], where[e - 1] + 1
+                spans.append((s, e, sum(contrib[u] for u in run)))
                 run = []
             if i is not None:
                 run.append(i)
@@ -329,13 +335,14 @@ class Model:
             e[2] = [(get(g), s, t) for g, s, t in F.chunk_grams(chunk) if get(g) is not None]
         return e[2]
 
-    def _chunk_shares(self, chunk: str, info: F.ChunkInfo) -> list:
-        """[(vocabulary index, ((unit, share), ...))] of the in-vocabulary grams."""
+    def _chunk_shares(self, chunk: str) -> tuple:
+        """(vocabulary indices, local units) as arrays, one entry per in-vocabulary gram."""
         e = self._entry(chunk)
         if e[3] is None:
+            info = self._chunk_info(chunk)
             get = self._blocks[1].vocab.get
-            e[3] = [(get(g), sh) for (g, _s, _t), sh in zip(F.chunk_grams(chunk), info.grams)
-                    if get(g) is not None]
+            pairs = [(j, u) for j, u in zip(map(get, F.padded_grams(chunk)), info.gram_units) if j is not None]
+            e[3] = (np.asarray([j for j, _ in pairs], dtype=np.intp), np.asarray([u for _, u in pairs], dtype=np.intp))
         return e[3]
 
     def _head_index(self, head: str) -> int:

@@ -21,9 +21,10 @@ is refitted. Weights, intercepts and idf are rounded to 8 significant digits and
 into the fitted estimators, so the artifact reproduces ``predict_proba`` of the estimator.
 
 Thresholds: from 5-fold cross-validated out-of-fold probabilities (each fold refits both
-stages), the lowest threshold at which every group of clean training posts (dev neutral,
-tune clean, police sample) keeps its false-positive rate at or below the target (``--fpr``,
-``--police-fpr``).
+stages). ``political``: the lowest threshold at which every group of clean training posts
+(dev neutral, tune clean, police sample) keeps its false-positive rate at or below ``--fpr``
+(``--police-fpr`` for police). Category heads: set together so that "any head flags" keeps
+every clean group at or below ``--fpr-any`` (``--police-fpr-any``); see ``choose_thresholds``.
 """
 
 from __future__ import annotations
@@ -62,14 +63,15 @@ class Rows:
     """Training or evaluation posts: text, group, political (0/1), categories (set or None)."""
 
     def __init__(self):
-        self.text, self.group, self.pos, self.cats, self.ids = [], [], [], [], []
+        self.text, self.group, self.pos, self.cats, self.ids, self.election = [], [], [], [], [], []
 
-    def add(self, text, group, pos, cats, id_):
+    def add(self, text, group, pos, cats, id_, election=False):
         self.text.append(text)
         self.group.append(group)
         self.pos.append(int(pos))
         self.cats.append(cats)
         self.ids.append(id_)
+        self.election.append(bool(election))
 
     def __len__(self):
         return len(self.text)
@@ -77,7 +79,7 @@ class Rows:
     def subset(self, idx):
         r = Rows()
         for i in idx:
-            r.add(self.text[i], self.group[i], self.pos[i], self.cats[i], self.ids[i])
+            r.add(self.text[i], self.group[i], self.pos[i], self.cats[i], self.ids[i], self.election[i])
         return r
 
 
@@ -102,7 +104,8 @@ def load_training(shared: Path, seed: int, police_n: int) -> tuple[Rows, list[st
     for r in read_jsonl(shared / "corpus/categories.jsonl"):
         if r["split"] != "tune":
             continue
-        rows.add(r["text"], "tune", r["label"] == "flag", set(r.get("categories") or ()), r["id"])
+        rows.add(r["text"], "tune", r["label"] == "flag", set(r.get("categories") or ()), r["id"],
+                 r.get("election_period", False))
     train_police, _ = police_split(shared, seed, police_n)
     for p in train_police:
         rows.add(p["text"], "police", False, set(), p["id"])
@@ -247,17 +250,44 @@ def threshold_for(neg_probs: np.ndarray, target: float) -> float:
     return min(t, 1.0)
 
 
-def choose_thresholds(rows: Rows, targets, oof: dict, heads, fpr: float, police_fpr: float) -> dict:
+def choose_thresholds(rows: Rows, targets, oof: dict, heads, fpr: float, police_fpr: float,
+                      fpr_any: float, police_fpr_any: float | None = None) -> dict:
+    """``political``: the lowest threshold with every clean group at or under ``fpr``
+    (``police_fpr`` for the police sample). Category heads: each at the threshold for a
+    common per-head level f, the largest f (in steps of 0.001, at most ``fpr``) at which
+    *any head* (political or a category, ``pre_election`` only in an election period)
+    keeps every clean group at or under ``fpr_any`` (``police_fpr_any`` for police)."""
+    if police_fpr_any is None:
+        police_fpr_any = police_fpr
     groups = np.asarray(rows.group)
     clean = np.asarray(rows.pos) == 0
-    out = {}
-    for h in heads:
+    election = np.asarray(rows.election)
+    group_names = ("dev", "tune", "police")
+
+    def at_level(h, level, police_level):
         mask, _ = targets[h]
         t = 0.0
-        for g in ("dev", "tune", "police"):
+        for g in group_names:
             sel = mask & clean & (groups == g)
-            t = max(t, threshold_for(oof[h][sel], police_fpr if g == "police" else fpr))
-        out[h] = t
+            t = max(t, threshold_for(oof[h][sel], police_level if g == "police" else level))
+        return t
+
+    out = {"political": at_level("political", fpr, police_fpr)}
+    cats = [h for h in heads if h != "political"]
+    base = oof["political"] >= out["political"]
+    for step in range(int(round(fpr * 1000)), -1, -1):
+        level = step / 1000
+        th = {h: at_level(h, level, min(level, police_fpr_any)) for h in cats}
+        any_flag = base.copy()
+        for h in cats:
+            ok = election if HEAD_CONTEXT.get(h, {}).get("election_period") else True
+            any_flag |= (oof[h] >= th[h]) & ok
+        worst = {g: float(any_flag[clean & (groups == g)].mean()) if (clean & (groups == g)).any() else 0.0
+                 for g in group_names}
+        if all(v <= (police_fpr_any if g == "police" else fpr_any) + 1e-12 for g, v in worst.items()):
+            out.update(th)
+            return out
+    out.update({h: 1.0 for h in cats})
     return out
 
 
@@ -281,8 +311,8 @@ def cross_validate(rows: Rows, analysed, targets, heads, settings, folds: int) -
 # ----------------------------------------------------------------------------- main
 def train(shared: Path, seed: int = 13, police_n: int = 1500, C: float = 10.0, keep: int = 2500,
           min_df: int = 2, min_positives: int = 30, folds: int = 5, fpr: float = 0.03,
-          police_fpr: float = 0.01, version: str | None = None, rows: Rows | None = None,
-          police_ids: list[str] | None = None):
+          police_fpr: float = 0.01, fpr_any: float = 0.05, police_fpr_any: float = 0.015,
+          version: str | None = None, rows: Rows | None = None, police_ids: list[str] | None = None):
     """Returns (artifact dict, fitted estimator, training rows, out-of-fold probabilities)."""
     if rows is None:
         rows, police_ids = load_training(shared, seed, police_n)
@@ -294,7 +324,7 @@ def train(shared: Path, seed: int = 13, police_n: int = 1500, C: float = 10.0, k
     analysed = analyse_texts(rows.text)
     print(f"training rows {len(rows)}; heads {heads}", file=sys.stderr)
     oof = cross_validate(rows, analysed, targets, heads, settings, folds)
-    thresholds = choose_thresholds(rows, targets, oof, heads, fpr, police_fpr)
+    thresholds = choose_thresholds(rows, targets, oof, heads, fpr, police_fpr, fpr_any, police_fpr_any)
     fitted = fit(analysed, targets, heads, settings)
     data = {
         "dev": {"political": sum(1 for g, p in zip(rows.group, rows.pos) if g == "dev" and p),
@@ -309,6 +339,7 @@ def train(shared: Path, seed: int = 13, police_n: int = 1500, C: float = 10.0, k
         "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "training": {
             "settings": {**settings, "folds": folds, "fpr_target": fpr, "police_fpr_target": police_fpr,
+                         "fpr_any_target": fpr_any, "police_fpr_any_target": police_fpr_any,
                          "min_positives": min_positives, "police_n": police_n,
                          "classifier": "LogisticRegression(liblinear, class_weight=balanced) per head",
                          "sklearn": _sklearn_version()},
@@ -346,22 +377,35 @@ def main(argv=None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--fpr", type=float, default=0.03)
     ap.add_argument("--police-fpr", type=float, default=0.01)
+    ap.add_argument("--fpr-any", type=float, default=0.05, help="FPR target of 'any head flags'")
+    ap.add_argument("--police-fpr-any", type=float, default=0.015)
     ap.add_argument("--version", default=None)
+    ap.add_argument("--no-bench", action="store_true", help="leave the cost per post out of the card")
     args = ap.parse_args(argv)
     shared = Path(args.shared)
     out = Path(args.out)
     t0 = time.time()
     doc, fitted, rows, oof, police_ids = train(
         shared, seed=args.seed, police_n=args.police_n, C=args.C, keep=args.keep, folds=args.folds,
-        fpr=args.fpr, police_fpr=args.police_fpr, version=args.version)
+        fpr=args.fpr, police_fpr=args.police_fpr, fpr_any=args.fpr_any,
+        police_fpr_any=args.police_fpr_any, version=args.version)
     from . import report
 
     figures = report.training_figures(doc, fitted, rows, oof, shared, args.seed, args.police_n)
     doc["figures"] = figures
     write_artifact(doc, out)
     (out.parent / "police-train-ids.txt").write_text("\n".join(police_ids) + "\n")
+    seconds = time.time() - t0
+    cost = None
+    bench_posts = shared / "bench/posts.jsonl"
+    if not args.no_bench and bench_posts.exists():
+        from .scorer import load_model
+
+        held_out = [p["text"] for p in police_split(shared, args.seed, args.police_n)[1]]
+        cost = report.bench(load_model(out), bench_posts, held_out[:2000])
+        cost.update(report.rules_reference(bench_posts) or {})
     card = Path(args.card) if args.card else out.parent / "MODEL_CARD.md"
-    card.write_text(report.model_card(doc, out, time.time() - t0))
+    card.write_text(report.model_card(doc, out, seconds, cost))
     print(f"wrote {out} ({out.stat().st_size:,} bytes, {doc['digest']}) and {card}", file=sys.stderr)
     print(report.figures_table(figures))
     return 0
