@@ -33,7 +33,7 @@ def hand_model(words: dict, chars: dict | None = None, intercept: float = -2.0, 
                         "weights": {h: [float(terms[t]) for t in names] for h in heads}}
     doc = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "version": "test",
-        "features": {"version": F.FEATURES_VERSION}, "heads": list(heads),
+        "features": {"version": F.FEATURES_VERSION, "chars": {"ngrams": [3, 4, 5]}}, "heads": list(heads),
         "thresholds": {h: 0.5 for h in heads}, "intercepts": {h: intercept for h in heads},
         "blocks": blocks,
     }
@@ -136,6 +136,17 @@ def test_silencing_removes_exactly_that_terms_contribution():
     # both unigrams have tf-idf 1/sqrt(2); silencing leaves plan's 1/sqrt(2) * 1.0
     assert full == pytest.approx(3 / math.sqrt(2))
     assert quiet == pytest.approx(1 / math.sqrt(2))
+
+
+def test_flagged_and_category_respect_thresholds_and_context():
+    heads = ("political", "attack", "pre_election")
+    m = hand_model({"shambolic": 4.0}, heads=heads, intercept=-1.0)
+    m.head_context = {"pre_election": {"election_period": True}}
+    text = "A shambolic plan"
+    assert set(m.flagged(text)) == {"political", "attack"}
+    assert set(m.flagged(text, election_period=True)) == set(heads)
+    assert m.category(m.score(text)) == "attack"
+    assert m.flagged("Bins on Tuesday") == {}
 
 
 # ------------------------------------------------------------------ loading

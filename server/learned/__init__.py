@@ -12,6 +12,8 @@ API (the engine uses exactly this)::
     m.score(text, silenced=frozenset()) -> {head: probability}
     m.explain(text, head, k=3, silenced=frozenset()) -> [(start, end, weight), ...]
     m.analyse(text, silenced=frozenset()) -> Analysis  # .scores, .explain(head, k)
+    m.flagged(text, silenced, election_period=False) -> {head: p}  # heads in force over threshold
+    m.category(scores, election_period=False) -> str  # category head to name a political finding
 
 Features are computed once per text: ``score`` and ``explain`` both go through
 ``analyse``, which keeps the last analysis, so ``score(t)`` then ``explain(t, h)`` pays for the

@@ -3,7 +3,7 @@
 Two blocks of terms, each weighted by TF-IDF and L2-normalised on its own:
 
 - words: word unigrams and bigrams over the folded text;
-- chars: character 3-5-grams inside each whitespace-separated chunk padded with
+- chars: character n-grams (sizes in the artifact, 3-4 by default) inside each whitespace-separated chunk padded with
   one space each side (like scikit-learn's ``char_wb``, so a gram never spans
   two chunks).
 
@@ -27,7 +27,7 @@ FEATURES_VERSION = 1
 
 WORD = re.compile(r"[#@]?\w+(?:['\-]\w+)*")
 CHUNK = re.compile(r"\S+")
-CHAR_N = (3, 4, 5)
+CHAR_N = (3, 4)  # the default; the artifact records the sizes it was trained with
 
 _PLAIN = {
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u02bc": "'",
@@ -104,19 +104,19 @@ def word_terms_folded(folded: str) -> list[str]:
     return words + [a + " " + b for a, b in zip(words, words[1:])]
 
 
-def padded_grams(chunk: str) -> list[str]:
+def padded_grams(chunk: str, ns=CHAR_N) -> list[str]:
     p = " " + chunk + " "
     n_chars = len(p)
     out = []
-    for n in CHAR_N:
+    for n in ns:
         out.extend([p[i:i + n] for i in range(n_chars - n + 1)])
     return out
 
 
-def char_terms_folded(folded: str) -> list[str]:
+def char_terms_folded(folded: str, ns=CHAR_N) -> list[str]:
     out = []
     for chunk in CHUNK.findall(folded):
-        out.extend(padded_grams(chunk))
+        out.extend(padded_grams(chunk, ns))
     return out
 
 
@@ -130,14 +130,14 @@ def char_terms(text: str) -> list[str]:
     return char_terms_folded(fold(text))
 
 
-def chunk_grams(chunk: str) -> list[tuple[str, int, int]]:
+def chunk_grams(chunk: str, ns=CHAR_N) -> list[tuple[str, int, int]]:
     """Character n-grams of one chunk padded with a space each side, with the span
     of the chunk's own characters each covers (chunk coordinates, padding left out)."""
     p = " " + chunk + " "
     n_chars = len(p)
     last = len(chunk)
     out = []
-    for n in CHAR_N:
+    for n in ns:
         for i in range(n_chars - n + 1):
             out.append((p[i:i + n], max(i - 1, 0), min(i + n - 1, last)))
     return out
@@ -151,7 +151,7 @@ class ChunkInfo:
 
     __slots__ = ("units", "gram_units", "has_words")
 
-    def __init__(self, chunk: str):
+    def __init__(self, chunk: str, ns=CHAR_N):
         n_chars = len(chunk)
         units = [(m.start(), m.end()) for m in WORD.finditer(chunk)]
         self.has_words = bool(units)
@@ -165,7 +165,7 @@ class ChunkInfo:
         last = n_chars - 1
         self.gram_units = [
             owner[min(max(i + (n - 1) // 2 - 1, 0), last)]  # padded middle → chunk position
-            for n in CHAR_N
+            for n in ns
             for i in range(n_chars + 2 - n + 1)
         ]  # aligned with chunk_grams(chunk)
 

@@ -255,7 +255,7 @@ Written by `make train` (`python -m server.learned.train`); do not edit by hand.
 | terms | words {n_terms['words']:,}, char n-grams {n_terms['chars']:,} |
 
 ## What it is
-A TF-IDF logistic regression per head: word unigrams and bigrams, and character 3-5-grams inside
+A TF-IDF logistic regression per head: word unigrams and bigrams, and character n-grams ({'-'.join(map(str, doc['features']['chars']['ngrams']))}) inside
 whitespace chunks, over folded text (lower case, accents stripped, digits as `0`), each block
 `1 + ln(tf)` × idf and L2-normalised. `political` is every flag/political post against every clean
 one; each category head is one-vs-rest over posts with known categories. `pre_election` applies
@@ -270,7 +270,7 @@ only to posts in an election period (`head_context`). Scored at run time by
   (ids in `police-train-ids.txt`, sha256 of the newline-joined ids `{d['police_ids_sha256'][:16]}…`).
 
 ## Settings
-C={s['C']}, liblinear, class_weight=balanced, min_df={s['min_df']}; stage 1 on every term, then the union
+C={s['C']}, char n-grams {s.get('char_n')}, liblinear, class_weight=balanced, min_df={s['min_df']}; stage 1 on every term, then the union
 of each head's {s['keep']} heaviest terms is the fixed vocabulary of the refitted stage 2; weights, intercepts
 and idf rounded to 8 significant digits. Thresholds from {s['folds']}-fold cross-validated out-of-fold
 probabilities (each fold refits both stages). `political`: the lowest at which every clean group (dev

@@ -289,6 +289,9 @@ class Model:
             wb = _Block("words", doc["blocks"]["words"], self.heads)
             cb = _Block("chars", doc["blocks"]["chars"], self.heads, offset=len(wb.vocab))
             self._blocks = [wb, cb]
+            self._char_n = tuple(int(n) for n in feats["chars"]["ngrams"])
+            if not self._char_n or min(self._char_n) < 1:
+                raise ValueError(f"bad char n-gram sizes {self._char_n}")
             self._idf = np.concatenate([wb.idf, cb.idf])
             self._weights = np.ascontiguousarray(np.vstack([wb.weights, cb.weights]))
         except ValueError as e:
@@ -310,7 +313,7 @@ class Model:
 
     def _chunk_entry(self, chunk: str) -> list:
         get = self._blocks[1].vocab.get
-        e = [[j for j in map(get, F.padded_grams(chunk)) if j is not None], None, None, None]
+        e = [[j for j in map(get, F.padded_grams(chunk, self._char_n)) if j is not None], None, None, None]
         cache = self._chunk_cache
         if len(cache) >= self._CHUNK_CACHE_MAX:
             cache.clear()
@@ -324,7 +327,7 @@ class Model:
     def _chunk_info(self, chunk: str) -> F.ChunkInfo:
         e = self._entry(chunk)
         if e[1] is None:
-            e[1] = F.ChunkInfo(chunk)
+            e[1] = F.ChunkInfo(chunk, self._char_n)
         return e[1]
 
     def _chunk_grams(self, chunk: str) -> list:
@@ -332,7 +335,7 @@ class Model:
         e = self._entry(chunk)
         if e[2] is None:
             get = self._blocks[1].vocab.get
-            e[2] = [(get(g), s, t) for g, s, t in F.chunk_grams(chunk) if get(g) is not None]
+            e[2] = [(get(g), s, t) for g, s, t in F.chunk_grams(chunk, self._char_n) if get(g) is not None]
         return e[2]
 
     def _chunk_shares(self, chunk: str) -> tuple:
@@ -341,7 +344,7 @@ class Model:
         if e[3] is None:
             info = self._chunk_info(chunk)
             get = self._blocks[1].vocab.get
-            pairs = [(j, u) for j, u in zip(map(get, F.padded_grams(chunk)), info.gram_units) if j is not None]
+            pairs = [(j, u) for j, u in zip(map(get, F.padded_grams(chunk, self._char_n)), info.gram_units) if j is not None]
             e[3] = (np.asarray([j for j, _ in pairs], dtype=np.intp), np.asarray([u for _, u in pairs], dtype=np.intp))
         return e[3]
 
@@ -380,10 +383,27 @@ class Model:
     def explain(self, text: str, head: str, k: int = 3, silenced: frozenset = frozenset()):
         return self.analyse(text, silenced).explain(head, k)
 
-    def flagged(self, text: str, silenced: frozenset = frozenset()) -> dict[str, float]:
-        """Heads at or above their threshold → probability."""
+    def applies(self, head: str, election_period: bool = False) -> bool:
+        """Whether a head is in force for a post (``pre_election`` only in an election period)."""
+        ctx = self.head_context.get(head) or {}
+        return not ctx.get("election_period") or election_period
+
+    def flagged(self, text: str, silenced: frozenset = frozenset(), election_period: bool = False) -> dict[str, float]:
+        """Heads in force and at or above their threshold → probability."""
         s = self.analyse(text, silenced).scores
-        return {h: p for h, p in s.items() if p >= self._thresholds[h]}
+        return {h: p for h, p in s.items() if p >= self._thresholds[h] and self.applies(h, election_period)}
+
+    def category(self, scores: dict[str, float], election_period: bool = False) -> str | None:
+        """The category head furthest over (or nearest to) its threshold, by p / threshold:
+        a name for a finding of the ``political`` head."""
+        best, ratio = None, -1.0
+        for h in self.heads:
+            if h == "political" or not self.applies(h, election_period):
+                continue
+            r = scores[h] / max(self._thresholds[h], 1e-9)
+            if r > ratio:
+                best, ratio = h, r
+        return best
 
 
 def _unreadable(path, e: OSError) -> ValueError:
