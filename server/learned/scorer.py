@@ -309,7 +309,7 @@ class Model:
 
     # chunk cache: chunk → [vocabulary indices of its in-vocabulary char grams,
     #                       ChunkInfo or None, [(index, start, end)] or None, [(index, shares)] or None]
-    _CHUNK_CACHE_MAX = 200_000
+    _CHUNK_CACHE_MAX = 50_000  # a few tens of MB at most; cleared when full
 
     def _chunk_entry(self, chunk: str) -> list:
         get = self._blocks[1].vocab.get
