@@ -12,7 +12,7 @@ SHARED ?= $(firstword $(wildcard ../shared /work/shared))
 TEST_PREREQS :=
 TEST_EXTRA :=
 
-.PHONY: setup run test test-py bench eval lint-rules clean
+.PHONY: setup setup-train run test test-py bench eval lint-rules train clean
 .DEFAULT_GOAL := help
 
 help:
@@ -21,6 +21,7 @@ help:
 	@echo "make bench       latency and throughput figures"
 	@echo "make eval        detection figures on every corpus (EVAL_ARGS='--per-rule --json out.json')"
 	@echo "make lint-rules  validate rules.json and run every rule example"
+	@echo "make train       train the learned layer (models/) and write its model card"
 
 setup: $(VENV)/.installed
 
@@ -30,13 +31,20 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
+# scikit-learn, for `make train` and for the test that the scorer reproduces it
+setup-train: $(VENV)/.installed-train
+
+$(VENV)/.installed-train: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[test,train]'
+	touch $@
+
 run: setup
 	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py 'server.app:create_app()'
 
 -include tests/e2e/e2e.mk
 -include extension/extension.mk
 
-test: setup $(TEST_PREREQS)
+test: setup setup-train $(TEST_PREREQS)
 	@for t in $(TEST_EXTRA); do $(MAKE) --no-print-directory $$t || exit 1; done
 	$(PY) -m pytest
 
@@ -48,6 +56,9 @@ eval: setup
 
 bench: setup
 	$(PY) -m server.bench --posts $(SHARED)/bench/posts.jsonl
+
+train: setup-train
+	$(PY) -m server.learned.train --shared $(SHARED)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

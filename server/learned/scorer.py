@@ -1,0 +1,442 @@
+"""Scores a post with an exported model, without scikit-learn.
+
+The maths is scikit-learn's, reproduced exactly (``tests/test_learned.py`` checks it
+to 1e-9 against ``predict_proba``): per block, term counts → ``1 + ln(count)``
+(sublinear tf) × idf → L2 normalisation over the block's terms that are in the
+vocabulary; per head, ``p = 1 / (1 + exp(-(intercept + Σ_blocks x · w_head)))``.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import json
+import math
+import threading
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from . import features as F
+
+FORMAT = "impartial-model"
+FORMAT_VERSION = 1
+BLOCKS = ("words", "chars")
+_EXTRACT = {"words": F.word_terms_folded, "chars": F.char_terms_folded}
+
+
+def canonical_digest(scoring: dict) -> str:
+    """sha256 over the parts of the artifact that decide a score."""
+    blob = json.dumps(scoring, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def scoring_part(doc: dict) -> dict:
+    return {k: doc[k] for k in ("features", "heads", "thresholds", "intercepts", "blocks")}
+
+
+class _Block:
+    __slots__ = ("name", "vocab", "idf", "weights")
+
+    def __init__(self, name: str, spec: dict, heads: list[str], offset: int = 0):
+        terms = spec["terms"]
+        n = len(terms)
+        idf = spec["idf"]
+        if len(idf) != n:
+            raise ValueError(f"block {name!r}: {len(idf)} idf values for {n} terms")
+        cols = []
+        for h in heads:
+            w = spec["weights"].get(h)
+            if w is None or len(w) != n:
+                raise ValueError(f"block {name!r}: head {h!r} needs {n} weights")
+            cols.append(w)
+        self.name = name
+        self.vocab = {t: offset + i for i, t in enumerate(terms)}  # global index over both blocks
+        if len(self.vocab) != n:
+            raise ValueError(f"block {name!r}: repeated terms")
+        self.idf = np.asarray(idf, dtype=np.float64)
+        self.weights = np.asarray(cols, dtype=np.float64).T.copy() if n else np.zeros((0, len(heads)))
+
+
+class Analysis:
+    """One post analysed once: ``scores`` (head → probability) at once, and
+    ``explain(head, k)`` computed lazily from the same features. Obtain it with
+    ``Model.analyse(text, silenced)``."""
+
+    __slots__ = ("model", "text", "silenced", "folded", "words", "chunks", "_vec", "_wj", "scores",
+                 "_layout", "_contrib")
+
+    def __init__(self, model: "Model", text: str, silenced: frozenset):
+        self.model = model
+        self.text = text
+        self.silenced = silenced
+        folded = self.folded = F.fold(text)
+        self._layout = None
+        self._contrib = None
+        wb, cb = model._blocks
+        # word block: unigram and bigram vocabulary indices, in occurrence order
+        words = self.words = F.WORD.findall(folded)
+        get = wb.vocab.get
+        uni = list(map(get, words))
+        bi = list(map(get, [a + " " + b for a, b in zip(words, words[1:])])) if len(words) > 1 else []
+        self._wj = (uni, bi)  # per word occurrence: vocabulary index or None (for explanations)
+        widx = [j for j in uni if j is not None] + [j for j in bi if j is not None]
+        # char block: cached per chunk
+        chunks = self.chunks = F.CHUNK.findall(folded)
+        cache = model._chunk_cache
+        cidx: list[int] = []
+        for ch in chunks:
+            e = cache.get(ch)
+            if e is None:
+                e = model._chunk_entry(ch)
+            cidx += e[0]
+        zeroed = None
+        if silenced:
+            silenced_words = model._silenced_words(silenced)
+            if silenced_words:
+                zeroed = self._silenced_occurrences(silenced_words)
+        # one index space over both blocks; Counter keeps first-seen order, so the word
+        # terms come first and the char terms after them
+        idx = widx + cidx
+        if idx:
+            counts = Counter(idx)
+            keys = np.array(list(counts), dtype=np.intp)
+            x = np.log(np.array(list(counts.values()), dtype=np.float64))
+            x += 1.0
+            x *= model._idf[keys]
+            n_w = len(set(widx)) if widx else 0
+            if n_w:
+                xw = x[:n_w]
+                xw /= math.sqrt(float(xw @ xw))
+            if n_w < len(x):
+                xc = x[n_w:]
+                xc /= math.sqrt(float(xc @ xc))
+            if zeroed:
+                x *= np.array([1.0 - zeroed.get(j, 0) / c for j, c in counts.items()])
+            w = model._weights[keys]
+            logits = model._intercepts + x @ w
+            self._vec = (keys, x, w, counts, n_w)
+        else:
+            logits = model._intercepts.copy()
+            self._vec = None
+        probs = 1.0 / (1.0 + np.exp(-logits))
+        self.scores = dict(zip(model.heads, probs.tolist()))
+
+    # --- positions (explanations and silencing only) ------------------------------------
+    def layout(self):
+        """(units, word_unit, chunk_spans): units as (start, end) in folded text;
+        word_unit[k] is the unit of the k-th word; chunk_spans[i] is (start, first unit)."""
+        if self._layout is None:
+            units, word_unit, chunk_spans = [], [], []
+            for m in F.CHUNK.finditer(self.folded):
+                cs = m.start()
+                info = self.model._chunk_info(m.group())
+                chunk_spans.append((cs, len(units)))
+                for us, ue in info.units:
+                    if info.has_words:
+                        word_unit.append(len(units))
+                    units.append((cs + us, cs + ue))
+            self._layout = (units, word_unit, chunk_spans)
+        return self._layout
+
+    def _word_spans(self) -> list[tuple[int, int]]:
+        return [(m.start(), m.end()) for m in F.WORD.finditer(self.folded)]
+
+    def _silenced_occurrences(self, silenced_words) -> dict | None:
+        folded = self.folded
+        if not any(seq[0] in folded for seq in silenced_words):
+            return None  # cheap test: no silenced word anywhere in the text
+        words = self.words
+        spans_w = self._word_spans()
+        spans = []
+        for seq in silenced_words:
+            n = len(seq)
+            for i in range(len(words) - n + 1):
+                if words[i:i + n] == list(seq):
+                    spans.append((spans_w[i][0], spans_w[i + n - 1][1]))
+        if not spans:
+            return None
+
+        def hit(s, e):
+            return any(s < se and ss < e for ss, se in spans)
+
+        model = self.model
+        wvocab = model._blocks[0].vocab
+        zeroed: dict = {}
+        for k, (s, e) in enumerate(spans_w):
+            if hit(s, e):
+                j = wvocab.get(words[k])
+                if j is not None:
+                    zeroed[j] = zeroed.get(j, 0) + 1
+            if k + 1 < len(words) and hit(s, spans_w[k + 1][1]):
+                j = wvocab.get(words[k] + " " + words[k + 1])
+                if j is not None:
+                    zeroed[j] = zeroed.get(j, 0) + 1
+        for m in F.CHUNK.finditer(folded):
+            cs, ce = m.start(), m.end()
+            if not hit(cs, ce):
+                continue
+            for j, gs, ge in model._chunk_grams(m.group()):
+                if hit(cs + gs, cs + ge):
+                    zeroed[j] = zeroed.get(j, 0) + 1
+        return zeroed
+
+    # --- explanation ---------------------------------------------------------------------
+    def unit_contributions(self, head: str) -> list[float]:
+        """Each unit's (word's) share of the head's logit, intercept excluded."""
+        if self._contrib is None:
+            self._contrib = {}
+        got = self._contrib.get(head)
+        if got is not None:
+            return got
+        h = self.model._head_index(head)
+        units, word_unit, chunk_spans = self.layout()
+        out = [0.0] * len(units)
+        if self._vec is not None:
+            keys, x, w, counts, n_w = self._vec
+            # contribution of one occurrence of each term: x_j * w_jh / count_j
+            per_occ = x * w[:, h] / np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            per = dict(zip(keys[:n_w].tolist(), per_occ[:n_w].tolist()))  # word terms
+            uni, bi = self._wj
+            for k, j in enumerate(uni):
+                if j is not None:
+                    out[word_unit[k]] += per[j]
+            for k, j in enumerate(bi):
+                if j is not None:
+                    c = per[j] / 2
+                    out[word_unit[k]] += c
+                    out[word_unit[k + 1]] += c
+            if n_w < len(keys):
+                val = np.zeros(len(self.model._idf))
+                val[keys[n_w:]] = per_occ[n_w:]
+                js, us = [], []
+                for ch, (_cs, u0) in zip(self.chunks, chunk_spans):
+                    j_a, u_a = self.model._chunk_shares(ch)
+                    if len(j_a):
+                        js.append(j_a)
+                        us.append(u_a + u0 if u0 else u_a)
+                if js:
+                    by_unit = np.bincount(np.concatenate(us), weights=val[np.concatenate(js)], minlength=len(units))
+                    out = (by_unit + np.asarray(out)).tolist()
+        self._contrib[head] = out
+        return out
+
+    def explain(self, head: str, k: int = 3, min_share: float = 0.1) -> list[tuple[int, int, float]]:
+        """Up to k spans (start, end, weight) of the original text that pushed the
+        head's score up most: words ranked by contribution (those under ``min_share``
+        of the best word's are left out, so underlines stay tight), adjacent chosen
+        words merged into one span (weights summed), best first."""
+        if k <= 0:
+            return []
+        contrib = self.unit_contributions(head)
+        top = max(contrib, default=0.0)
+        if top <= 0:
+            return []
+        floor = top * min_share
+        order = sorted((i for i, c in enumerate(contrib) if c > 0 and c >= floor), key=lambda i: (-contrib[i], i))
+        chosen: set[int] = set()
+        n_groups = 0
+        for i in order:
+            new_groups = n_groups + 1 - (i - 1 in chosen) - (i + 1 in chosen)
+            if new_groups > k:
+                continue
+            chosen.add(i)
+            n_groups = new_groups
+        units = self.layout()[0]
+        where = F.fold_map(self.text)
+        spans = []
+        run: list[int] = []
+        for i in sorted(chosen) + [None]:
+            if run and (i is None or i != run[-1] + 1):
+                s, e = units[run[0]][0], units[run[-1]][1]
+                if where is not None:
+                    s, e = where[s], where[e - 1] + 1
+                spans.append((s, e, sum(contrib[u] for u in run)))
+                run = []
+            if i is not None:
+                run.append(i)
+        spans.sort(key=lambda t: (-t[2], t[0]))
+        return spans
+
+
+class Model:
+    """A loaded model. Thread-safe: nothing is mutated after loading except a
+    one-entry cache of the last analysis."""
+
+    def __init__(self, doc: dict, path: str = "<memory>"):
+        try:
+            if doc.get("format") != FORMAT:
+                raise ValueError(f"not an {FORMAT} file (format={doc.get('format')!r})")
+            if doc.get("format_version") != FORMAT_VERSION:
+                raise ValueError(f"format_version {doc.get('format_version')!r}, this code reads {FORMAT_VERSION}")
+            feats = doc["features"]
+            if feats.get("version") != F.FEATURES_VERSION:
+                raise ValueError(
+                    f"features version {feats.get('version')!r}, this code extracts version {F.FEATURES_VERSION}"
+                )
+            self.heads = list(doc["heads"])
+            if not self.heads:
+                raise ValueError("no heads")
+            self.version = str(doc["version"])
+            self.digest = doc["digest"]
+            want = canonical_digest(scoring_part(doc))
+            if want != self.digest:
+                raise ValueError(f"digest mismatch: file says {self.digest}, content is {want}")
+            self._thresholds = {h: float(doc["thresholds"][h]) for h in self.heads}
+            self._intercepts = np.asarray([float(doc["intercepts"][h]) for h in self.heads], dtype=np.float64)
+            wb = _Block("words", doc["blocks"]["words"], self.heads)
+            cb = _Block("chars", doc["blocks"]["chars"], self.heads, offset=len(wb.vocab))
+            self._blocks = [wb, cb]
+            self._char_n = tuple(int(n) for n in feats["chars"]["ngrams"])
+            if not self._char_n or min(self._char_n) < 1:
+                raise ValueError(f"bad char n-gram sizes {self._char_n}")
+            self._idf = np.concatenate([wb.idf, cb.idf])
+            self._weights = np.ascontiguousarray(np.vstack([wb.weights, cb.weights]))
+        except ValueError as e:
+            raise ValueError(f"{path}: bad model file: {e}") from None
+        except (KeyError, TypeError, AttributeError) as e:
+            raise ValueError(f"{path}: bad model file: missing or malformed field ({e!r})") from None
+        self.path = path
+        self.meta = {k: v for k, v in doc.items() if k not in ("blocks",)}
+        self.head_context = dict(doc.get("head_context", {}))
+        self._index = {h: i for i, h in enumerate(self.heads)}
+        self._last = None
+        self._lock = threading.Lock()
+        self._silence_cache: dict = {}
+        self._chunk_cache: dict = {}
+
+    # chunk cache: chunk → [vocabulary indices of its in-vocabulary char grams,
+    #                       ChunkInfo or None, [(index, start, end)] or None, [(index, shares)] or None]
+    _CHUNK_CACHE_MAX = 50_000  # a few tens of MB at most; cleared when full
+
+    def _chunk_entry(self, chunk: str) -> list:
+        get = self._blocks[1].vocab.get
+        e = [[j for j in map(get, F.padded_grams(chunk, self._char_n)) if j is not None], None, None, None]
+        cache = self._chunk_cache
+        if len(cache) >= self._CHUNK_CACHE_MAX:
+            cache.clear()
+        cache[chunk] = e
+        return e
+
+    def _entry(self, chunk: str) -> list:
+        e = self._chunk_cache.get(chunk)
+        return e if e is not None else self._chunk_entry(chunk)
+
+    def _chunk_info(self, chunk: str) -> F.ChunkInfo:
+        e = self._entry(chunk)
+        if e[1] is None:
+            e[1] = F.ChunkInfo(chunk, self._char_n)
+        return e[1]
+
+    def _chunk_grams(self, chunk: str) -> list:
+        """[(vocabulary index, start, end)] of the in-vocabulary grams, chunk coordinates."""
+        e = self._entry(chunk)
+        if e[2] is None:
+            get = self._blocks[1].vocab.get
+            e[2] = [(get(g), s, t) for g, s, t in F.chunk_grams(chunk, self._char_n) if get(g) is not None]
+        return e[2]
+
+    def _chunk_shares(self, chunk: str) -> tuple:
+        """(vocabulary indices, local units) as arrays, one entry per in-vocabulary gram."""
+        e = self._entry(chunk)
+        if e[3] is None:
+            info = self._chunk_info(chunk)
+            get = self._blocks[1].vocab.get
+            pairs = [(j, u) for j, u in zip(map(get, F.padded_grams(chunk, self._char_n)), info.gram_units) if j is not None]
+            e[3] = (np.asarray([j for j, _ in pairs], dtype=np.intp), np.asarray([u for _, u in pairs], dtype=np.intp))
+        return e[3]
+
+    def _head_index(self, head: str) -> int:
+        try:
+            return self._index[head]
+        except KeyError:
+            raise KeyError(f"no head {head!r}; heads are {self.heads}") from None
+
+    def _silenced_words(self, silenced: frozenset) -> tuple:
+        got = self._silence_cache.get(silenced)
+        if got is None:
+            got = tuple(sorted({w for w in (F.term_words(t) for t in silenced) if w}))
+            if len(self._silence_cache) > 64:
+                self._silence_cache.clear()
+            self._silence_cache[silenced] = got
+        return got
+
+    def threshold(self, head: str) -> float:
+        self._head_index(head)
+        return self._thresholds[head]
+
+    def analyse(self, text: str, silenced: frozenset = frozenset()) -> Analysis:
+        """Features computed once; reused by ``score`` and ``explain`` for the same
+        (text, silenced) as the previous call."""
+        last = self._last
+        if last is not None and last.text == text and last.silenced == silenced:
+            return last
+        a = Analysis(self, text, frozenset(silenced))
+        self._last = a
+        return a
+
+    def score(self, text: str, silenced: frozenset = frozenset()) -> dict[str, float]:
+        return dict(self.analyse(text, silenced).scores)
+
+    def explain(self, text: str, head: str, k: int = 3, silenced: frozenset = frozenset()):
+        return self.analyse(text, silenced).explain(head, k)
+
+    def applies(self, head: str, election_period: bool = False) -> bool:
+        """Whether a head is in force for a post (``pre_election`` only in an election period)."""
+        ctx = self.head_context.get(head) or {}
+        return not ctx.get("election_period") or election_period
+
+    def flagged(self, text: str, silenced: frozenset = frozenset(), election_period: bool = False) -> dict[str, float]:
+        """Heads in force and at or above their threshold → probability."""
+        s = self.analyse(text, silenced).scores
+        return {h: p for h, p in s.items() if p >= self._thresholds[h] and self.applies(h, election_period)}
+
+    def category(self, scores: dict[str, float], election_period: bool = False) -> str | None:
+        """The category head furthest over (or nearest to) its threshold, by p / threshold:
+        a name for a finding of the ``political`` head."""
+        best, ratio = None, -1.0
+        for h in self.heads:
+            if h == "political" or not self.applies(h, election_period):
+                continue
+            r = scores[h] / max(self._thresholds[h], 1e-9)
+            if r > ratio:
+                best, ratio = h, r
+        return best
+
+
+def _unreadable(path, e: OSError) -> ValueError:
+    return ValueError(f"{path}: cannot read model file: {e.strerror or e}")
+
+
+def read_doc(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise _unreadable(path, e) from None
+    try:
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        doc = json.loads(raw.decode("utf-8"))
+    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path}: bad model file: not (gzip'd) JSON: {e}") from None
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path}: bad model file: top level is not an object")
+    return doc
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path: str, mtime_ns: int, size: int) -> Model:
+    return Model(read_doc(path), path)
+
+
+def load_model(path: str | Path) -> Model:
+    """Load (once per process per file version) a model artifact."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError as e:
+        raise _unreadable(p, e) from None
+    return _load_cached(str(p.resolve()), st.st_mtime_ns, st.st_size)

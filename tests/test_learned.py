@@ -1,0 +1,269 @@
+"""The learned layer: features, the scikit-learn-free scorer, explanations, silencing,
+the committed artifact and deterministic training.
+
+Every example post here is written for the test; the corpus is only read at run time
+(and those tests skip when ../shared is absent).
+"""
+
+import gzip
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT
+from server.learned import features as F
+from server.learned import load_model
+from server.learned.scorer import FORMAT, FORMAT_VERSION, Model, canonical_digest, scoring_part
+
+MODEL = ROOT / "models/impartial-model.json.gz"
+CARD = ROOT / "models/MODEL_CARD.md"
+SHARED = ROOT.parent / "shared"
+
+
+# ------------------------------------------------------------------ a hand-made model
+def hand_model(words: dict, chars: dict | None = None, intercept: float = -2.0, heads=("political",)) -> Model:
+    """A model with the given term → weight (same weight for every head, idf 1)."""
+    chars = chars or {}
+    blocks = {}
+    for name, terms in (("words", words), ("chars", chars)):
+        names = sorted(terms)
+        blocks[name] = {"terms": names, "idf": [1.0] * len(names),
+                        "weights": {h: [float(terms[t]) for t in names] for h in heads}}
+    doc = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "version": "test",
+        "features": {"version": F.FEATURES_VERSION, "chars": {"ngrams": [3, 4, 5]}}, "heads": list(heads),
+        "thresholds": {h: 0.5 for h in heads}, "intercepts": {h: intercept for h in heads},
+        "blocks": blocks,
+    }
+    doc["digest"] = canonical_digest(scoring_part(doc))
+    return Model(doc)
+
+
+SCORN = hand_model({"shambolic": 4.0, "vote": 1.0, "them out": 2.5, "bins": -1.0, "the": 0.01},
+                   {"bol": 0.5, "ic!": 0.8})
+
+
+def spans_text(text, spans):
+    return [text[s:e] for s, e, _ in spans]
+
+
+# ------------------------------------------------------------------ features
+def test_fold_accents_quotes_digits_and_map():
+    text = "Café’s ﬁnal ÉLAN 07700 900123 🙄"
+    folded, where = F.fold_with_map(text)
+    assert folded == F.fold(text)
+    assert folded.startswith("cafe's final elan 00000 000000")
+    assert len(where) == len(folded) + 1
+    # every folded character points back at the code point it came from
+    for i, c in enumerate(folded):
+        assert F.fold(text[where[i]]).find(c) >= 0
+
+
+def test_chunk_grams_agree_with_the_training_analyzer():
+    for chunk in ["a", "ab", "shambolic!", "🙄🙄", "naïve", "#VoteNo", "x-y'z"]:
+        grams = F.chunk_grams(chunk)
+        assert [g for g, _, _ in grams] == F.padded_grams(chunk)
+        info = F.ChunkInfo(chunk)
+        assert len(info.gram_units) == len(grams)
+        assert all(0 <= u < len(info.units) for u in info.gram_units)
+        for g, s, e in grams:
+            assert 0 <= s < e <= len(chunk)
+            assert g.strip() == chunk[s:e]
+    text = "Vote  them\tout!! now"
+    assert F.char_terms(text) == [g for c in F.CHUNK.findall(F.fold(text)) for g in F.padded_grams(c)]
+
+
+# ------------------------------------------------------------------ explanations
+@pytest.mark.parametrize("prefix", [
+    "", "🙄🙄 ", "Café naïve façade — ", "👩‍👩‍👧 ÉTÉ “quoted” ", "İstanbul ﬁnal 😀 ",
+])
+def test_explanation_spans_land_on_the_original_words(prefix):
+    text = prefix + "The shambolic plan again. Vote them out"
+    spans = SCORN.explain(text, "political", k=3)
+    assert spans_text(text, spans)[:2] == ["shambolic", "Vote them out"]
+    assert all(w > 0 for _, _, w in spans)
+    assert [w for _, _, w in spans] == sorted((w for _, _, w in spans), reverse=True)
+
+
+def test_char_gram_weight_goes_to_the_word_it_is_in():
+    text = "So SHAMBOLIC! 🙄"
+    spans = SCORN.explain(text, "political", k=1)
+    assert spans_text(text, spans) == ["SHAMBOLIC"]
+    info = F.ChunkInfo("t.co/abc!!")
+    assert info.units == [(0, 1), (2, 4), (5, 8)]
+    grams = dict(zip([g for g, _, _ in F.chunk_grams("t.co/abc!!")], info.gram_units))
+    assert grams[" t."] == 0 and grams["co/"] == 1 and grams["/ab"] == 2 and grams["c!!"] == 2
+
+
+def test_explanation_merges_adjacent_words_and_honours_k():
+    m = hand_model({"utterly": 1.0, "shambolic": 1.0, "plan": 1.0, "council": 0.2, "bins": 0.5})
+    text = "An utterly shambolic plan by the council on bins"
+    spans = m.explain(text, "political", k=2)
+    assert spans_text(text, spans) == ["utterly shambolic plan", "bins"]
+    assert spans[0][2] > spans[1][2]
+    assert m.explain(text, "political", k=0) == []
+    assert m.explain("Bin collections are on time.", "political") == []  # nothing positive
+
+
+def test_emoji_or_punctuation_chunk_can_be_a_span():
+    m = hand_model({}, {"?!": 0.0, " ?!": 1.0, "?! ": 1.0, " 🙄 ": 2.0})
+    text = "Really ?! 🙄"
+    assert spans_text(text, m.explain(text, "political", k=2)) == ["?! 🙄"]  # adjacent units merge
+
+
+# ------------------------------------------------------------------ silencing
+def test_silenced_terms_lower_the_score():
+    text = "The shambolic plan again. Vote them out!"
+    base = SCORN.score(text)["political"]
+    one = SCORN.score(text, silenced=frozenset({"Shambolic"}))["political"]
+    pair = SCORN.score(text, silenced=frozenset({"them out"}))["political"]
+    both = SCORN.score(text, silenced=frozenset({"shambolic", "them out"}))["political"]
+    assert both < one < base and both < pair < base
+    assert "shambolic" not in spans_text(text, SCORN.explain(text, "political", silenced=frozenset({"shambolic"})))
+    # a silenced term that is not in the post changes nothing
+    assert SCORN.score(text, silenced=frozenset({"rubbish"}))["political"] == base
+
+
+def test_silencing_removes_exactly_that_terms_contribution():
+    m = hand_model({"shambolic": 2.0, "plan": 1.0}, intercept=0.0)
+    text = "shambolic plan"
+    import math
+    logit = lambda p: math.log(p / (1 - p))  # noqa: E731
+    full = logit(m.score(text)["political"])
+    quiet = logit(m.score(text, silenced=frozenset({"shambolic"}))["political"])
+    # both unigrams have tf-idf 1/sqrt(2); silencing leaves plan's 1/sqrt(2) * 1.0
+    assert full == pytest.approx(3 / math.sqrt(2))
+    assert quiet == pytest.approx(1 / math.sqrt(2))
+
+
+def test_flagged_and_category_respect_thresholds_and_context():
+    heads = ("political", "attack", "pre_election")
+    m = hand_model({"shambolic": 4.0}, heads=heads, intercept=-1.0)
+    m.head_context = {"pre_election": {"election_period": True}}
+    text = "A shambolic plan"
+    assert set(m.flagged(text)) == {"political", "attack"}
+    assert set(m.flagged(text, election_period=True)) == set(heads)
+    assert m.category(m.score(text)) == "attack"
+    assert m.flagged("Bins on Tuesday") == {}
+
+
+# ------------------------------------------------------------------ loading
+def test_bad_files_raise_value_error(tmp_path):
+    bad = tmp_path / "m.json"
+    bad.write_text("{not json")
+    with pytest.raises(ValueError, match="not \\(gzip'd\\) JSON"):
+        load_model(bad)
+    with pytest.raises(ValueError, match="cannot read"):
+        load_model(tmp_path / "missing.json")
+    doc = json.loads(json.dumps({"format": FORMAT}))
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match="bad model file"):
+        load_model(bad)
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason="no committed artifact")
+def test_committed_artifact_loads_and_has_a_card(tmp_path):
+    m = load_model(MODEL)
+    assert load_model(MODEL) is m  # cached per process
+    assert m.heads[0] == "political" and len(m.heads) >= 2
+    assert m.version and m.digest.startswith("sha256:")
+    for h in m.heads:
+        assert 0.0 < m.threshold(h) < 1.0
+    scores = m.score("Bin collections move to Tuesday next week.")
+    assert set(scores) == set(m.heads) and all(0 <= p <= 1 for p in scores.values())
+    assert MODEL.stat().st_size < 5_000_000
+    card = CARD.read_text()
+    assert m.digest in card and "categories check" in card
+    # tampering is caught by the digest
+    doc = json.loads(gzip.decompress(MODEL.read_bytes()))
+    doc["intercepts"]["political"] += 1.0
+    bad = tmp_path / "tampered.json"
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match="digest mismatch"):
+        load_model(bad)
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason="no committed artifact")
+def test_committed_artifact_flags_plain_cases():
+    m = load_model(MODEL)
+    political = "Only a Labour government will fix this mess the Tories made. Vote Labour on Thursday!"
+    neutral = "Our libraries are open from 9am to 5pm over the bank holiday weekend."
+    assert m.score(political)["political"] >= m.threshold("political")
+    assert m.score(neutral)["political"] < m.threshold("political")
+    spans = spans_text(political, m.explain(political, "political"))
+    assert spans and all(s.strip() for s in spans)
+
+
+# ------------------------------------------------------------------ training (needs scikit-learn)
+def synthetic_rows(seed=0, n=240):
+    """Posts written for the test: party slogans and jibes against service posts."""
+    from server.learned.train import Rows
+
+    rnd = random.Random(seed)
+    parties = ["Labour", "the Tories", "the Greens", "Reform", "the Lib Dems"]
+    jibes = ["shambolic", "clueless", "out of touch", "a disgrace", "hopeless"]
+    services = ["Bin collections", "The library", "Our leisure centre", "The recycling centre", "Parking permits"]
+    changes = ["move to Tuesday", "open late on Friday", "are closed for repairs", "restart on 3 June",
+               "are free this weekend"]
+    tails = ["Details on our website.", "Thanks for your patience 🙂", "Call 0300 123 4567.", "", "Café open too."]
+    rows = Rows()
+    for i in range(n):
+        kind = i % 3
+        if kind == 0:
+            text = f"{rnd.choice(parties)} are {rnd.choice(jibes)}. Vote them out! {rnd.choice(tails)}"
+            rows.add(text, "tune", 1, {"attack"}, f"s{i}")
+        elif kind == 1:
+            text = f"Vote {rnd.choice(parties)} on Thursday for a fairer deal. {rnd.choice(tails)}"
+            rows.add(text, "tune", 1, {"party_political"}, f"s{i}")
+        else:
+            text = f"{rnd.choice(services)} {rnd.choice(changes)}. {rnd.choice(tails)}"
+            rows.add(text, rnd.choice(["tune", "dev", "police"]), 0, set(), f"s{i}")
+    return rows
+
+
+def small_train(seed=13, rows=None):
+    from server.learned.train import train
+
+    rows = rows or synthetic_rows()
+    return train(Path("/nonexistent"), seed=seed, rows=rows, police_ids=["s2"], folds=3, keep=200,
+                 min_positives=20)
+
+
+def test_scorer_reproduces_sklearn_predict_proba():
+    pytest.importorskip("sklearn")
+    from server.learned.train import analyse_texts
+
+    doc, fitted, rows, _oof, _ids = small_train()
+    model = Model(json.loads(json.dumps(doc)))  # as written to disk
+    assert model.heads == ["political", "party_political", "attack"]
+    texts = list(synthetic_rows(seed=1, n=150).text)
+    texts += ["", "🙄", "VOTE!!", "Naïve café façade", "Vote Labour", "  \n ", "x"]
+    if (SHARED / "corpus/categories.jsonl").exists():
+        with open(SHARED / "corpus/categories.jsonl", encoding="utf-8") as f:
+            texts += [json.loads(line)["text"] for line in f][:200]
+    want = fitted.predict(analyse_texts(texts))
+    worst = 0.0
+    for i, t in enumerate(texts):
+        got = model.score(t)
+        for h in model.heads:
+            worst = max(worst, abs(got[h] - float(want[h][i])))
+    assert worst < 1e-9
+
+
+def test_training_is_deterministic():
+    pytest.importorskip("sklearn")
+    a = small_train(seed=13)[0]
+    b = small_train(seed=13)[0]
+    assert a["digest"] == b["digest"]
+    assert a["thresholds"] == b["thresholds"]
+
+
+def test_threshold_meets_the_false_positive_target():
+    np = pytest.importorskip("numpy")
+    from server.learned.train import threshold_for
+
+    neg = np.linspace(0.0, 0.99, 100)
+    t = threshold_for(neg, 0.03)
+    assert (neg >= t).sum() <= 3 and (neg >= t - 0.011).sum() > 3
