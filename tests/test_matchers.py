@@ -199,3 +199,45 @@ def test_a_rule_may_ignore_the_mentions_a_reply_starts_with():
     assert found(c.check("@party @bbc Thanks, we have passed this on.")) == []
     assert found(c.check("Thanks @party for the support")) == ["@party"]
     assert found(checker_for(minimal_rule(match={"phrases": ["@party"]})).check("@party hi")) == ["@party"]
+
+
+# -- the model kind -----------------------------------------------------------
+
+def _model_rule(**model):
+    return minimal_rule(id="model.test", category="attack", message="{value}% sure",
+                        match={"model": dict({"head": "attack"}, **model)},
+                        examples={"flag": ["Only an idiot would believe Labour's lies."], "pass": ["Bins on Tuesday."]})
+
+
+ATTACK = "Only an idiot would believe Labour's lies about the NHS."
+
+
+def test_the_model_kind_underlines_the_words_that_weighed_most():
+    r = checker_for(_model_rule()).check(ATTACK)
+    assert r.findings and all(f.rule_id == "model.test" for f in r.findings)
+    assert all(0 <= f.start < f.end <= len(ATTACK) for f in r.findings)
+    assert r.findings[0].message.endswith("% sure") and "{value}" not in r.findings[0].message
+
+
+def test_a_rule_threshold_overrides_the_models_and_silenced_terms_count_for_nothing():
+    assert checker_for(_model_rule(threshold=0.999999)).check(ATTACK).findings == []
+    plain = checker_for(_model_rule(threshold=0.0)).check(ATTACK)
+    top = ATTACK[plain.findings[0].start:plain.findings[0].end].lower().split()[0].strip("'s")
+    silenced = checker_for(_model_rule(threshold=0.0, silence=[top])).check(ATTACK)
+    assert top not in " ".join(ATTACK[f.start:f.end].lower() for f in silenced.findings)
+    assert silenced.findings[0].message != plain.findings[0].message or len(silenced.findings) != len(plain.findings)
+
+
+def test_the_political_head_names_a_category():
+    rule = _model_rule(head="political")
+    r = checker_for(rule).check(ATTACK)
+    assert r.findings and r.findings[0].category in {"attack", "party_political", "loaded_language", "tone"}
+
+
+def test_an_unknown_head_or_model_file_is_a_problem_naming_the_rule():
+    from server.engine import RulebookError
+
+    for bad, words in (({"head": "nowhere"}, "has no head 'nowhere'"), ({"head": "attack", "path": "no/such.json.gz"}, "cannot load the model")):
+        with pytest.raises(RulebookError) as info:
+            parse_rulebook(book_json(minimal_rule(match={"model": bad})))
+        assert "rule 'test.rule'" in str(info.value) and words in str(info.value)
