@@ -139,3 +139,29 @@ def test_ordinary_official_posts_have_no_tone_warning(text):
 def test_tone_at_the_reader_warns(text, rule):
     findings = [f for f in _CHECKER.check(text).findings if f.rule_id == rule]
     assert findings and all(f.severity == "warn" for f in findings), (text, rule)
+
+
+def test_tone_speed_gates_never_change_what_is_found():
+    """Some tone rules run their patterns only on posts with a cue word (a
+    `post` gate that exists for speed). Unwrapped, the same rules must find
+    exactly the same spans on every tone and sub judice example and trap."""
+    import json
+
+    data = json.loads(RULES.read_text())
+    ungated = json.loads(RULES.read_text())
+    for rule in ungated["rules"]:
+        gate = rule["match"].get("post")
+        if rule["category"] == "tone" and gate and "excludes" not in gate:
+            rule["match"] = gate["match"]
+    fast, plain = Checker(parse_rulebook(json.dumps(data))), Checker(parse_rulebook(json.dumps(ungated)))
+    texts = [ex.text for r in fast.rules if r.category in ("tone", "sub_judice")
+             for ex in r.flag_examples + r.pass_examples]
+    texts += ["How many times do we have to tell you? Bins out by 7am.",
+              "Read 👏 the 👏 signs.", "What part of 'closed' don't you understand?",
+              "If you'd bothered to read the letter you would know.", "Some folk apparently think it's optional."]
+
+    def spans(c, t):
+        return sorted((f.rule_id, f.start, f.end) for f in c.check(t).findings if f.category == "tone")
+
+    for t in texts:
+        assert spans(fast, t) == spans(plain, t), t
