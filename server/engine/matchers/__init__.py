@@ -2,13 +2,14 @@
 
 from .base import BuildContext, Hit, Matcher, RuleHits, merge_overlaps
 from .metric import MetricMatcher
+from .in_post import PostMatcher
 from .model import ModelMatcher
 from .near import NearMatcher
 from .patterns import PatternMatcher
 from .phrases import PhraseMatcher
 
 KINDS: dict[str, type[Matcher]] = {
-    cls.kind: cls for cls in (PhraseMatcher, NearMatcher, PatternMatcher, MetricMatcher, ModelMatcher)
+    cls.kind: cls for cls in (PhraseMatcher, NearMatcher, PatternMatcher, MetricMatcher, PostMatcher, ModelMatcher)
 }
 
 __all__ = ["KINDS", "BuildContext", "Hit", "Matcher", "RuleHits", "merge_overlaps"]
