@@ -16,6 +16,7 @@ from pathlib import Path
 from .base import Hit, Matcher
 
 DEFAULT_MODEL = "models/impartial-model.json.gz"
+PROJECT = Path(__file__).resolve().parents[3]
 
 
 def _analysis(post, model, silenced: frozenset):
@@ -42,9 +43,13 @@ class ModelMatcher(Matcher):
         from server.learned import load_model
 
         m = spec["model"]
-        path = Path(m.get("path", DEFAULT_MODEL))
-        if not path.is_absolute():
-            path = Path(ctx.base_dir) / path
+        if "path" in m:
+            path = Path(m["path"])
+            if not path.is_absolute():
+                path = Path(ctx.base_dir) / path
+        else:
+            # The model the project ships, wherever the rulebook itself lives.
+            path = PROJECT / DEFAULT_MODEL
         try:
             model = load_model(str(path))
         except (ValueError, OSError) as exc:
