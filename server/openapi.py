@@ -7,6 +7,7 @@ from functools import cache
 from . import __version__
 from .engine.findings import CATEGORIES, SEVERITIES
 from .engine.platforms import PLATFORMS
+from .engine.matchers import KINDS
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
@@ -104,7 +105,7 @@ def openapi_document() -> dict:
                 "message": {"type": "string"},
                 "guidance": {"$ref": "#/components/schemas/Guidance"},
                 "suggestions": {"type": "array", "items": {"type": "string"}},
-                "kind": {"type": "string", "enum": ["phrases", "patterns", "near", "metric"]},
+                "kind": {"type": "string", "enum": list(KINDS)},
                 "platforms": {"type": "array", "items": {"type": "string"}},
                 "election_period": {"type": "boolean"},
                 "active": {"type": "object"},

@@ -5,9 +5,12 @@ from .metric import MetricMatcher
 from .near import NearMatcher
 from .patterns import PatternMatcher
 from .phrases import PhraseMatcher
+from .phone import PhoneMatcher
+from .identifiers import IdentifierMatcher
 
 KINDS: dict[str, type[Matcher]] = {
-    cls.kind: cls for cls in (PhraseMatcher, NearMatcher, PatternMatcher, MetricMatcher)
+    cls.kind: cls for cls in (PhraseMatcher, NearMatcher, PatternMatcher, MetricMatcher,
+                               PhoneMatcher, IdentifierMatcher)
 }
 
 __all__ = ["KINDS", "BuildContext", "Hit", "Matcher", "RuleHits", "merge_overlaps"]
