@@ -182,7 +182,7 @@ def test_offsets_stay_right_in_utf16_after_emoji(text, expected):
 
 # -- the rulebook's personal_data rules ----------------------------------------
 
-@pytest.mark.parametrize("text", [
+CLEAN = [
     "#APPEAL | Can you help us find Evie, 15, from Hastings? Call 101 quoting crime reference 20AB/12345C/24 "
     "or Crimestoppers anonymously on 0800 555 111.",
     "WANTED | Do you know where Lee Marsh, 34, is? He is wanted for burglary.",
@@ -191,13 +191,8 @@ def test_offsets_stay_right_in_utf16_after_emoji(text, expected):
     "Call our switchboard on 0161 496 0000, 101 for non-emergencies or 999.",
     "Email enquiries@ourcouncil.gov.uk or press@ourcouncil.gov.uk.",
     "Children born between 1 September 2020 and 31 August 2021 can apply for Reception.",
-])
-def test_police_and_service_posts_stay_clean(checker, text):
-    r = checker.check(text)
-    assert [f.rule_id for f in r.findings if f.category == "personal_data" and f.severity != "info"] == []
-
-
-@pytest.mark.parametrize("text", [
+]
+FLAGGED = [
     "Well done Amelia, 7, from Year 3 at St Mary's!",
     "We've sorted Mrs Jones's housing benefit claim.",
     "Mr Patel, who has dementia, was helped home.",
@@ -205,7 +200,10 @@ def test_police_and_service_posts_stay_clean(checker, text):
     "Can you return it to Josh? His number is 07700 900555.",
     "Her NHS number is 943 476 5919.",
     "Contact our volunteer at jo.bloggs77@gmail.com",
-])
-def test_personal_data_in_drafts_flags(checker, text):
+]
+
+
+@pytest.mark.parametrize("text, flagged", [(t, False) for t in CLEAN] + [(t, True) for t in FLAGGED])
+def test_rulebook_flags_personal_data_but_not_police_practice_or_service_contacts(checker, text, flagged):
     r = checker.check(text)
-    assert any(f.category == "personal_data" and f.severity != "info" for f in r.findings)
+    assert any(f.category == "personal_data" and f.severity != "info" for f in r.findings) == flagged
