@@ -8,6 +8,7 @@ from . import __version__
 from .engine.findings import CATEGORIES, SEVERITIES
 from .engine.matchers import KINDS
 from .engine.platforms import PLATFORMS
+from .engine.matchers import KINDS
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
 

@@ -7,9 +7,12 @@ from .model import ModelMatcher
 from .near import NearMatcher
 from .patterns import PatternMatcher
 from .phrases import PhraseMatcher
+from .phone import PhoneMatcher
+from .identifiers import IdentifierMatcher
 
 KINDS: dict[str, type[Matcher]] = {
-    cls.kind: cls for cls in (PhraseMatcher, NearMatcher, PatternMatcher, MetricMatcher, PostMatcher, ModelMatcher)
+    cls.kind: cls for cls in (PhraseMatcher, NearMatcher, PatternMatcher, MetricMatcher, PostMatcher,
+                               PhoneMatcher, IdentifierMatcher, ModelMatcher)
 }
 
 __all__ = ["KINDS", "BuildContext", "Hit", "Matcher", "RuleHits", "merge_overlaps"]
