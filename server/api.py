@@ -82,7 +82,8 @@ def _read_body(max_bytes: int) -> bytes:
     """The request body, read at most max_bytes + 1 bytes, whether or not a length was sent."""
     length = request.content_length
     if length is not None and length > max_bytes:
-        raise Problem(413, f"the body is {length} bytes; the limit is {max_bytes}", limit=max_bytes)
+        raise Problem(413, f"the body is {length} bytes; the limit is {max_bytes}", title="Content too large",
+                      limit=max_bytes)
     # Werkzeug's own guard (request.max_content_length) stays as a backstop for
     # chunked bodies; this loop stops first, one chunk past the limit.
     request.max_content_length = max_bytes + _READ_CHUNK
@@ -99,7 +100,7 @@ def _read_body(max_bytes: int) -> bytes:
         total = max_bytes + 1
     if total > max_bytes:
         raise Problem(413, f"the body is over {max_bytes} bytes (sent without a length; reading stopped at "
-                           "the limit)", limit=max_bytes)
+                           "the limit)", title="Content too large", limit=max_bytes)
     return b"".join(chunks)
 
 
@@ -116,8 +117,9 @@ def _nesting_over(raw: bytes, limit: int) -> bool:
 
 
 def _parse_int(digits: str) -> int:
-    if len(digits) - digits.startswith("-") > MAX_INT_DIGITS:
-        raise _BadNumber(f"the body has a {len(digits)}-digit number; numbers here have at most "
+    count = len(digits) - digits.startswith("-")
+    if count > MAX_INT_DIGITS:
+        raise _BadNumber(f"the body has a {count}-digit number; numbers here have at most "
                          f"{MAX_INT_DIGITS} digits")
     return int(digits)
 

@@ -98,3 +98,13 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     gc.collect()
     gc.freeze()
     return app
+
+
+def worker_started(app) -> None:
+    """A new server process (a gunicorn worker) is about to serve: bring its
+    rulebook up to date before the first request, then watch the file."""
+    store = getattr(app, "config", {}).get("IMPARTIAL_STORE")
+    if store is None:
+        return
+    store.reload()
+    store.ensure_watching()
