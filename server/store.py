@@ -238,7 +238,9 @@ def _kind(mode: int) -> str:
 def _watch(ref: "weakref.ref[RulebookStore]", wake: threading.Event, interval: float) -> None:
     """The watcher loop; it ends when its store is garbage-collected."""
     while True:
-        wake.wait(interval)
+        if wake.wait(interval):
+            # Woken by /readyz (open to anyone): at most one look per MIN_INTERVAL however often it is called.
+            time.sleep(MIN_INTERVAL)
         wake.clear()
         store = ref()
         if store is None or store.closed:

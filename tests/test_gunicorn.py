@@ -166,6 +166,15 @@ def test_hostile_json_under_gunicorn_is_400_and_logs_no_traceback(one_worker):
         assert info.value.code == 400, (path, body[:40])
         assert info.value.headers["Content-Type"] == "application/problem+json"
         assert detail in json.loads(info.value.read())["detail"]
+    # A body cut short (the client hangs up), and a request gunicorn cannot parse.
+    for head in (b"POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 1000\r\n\r\n{\"text\": \"abc",
+                 b"POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+                 b"GARBAGE\r\n\r\n"):
+        with socket.create_connection(("127.0.0.1", g.port), timeout=10) as s:
+            s.sendall(head)
+            s.shutdown(socket.SHUT_WR)
+            s.recv(4096)
     assert request(g.base, "/healthz")[0] == 200
     log = g.log_text()
     assert "Traceback" not in log and " ERROR " not in log and "[ERROR]" not in log, log[-3000:]
