@@ -38,15 +38,15 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
                                                   max_bytes=settings.rules_max_bytes,
                                                   load_timeout=settings.reload_timeout)
     app.config["IMPARTIAL_STATS"] = api.make_stats()
-    # Werkzeug's backstop for any body read (each JSON endpoint reads its own,
-    # smaller, limit first and answers a precise 413).
+    # Werkzeug's backstop for any body read; each JSON endpoint reads at most
+    # its own limit first and answers a precise 413.
     app.config["MAX_CONTENT_LENGTH"] = api.largest_body(settings)
     app.json.ensure_ascii = False
     app.register_blueprint(api.bp)
 
     if not settings.api_keys:
-        log.warning("IMPARTIAL_API_KEYS is not set: /v1/* answers anyone who can reach %s. Set keys unless "
-                    "only trusted machines can connect.", "this service")
+        log.warning("IMPARTIAL_API_KEYS is not set: /v1/* answers anyone who can reach this service. "
+                    "Set keys unless only trusted machines can connect.")
     if settings.cors_origins:
         from flask_cors import CORS
 
@@ -61,8 +61,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     @app.after_request
     def _security_headers(response):
         for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        response.headers["Cache-Control"] = "no-store"
+            response.headers[name] = value
         return response
 
     @app.errorhandler(Problem)
