@@ -3,7 +3,8 @@
 Requests only ever read `store.state`, one immutable snapshot swapped in by a
 single assignment: they never open the file, never wait on a lock and never
 wait for a reload. Each process (each gunicorn worker) runs one watcher thread,
-started by its first request, that every `reload_interval` seconds:
+started before it serves (gunicorn.conf.py's post_worker_init) or by its first
+request, that every `reload_interval` seconds:
 
 - stats the file; anything but a regular file (a FIFO, a device, a directory)
   or a file over `max_bytes` is refused without being read;
@@ -72,7 +73,7 @@ class RulebookStore:
         self.max_bytes = max_bytes
         self.load_timeout = load_timeout
         self.state = State()
-        self.attempts = 0  # loads started (for tests and /readyz debugging)
+        self.attempts = 0  # reads started (the tests count them)
         self._wake = threading.Event()
         self._hung: threading.Thread | None = None
         self._watcher_pid: int | None = None
