@@ -234,3 +234,10 @@ def test_refusals_conform_to_openapi(rules_copy):
     assert rules.get_json()["refused"]["source"] == "rules.json"
     r = c.post("/v1/feedback", data=b"{" * 10, content_type="application/json")
     assert_conforms(r, "/v1/feedback", "post")
+
+
+def test_hardening_settings_from_environment():
+    s = Settings.from_env({"IMPARTIAL_RULES_MAX_BYTES": "1000", "IMPARTIAL_RELOAD_TIMEOUT": "2.5",
+                           "IMPARTIAL_CORS_ORIGINS": "chrome-extension://abc, https://a.example.gov.uk:8443"})
+    assert s.rules_max_bytes == 1000 and s.reload_timeout == 2.5
+    assert s.validate().cors_origins == ("chrome-extension://abc", "https://a.example.gov.uk:8443")
