@@ -41,8 +41,20 @@ $(VENV)/.installed-train: $(VENV)/.installed
 run: setup
 	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py 'server.app:create_app()'
 
--include tests/e2e/e2e.mk
--include extension/extension.mk
+# Not -include: a missing file must stop `make test`, not silently drop the
+# node and browser tests.
+include tests/e2e/e2e.mk
+include extension/extension.mk
+
+# The Node.js version the extension's tests and the e2e fixtures are built with
+# (.nvmrc: the oldest supported major; 20 and 22 are tested).
+NODE_MIN := $(shell cat .nvmrc)
+.PHONY: node-check
+node-check:
+	@command -v node >/dev/null || { echo "node-check: Node.js $(NODE_MIN) or newer is needed (see .nvmrc)" >&2; exit 1; }
+	@major=$$(node -p 'process.versions.node.split(".")[0]'); \
+	if [ "$$major" -lt "$(NODE_MIN)" ]; then \
+	  echo "node-check: Node.js $$(node --version) is too old; $(NODE_MIN) or newer is needed (.nvmrc)" >&2; exit 1; fi
 
 test: setup setup-train $(TEST_PREREQS)
 	@for t in $(TEST_EXTRA); do $(MAKE) --no-print-directory $$t || exit 1; done

@@ -1,4 +1,9 @@
-"""gunicorn settings for the Impartial check service (`make run`)."""
+"""gunicorn settings for the Impartial check service (`make run`).
+
+In production put a buffering reverse proxy (nginx) in front: gunicorn's sync
+and gthread workers give a whole thread to a client that sends its request
+slowly. docs/deploy.md has the nginx settings and the measurements.
+"""
 
 import os
 
@@ -14,7 +19,29 @@ preload_app = True
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
+# Recycle each worker after this many requests (plus up to 10% at random, so
+# workers do not all restart at once): a bound on whatever a long-lived worker
+# accumulates. A recycled worker loads the current rulebook before it serves.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", str(max_requests // 10)))
+# gunicorn 25+ opens a control socket at ~/.gunicorn/gunicorn.ctl, one path
+# shared by every instance a user runs (the second takes it over). Nothing here
+# uses gunicornc: no socket.
+control_socket_disable = True
+# Headers and request line bounded (gunicorn's defaults, stated): 100 headers
+# of at most 8 KB, a request line of at most 4 KB.
+limit_request_fields = 100
+limit_request_field_size = 8190
+limit_request_line = 4094
 # Access logs carry no bodies, but stay off unless asked for.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("IMPARTIAL_LOG_LEVEL", "info").lower()
+
+
+def post_worker_init(worker):
+    """Before a new worker serves: load the current rulebook (the preloaded one
+    may be older, e.g. after a max_requests restart) and start its watcher."""
+    from server.app import worker_started
+
+    worker_started(worker.wsgi)

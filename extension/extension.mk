@@ -6,8 +6,11 @@ WEB_EXT := tests/e2e/fixtures-src/node_modules/.bin/web-ext
 
 .PHONY: extension extension-packages js-test firefox-lint
 
-js-test:
-	node --test $(EXT_DIR)/test/
+# Node 20 (.nvmrc) or newer: tested on 20 and 22. The test files are named
+# explicitly (the shell expands the glob): Node 22 no longer takes a directory,
+# and helpers such as fakedom.js are not tests.
+js-test: node-check
+	node --test $(EXT_DIR)/test/*.test.js
 
 # dist/impartial-chromium-<v>.zip (Chrome Web Store, Edge Add-ons, or pack as a
 # CRX with your own key for a self-hosted update URL) and

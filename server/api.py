@@ -10,11 +10,14 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import os
+import re
 import threading
 import time
 from collections import Counter
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .engine.platforms import PLATFORMS
 from .engine.text import find_lone_surrogate, utf16_len
@@ -25,6 +28,16 @@ log = logging.getLogger("server.api")
 bp = Blueprint("api", __name__)
 
 FEEDBACK_KINDS = ("false_positive", "missed", "helpful")
+FEEDBACK_BODY_LIMIT = 16_384
+
+
+def check_body_limit(settings) -> int:
+    """Bytes a /v1/check body may have: a \\uXXXX escape per code unit of the longest text, plus room."""
+    return settings.max_text_length * 6 + 4096
+
+
+def largest_body(settings) -> int:
+    return max(check_body_limit(settings), FEEDBACK_BODY_LIMIT)
 
 
 def _json(body, status: int = 200) -> Response:
@@ -52,23 +65,89 @@ def _require_key() -> None:
         raise Problem(401, "a valid API key is required: send 'Authorization: Bearer <key>'")
 
 
+# Our bodies nest two deep ({"context": {...}}); anything much deeper is hostile.
+MAX_JSON_DEPTH = 16
+# Integers in our bodies are small; Python refuses to convert over 4,300 digits anyway.
+MAX_INT_DIGITS = 20
+_READ_CHUNK = 64 * 1024
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+class _BadNumber(ValueError):
+    pass
+
+
+def _read_body(max_bytes: int) -> bytes:
+    """The request body, read at most max_bytes + 1 bytes, whether or not a length was sent."""
+    length = request.content_length
+    if length is not None and length > max_bytes:
+        raise Problem(413, f"the body is {length} bytes; the limit is {max_bytes}", title="Content too large",
+                      limit=max_bytes)
+    # Werkzeug's own guard (request.max_content_length) stays as a backstop for
+    # chunked bodies; this loop stops first, one chunk past the limit.
+    request.max_content_length = max_bytes + _READ_CHUNK
+    chunks, total = [], 0
+    try:
+        stream = request.stream
+        while total <= max_bytes:
+            chunk = stream.read(min(_READ_CHUNK, max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except RequestEntityTooLarge:
+        total = max_bytes + 1
+    if total > max_bytes:
+        raise Problem(413, f"the body is over {max_bytes} bytes (sent without a length; reading stopped at "
+                           "the limit)", title="Content too large", limit=max_bytes)
+    return b"".join(chunks)
+
+
+def _nesting_over(raw: bytes, limit: int) -> bool:
+    """True when arrays and objects nest deeper than limit (brackets inside strings do not count)."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    for c in _JSON_STRING.sub(b'""', raw).translate(None, _NOT_BRACKETS):
+        depth += 1 if c in (0x5B, 0x7B) else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def _parse_int(digits: str) -> int:
+    count = len(digits) - digits.startswith("-")
+    if count > MAX_INT_DIGITS:
+        raise _BadNumber(f"the body has a {count}-digit number; numbers here have at most "
+                         f"{MAX_INT_DIGITS} digits")
+    return int(digits)
+
+
+def _parse_constant(name: str):
+    raise _BadNumber(f"the body has {name}, which is not JSON")
+
+
 def _json_body(max_bytes: int) -> dict:
     ctype = request.mimetype
     if ctype != "application/json":
         raise Problem(415, f"send the body as application/json (got {ctype or 'no Content-Type'})")
-    length = request.content_length
-    if length is not None and length > max_bytes:
-        raise Problem(413, f"the body is {length} bytes; the limit is {max_bytes}")
-    raw = request.get_data(cache=False)
-    if len(raw) > max_bytes:
-        raise Problem(413, f"the body is over {max_bytes} bytes")
+    raw = _read_body(max_bytes)
+    too_deep = Problem(400, f"the body nests arrays and objects more than {MAX_JSON_DEPTH} deep",
+                       limit=MAX_JSON_DEPTH)
+    if _nesting_over(raw, MAX_JSON_DEPTH):
+        raise too_deep
     try:
         # RFC 8259: JSON between systems is UTF-8; json.loads would guess UTF-16 from a BOM.
-        body = json.loads(raw.decode("utf-8"))
+        body = json.loads(raw.decode("utf-8"), parse_int=_parse_int, parse_constant=_parse_constant)
     except UnicodeDecodeError as exc:
         raise Problem(400, f"the body is not valid UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise Problem(400, f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except _BadNumber as exc:
+        raise Problem(400, str(exc)) from None
+    except RecursionError:  # the scan above should have caught it; never a 500
+        raise too_deep from None
     if not isinstance(body, dict):
         raise Problem(400, f"the body must be a JSON object, not {_type_name(body)}")
     return body
@@ -84,7 +163,7 @@ def check():
     _require_key()
     settings = _settings()
     limit = settings.max_text_length
-    body = _json_body(max_bytes=limit * 6 + 4096)  # a \uXXXX escape per code unit, plus room
+    body = _json_body(max_bytes=check_body_limit(settings))
     if "text" not in body:
         raise Problem(400, "missing field 'text' (the draft post, a string)")
     text = body["text"]
@@ -126,27 +205,37 @@ def check():
 @bp.get("/v1/rules")
 def rules():
     _require_key()
-    store = _store()
-    current = store.current
+    state = _store().state
+    current, refused = state.current, state.refused
     if current is None:
-        raise Problem(503, "no valid rulebook is loaded", errors=store.error.problems if store.error else [])
+        raise Problem(503, "no valid rulebook is loaded", errors=refused.error.problems if refused else [])
     book = current.checker.rulebook
     body = {
         "version": book.version,
         "digest": book.digest,
         "description": book.description,
-        "loaded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(current.loaded_at)),
+        "loaded_at": _iso(current.loaded_at),
         "rules": [r.public() for r in book.rules],
     }
-    if store.error:
-        body["refused"] = {"source": store.error.source, "problems": store.error.problems}
+    if refused:
+        body["refused"] = _refused(refused)
     return _json(body)
+
+
+def _iso(t: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def _refused(refused) -> dict:
+    # The file's name, not its path: where the service keeps its files is not the client's business.
+    return {"source": os.path.basename(refused.error.source), "problems": refused.error.problems,
+            "since": _iso(refused.at)}
 
 
 @bp.post("/v1/feedback")
 def feedback():
     _require_key()
-    body = _json_body(max_bytes=16_384)
+    body = _json_body(max_bytes=FEEDBACK_BODY_LIMIT)
     rule_id = body.get("rule_id")
     if not isinstance(rule_id, str) or not rule_id:
         raise Problem(400, "field 'rule_id' must be a non-empty string")
@@ -197,14 +286,17 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     store = _store()
-    store.checker()  # notice a changed file here too
-    current = store.current
+    store.nudge()  # look at the file again soon (a stale refusal clears); never waits for it
+    state = store.state
+    current, refused = state.current, state.refused
     body = {"status": "ready" if current else "not ready"}
     if current:
         book = current.checker.rulebook
         body["rulebook"] = {"version": book.version, "digest": book.digest, "rules": len(book.rules)}
-    if store.error:
-        body["refused"] = {"source": store.error.source, "problems": store.error.problems}
+    if refused:
+        # Open to anyone, so only a count: the reasons are on /v1/rules (behind the key).
+        body["refused"] = {"problems": len(refused.error.problems), "since": _iso(refused.at),
+                           "details": "/v1/rules"}
     return _json(body, 200 if current else 503)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import gc
 import logging
+import traceback
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
 from . import api
@@ -14,25 +15,54 @@ from .engine import readability
 from .problems import Problem
 from .store import RulebookStore
 
+log = logging.getLogger("server.app")
+
+# On every response, errors included. The API answers JSON that may echo a
+# post's words: no caching anywhere, no sniffing, no framing, no referrer.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
 
 def create_app(settings: Settings | None = None, **overrides) -> Flask:
-    settings = settings or Settings.from_env(**overrides)
+    settings = (settings or Settings.from_env(**overrides)).validate()
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask(__name__)
     app.config["IMPARTIAL_SETTINGS"] = settings
-    app.config["IMPARTIAL_STORE"] = RulebookStore(settings.rules, settings.reload_interval, settings.regex_timeout)
+    app.config["IMPARTIAL_STORE"] = RulebookStore(settings.rules, settings.reload_interval, settings.regex_timeout,
+                                                  max_bytes=settings.rules_max_bytes,
+                                                  load_timeout=settings.reload_timeout)
     app.config["IMPARTIAL_STATS"] = api.make_stats()
-    # A raised body-size limit of our own makes the 413 precise; Werkzeug's would be generic.
-    app.config["MAX_CONTENT_LENGTH"] = None
+    # Werkzeug's backstop for any body read; each JSON endpoint reads at most
+    # its own limit first and answers a precise 413.
+    app.config["MAX_CONTENT_LENGTH"] = api.largest_body(settings)
     app.json.ensure_ascii = False
     app.register_blueprint(api.bp)
 
+    if not settings.api_keys:
+        log.warning("IMPARTIAL_API_KEYS is not set: /v1/* answers anyone who can reach this service. "
+                    "Set keys unless only trusted machines can connect.")
     if settings.cors_origins:
         from flask_cors import CORS
 
+        # Settings.validate() admits exact origins only, none of which flask-cors reads as a pattern.
         CORS(app, resources={r"/v1/*": {"origins": list(settings.cors_origins)}},
              allow_headers=["Content-Type", "Authorization", "X-API-Key"], max_age=600)
+
+    @app.before_request
+    def _watch_rulebook():
+        app.config["IMPARTIAL_STORE"].ensure_watching()
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers[name] = value
+        return response
 
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
@@ -41,15 +71,24 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         detail = exc.description or exc.name
+        headers = {}
         if exc.code == 405:
             detail = f"{exc.name}: {detail}"
-        return Problem(exc.code or 500, detail, title=exc.name).response()
+            headers["Allow"] = ", ".join(exc.valid_methods or ())
+        return Problem(exc.code or 500, detail, title=exc.name, headers=headers).response()
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception):
-        # Log the error, never the request body: it may hold a post's text.
-        app.logger.exception("unhandled error")
-        return Problem(500, "the check failed unexpectedly; the error has been logged").response()
+        # Log where it failed, never what: an exception's message or a local
+        # variable may quote the post, so only types and code lines are logged.
+        chain, seen = [], exc
+        while seen is not None and len(chain) < 5:
+            chain.append(type(seen).__name__)
+            seen = seen.__cause__ or seen.__context__
+        where = "".join(traceback.format_tb(exc.__traceback__))
+        log.error("unhandled %s in %s %s (message withheld: it may quote the post)\n%s",
+                  " <- ".join(chain), request.method, request.path, where)
+        return Problem(500, "the request failed unexpectedly; the error has been logged").response()
 
     readability.warm_up()
     # Everything loaded so far (the syllable dictionary, the rulebook, Flask)
@@ -58,3 +97,13 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     gc.collect()
     gc.freeze()
     return app
+
+
+def worker_started(app) -> None:
+    """A new server process (a gunicorn worker) is about to serve: bring its
+    rulebook up to date before the first request, then watch the file."""
+    store = getattr(app, "config", {}).get("IMPARTIAL_STORE")
+    if store is None:
+        return
+    store.reload()
+    store.ensure_watching()

@@ -17,6 +17,7 @@ import sys
 
 from .engine import Checker, RulebookError, load_rulebook
 from .engine.examples import run_all
+from .engine.platforms import PLATFORMS
 
 
 def _load(path: str):
@@ -104,7 +105,7 @@ def main(argv=None) -> int:
     s.set_defaults(fn=cmd_lint)
     s = sub.add_parser("check", help="check one text")
     s.add_argument("text", help="the post, or - to read standard input")
-    s.add_argument("--platform", default="generic")
+    s.add_argument("--platform", default="generic", choices=PLATFORMS)
     s.add_argument("--election", action="store_true", help="check as in a pre-election period")
     s.add_argument("--rules", default="rules.json")
     s.set_defaults(fn=cmd_check)

@@ -6,10 +6,19 @@ Every setting has a safe default, so `make run` needs no configuration.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules.json"
+
+# An exact origin: scheme://host[:port], nothing else. No wildcard, no path, and
+# none of the characters flask-cors would take as a regular expression.
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[a-z0-9-]+(\.[a-z0-9-]+)*(:[0-9]{1,5})?", re.I)
+
+
+class ConfigError(ValueError):
+    """A setting the service refuses to start with."""
 
 
 def _bool(value: str) -> bool:
@@ -42,6 +51,29 @@ class Settings:
     log_text: bool = False
     # Append false-flag reports (rule id, platform, time; never the post) to this file.
     feedback_path: str = ""
+    # A rulebook file larger than this is refused without being read.
+    rules_max_bytes: int = 4_000_000
+    # Seconds one (background) load of the rulebook may take before it is reported as hung.
+    reload_timeout: float = 10.0
+
+    def validate(self) -> "Settings":
+        """Refuse settings that would make the service unsafe; the message says what to do."""
+        for origin in self.cors_origins:
+            if "*" in origin:
+                raise ConfigError(
+                    f"IMPARTIAL_CORS_ORIGINS: {origin!r} is a wildcard; only exact origins are allowed "
+                    "(scheme://host[:port], e.g. chrome-extension://<extension id>). A wildcard lets any web "
+                    "page matching it call the API from an officer's browser. Firefox extensions need no "
+                    "CORS entry: grant the service's host permission instead (docs/extension/README.md).")
+            if not _ORIGIN.fullmatch(origin):
+                raise ConfigError(
+                    f"IMPARTIAL_CORS_ORIGINS: {origin!r} is not an exact origin; write scheme://host[:port] "
+                    "with no path, no trailing slash and no pattern, e.g. chrome-extension://<extension id>")
+        if self.max_text_length < 1:
+            raise ConfigError("IMPARTIAL_MAX_TEXT_LENGTH must be at least 1")
+        if self.rules_max_bytes < 1 or self.reload_timeout <= 0:
+            raise ConfigError("IMPARTIAL_RULES_MAX_BYTES and IMPARTIAL_RELOAD_TIMEOUT must be positive")
+        return self
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> "Settings":

@@ -115,7 +115,9 @@ def openapi_document() -> dict:
         "Refused": {
             "type": "object",
             "required": ["source", "problems"],
-            "properties": {"source": {"type": "string"}, "problems": {"type": "array", "items": {"type": "string"}}},
+            "properties": {"source": {"type": "string", "description": "The file's name (not its path)."},
+                           "problems": {"type": "array", "items": {"type": "string"}},
+                           "since": {"type": "string"}},
         },
         "RulesResponse": {
             "type": "object",
@@ -152,7 +154,15 @@ def openapi_document() -> dict:
             "properties": {
                 "status": {"type": "string", "enum": ["ready", "not ready"]},
                 "rulebook": {"type": "object"},
-                "refused": {"$ref": "#/components/schemas/Refused"},
+                "refused": {
+                    "type": "object",
+                    "required": ["problems"],
+                    "description": "The newest rulebook file was refused: how many problems (the reasons are on "
+                                   "/v1/rules, behind the key).",
+                    "properties": {"problems": {"type": "integer", "minimum": 1}, "since": {"type": "string"},
+                                   "details": {"type": "string"}},
+                    "additionalProperties": False,
+                },
             },
         },
         "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
@@ -181,7 +191,8 @@ def openapi_document() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckRequest"}}}},
                 "responses": {
                     "200": {"description": "Findings", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckResponse"}}}},
-                    "400": _problem_response("Malformed request (details in `detail`)"),
+                    "400": _problem_response("Malformed request (details in `detail`), including JSON nested "
+                                             "more than 16 deep or a number of more than 20 digits"),
                     "401": _problem_response("Missing or wrong API key"),
                     "413": _problem_response("Text over the configured limit"),
                     "415": _problem_response("Body is not application/json"),
@@ -205,13 +216,15 @@ def openapi_document() -> dict:
                     "202": {"description": "Recorded", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FeedbackResponse"}}}},
                     "400": _problem_response("Malformed request"),
                     "401": _problem_response("Missing or wrong API key"),
+                    "413": _problem_response("Body over its limit"),
                     "415": _problem_response("Body is not application/json"),
                 },
             }},
             "/v1/stats": {"get": {
                 "summary": "Per-rule finding and feedback counts for this worker",
                 "security": auth,
-                "responses": {"200": {"description": "Counts", "content": {"application/json": {"schema": {"type": "object"}}}}},
+                "responses": {"200": {"description": "Counts", "content": {"application/json": {"schema": {"type": "object"}}}},
+                              "401": _problem_response("Missing or wrong API key")},
             }},
             "/healthz": {"get": {"summary": "Liveness", "responses": {
                 "200": {"description": "Alive", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}}}},

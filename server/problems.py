@@ -14,16 +14,19 @@ _TITLES = {
 
 
 class Problem(Exception):
-    def __init__(self, status: int, detail: str, title: str | None = None, **extra):
+    def __init__(self, status: int, detail: str, title: str | None = None, headers=None, **extra):
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.title = title or _TITLES.get(status, "Error")
+        self.headers = dict(headers or {})
         self.extra = extra
 
     def response(self) -> Response:
         body = {"type": "about:blank", "title": self.title, "status": self.status, "detail": self.detail}
         body.update(self.extra)
-        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
+        headers = dict(self.headers)
+        if self.status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
         return Response(json.dumps(body, ensure_ascii=False), status=self.status,
                         mimetype="application/problem+json", headers=headers)

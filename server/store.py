@@ -1,22 +1,41 @@
-"""The rulebook currently served, reloaded when rules.json changes.
+"""The rulebook currently served, reloaded in the background when rules.json changes.
 
-Each gunicorn worker holds its own store and notices a changed file on its
-next request (at most every `reload_interval` seconds, one stat call). A
-rulebook that fails to load is refused with its reasons; the last good one
-keeps serving.
+Requests only ever read `store.state`, one immutable snapshot swapped in by a
+single assignment: they never open the file, never wait on a lock and never
+wait for a reload. Each process (each gunicorn worker) runs one watcher thread,
+started before it serves (gunicorn.conf.py's post_worker_init) or by its first
+request, that every `reload_interval` seconds:
+
+- stats the file; anything but a regular file (a FIFO, a device, a directory)
+  or a file over `max_bytes` is refused without being read;
+- reads and parses it when its stat signature changed, or while the newest
+  file is refused (then the content digest tells whether it really changed:
+  a broken file replaced by a good one of the same size and time is noticed);
+- stats and reads in a reader thread it waits for at most `load_timeout`
+  seconds: a read that hangs (a network mount) is reported as a refusal and
+  no other read starts until it returns.
+
+A rulebook that fails to load is refused with its reasons; the last good one
+keeps serving. The first load, at start-up, runs the same way.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import stat
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 
-from .engine import Checker, RulebookError, load_rulebook
+from .engine import Checker, RulebookError, parse_rulebook
 
 log = logging.getLogger(__name__)
+
+# The watcher never spins faster than this, whatever the setting.
+MIN_INTERVAL = 0.05
 
 
 @dataclass(frozen=True)
@@ -24,55 +43,211 @@ class Loaded:
     checker: Checker
     loaded_at: float
     signature: tuple
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    error: RulebookError
+    signature: tuple | None
+    sha256: str | None
+    at: float
+
+
+@dataclass(frozen=True)
+class State:
+    current: Loaded | None = None
+    refused: Refusal | None = None
+
+
+class _Unchanged(Exception):
+    pass
 
 
 class RulebookStore:
-    def __init__(self, path: str, reload_interval: float = 1.0, regex_timeout: float = 0.05):
-        self.path = path
+    def __init__(self, path: str, reload_interval: float = 1.0, regex_timeout: float = 0.05,
+                 max_bytes: int = 4_000_000, load_timeout: float = 10.0):
+        self.path = str(path)
         self.reload_interval = reload_interval
         self.regex_timeout = regex_timeout
-        self.current: Loaded | None = None
-        self.error: RulebookError | None = None  # why the newest file was refused
-        self._error_signature: tuple | None = None
-        self._next_check = 0.0
-        self._lock = threading.Lock()
+        self.max_bytes = max_bytes
+        self.load_timeout = load_timeout
+        self.state = State()
+        self.attempts = 0  # reads started (the tests count them)
+        self._wake = threading.Event()
+        self._hung: threading.Thread | None = None
+        self._watcher_pid: int | None = None
+        self._start_lock = threading.Lock()  # taken once per process, never by a request after that
+        self.closed = False
         self.reload(force=True)
 
-    def _signature(self) -> tuple | None:
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
+    # -- what requests read ---------------------------------------------------------
 
-    def reload(self, force: bool = False) -> bool:
-        """Load the file if it changed. True when a new rulebook is now served."""
-        with self._lock:
-            sig = self._signature()
-            if not force:
-                if self.current is not None and sig == self.current.signature:
-                    return False
-                if sig is not None and sig == self._error_signature:
-                    return False  # already refused this exact file
-            try:
-                book = load_rulebook(self.path)
-                checker = Checker(book, regex_timeout=self.regex_timeout)
-            except RulebookError as exc:
-                self.error = exc
-                self._error_signature = sig
-                log.error("rulebook refused, still serving %s: %s",
-                          self.current.checker.rulebook.version if self.current else "nothing", exc)
-                return False
-            self.current = Loaded(checker, time.time(), sig)
-            self.error = None
-            self._error_signature = None
-            log.info("rulebook %s loaded: %d rules, %d phrases", book.version, len(book.rules), checker.phrase_count)
-            return True
+    @property
+    def current(self) -> Loaded | None:
+        return self.state.current
+
+    @property
+    def error(self) -> RulebookError | None:
+        refused = self.state.refused
+        return refused.error if refused else None
 
     def checker(self) -> Checker | None:
-        if self.reload_interval > 0:
-            now = time.monotonic()
-            if now >= self._next_check:
-                self._next_check = now + self.reload_interval
-                self.reload()
-        return self.current.checker if self.current else None
+        self.ensure_watching()
+        current = self.state.current
+        return current.checker if current else None
+
+    def nudge(self) -> None:
+        """Ask the watcher to look at the file now (without waiting for it)."""
+        self.ensure_watching()
+        self._wake.set()
+
+    def close(self) -> None:
+        """Stop this process's watcher (tests; a worker just exits)."""
+        self.closed = True
+        self._wake.set()
+
+    # -- the watcher ----------------------------------------------------------------
+
+    def ensure_watching(self) -> None:
+        """Start this process's watcher thread if it has none (after a fork, say)."""
+        if self.reload_interval <= 0 or self.closed or self._watcher_pid == os.getpid():
+            return
+        with self._start_lock:
+            if self._watcher_pid == os.getpid():
+                return
+            self._watcher_pid = os.getpid()
+            self._hung = None  # a thread of the parent process: not ours
+            interval = max(self.reload_interval, MIN_INTERVAL)
+            thread = threading.Thread(target=_watch, args=(weakref.ref(self), self._wake, interval),
+                                      name="rulebook-watcher", daemon=True)
+            thread.start()
+
+    def reload(self, force: bool = False) -> bool:
+        """Look at the file once. True when a new rulebook is now served.
+
+        The file is stat'ed and read in a loader thread waited for at most
+        load_timeout seconds; parsing (CPU work on at most max_bytes) follows here.
+        """
+        hung = self._hung
+        if hung is not None and hung.is_alive():
+            return False  # the last read has not come back: do not start another one
+        self._hung = None
+        state = self.state
+        outcome: list = []
+
+        def read():
+            try:
+                outcome.append(self._read(state, force))
+            except (_Unchanged, RulebookError) as exc:
+                outcome.append(exc)
+
+        self.attempts += 1
+        loader = threading.Thread(target=read, name="rulebook-reader", daemon=True)
+        loader.start()
+        loader.join(self.load_timeout)
+        if loader.is_alive():
+            self._hung = loader
+            self._refuse(RulebookError([f"reading the file took over {self.load_timeout:g} s and was abandoned "
+                                        "(a hung network mount?)"], self.path), None, None)
+            return False
+        if not outcome or isinstance(outcome[0], _Unchanged):
+            return False
+        if isinstance(outcome[0], RulebookError):
+            self._refuse(outcome[0], None, None)
+            return False
+        sig, raw = outcome[0]
+        return self._install(state, sig, raw)
+
+    def _install(self, state: State, sig: tuple, raw: bytes) -> bool:
+        digest = hashlib.sha256(raw).hexdigest()
+        if state.current is not None and digest == state.current.sha256:
+            # The same content (touched, or copied back): keep it, forget any refusal.
+            if state.refused is not None:
+                log.info("rulebook file is back to the one served (%s)", state.current.checker.rulebook.version)
+            self.state = State(Loaded(state.current.checker, state.current.loaded_at, sig, digest), None)
+            return False
+        if state.refused is not None and digest == state.refused.sha256:
+            return False  # already refused exactly this content
+        try:
+            book = parse_rulebook(raw, source=self.path)
+            checker = Checker(book, regex_timeout=self.regex_timeout)
+        except RulebookError as exc:
+            self._refuse(exc, sig, digest)
+            return False
+        except Exception as exc:  # a bug in loading must not kill the watcher or the service
+            log.error("rulebook load failed: %s", type(exc).__name__)
+            self._refuse(RulebookError([f"loading failed: {type(exc).__name__}"], self.path), sig, digest)
+            return False
+        self.state = State(Loaded(checker, time.time(), sig, digest), None)
+        log.info("rulebook %s loaded: %d rules, %d phrases", book.version, len(book.rules), checker.phrase_count)
+        return True
+
+    def _read(self, state: State, force: bool) -> tuple[tuple, bytes]:
+        """The file's signature and bytes; _Unchanged when nothing needs reading."""
+        try:
+            st = os.stat(self.path)
+        except OSError as exc:
+            raise RulebookError([f"cannot read the file: {exc.strerror or exc}"], self.path) from None
+        if not stat.S_ISREG(st.st_mode):
+            raise RulebookError([f"not a regular file ({_kind(st.st_mode)}); it was not opened"], self.path)
+        if st.st_size > self.max_bytes:
+            raise RulebookError([f"the file is {st.st_size} bytes; the limit is {self.max_bytes} "
+                                 "(IMPARTIAL_RULES_MAX_BYTES); it was not read"], self.path)
+        sig = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        # While a refusal stands, read again every time: the content digest tells
+        # whether a file with the same signature now holds something else.
+        if not force and state.refused is None and state.current is not None and sig == state.current.signature:
+            raise _Unchanged
+        # O_NONBLOCK: if the path became a FIFO since the stat, open does not wait for a writer.
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            raise RulebookError([f"cannot read the file: {exc.strerror or exc}"], self.path) from None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise RulebookError([f"not a regular file ({_kind(st.st_mode)})"], self.path)
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                raw = fh.read(self.max_bytes + 1)
+        except OSError as exc:
+            raise RulebookError([f"cannot read the file: {exc.strerror or exc}"], self.path) from None
+        finally:
+            os.close(fd)
+        if len(raw) > self.max_bytes:
+            raise RulebookError([f"the file is over {self.max_bytes} bytes (IMPARTIAL_RULES_MAX_BYTES)"], self.path)
+        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns), raw
+
+    def _refuse(self, error: RulebookError, sig: tuple | None, digest: str | None) -> None:
+        state = self.state
+        again = state.refused is not None and state.refused.error.problems == error.problems
+        self.state = State(state.current, Refusal(error, sig, digest, state.refused.at if again else time.time()))
+        if again:
+            return  # the same reasons again: no new log line every interval
+        log.error("rulebook refused, still serving %s: %s",
+                  state.current.checker.rulebook.version if state.current else "nothing", error)
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _watch(ref: "weakref.ref[RulebookStore]", wake: threading.Event, interval: float) -> None:
+    """The watcher loop; it ends when its store is garbage-collected."""
+    while True:
+        if wake.wait(interval):
+            # Woken by /readyz (open to anyone): at most one look per MIN_INTERVAL however often it is called.
+            time.sleep(MIN_INTERVAL)
+        wake.clear()
+        store = ref()
+        if store is None or store.closed:
+            return
+        try:
+            store.reload()
+        except Exception as exc:  # never let the watcher die
+            log.error("rulebook watcher: %s", type(exc).__name__)
+        del store

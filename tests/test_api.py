@@ -211,3 +211,33 @@ def test_settings_from_environment():
     s = Settings.from_env({"IMPARTIAL_MAX_TEXT_LENGTH": "500", "IMPARTIAL_CORS_ORIGINS": "a, b",
                            "IMPARTIAL_ELECTION_PERIOD": "true", "IMPARTIAL_REGEX_TIMEOUT": "0.2"})
     assert s.max_text_length == 500 and s.cors_origins == ("a", "b") and s.election_period and s.regex_timeout == 0.2
+
+
+def test_refusals_conform_to_openapi(rules_copy):
+    import os
+    import time
+
+    app = create_app(Settings(rules=str(rules_copy), reload_interval=0.05))
+    c = app.test_client()
+    rules_copy.write_text('{"version": "x"}')
+    os.utime(rules_copy, ns=(0, 10**18))
+    deadline = time.monotonic() + 15
+    while "refused" not in c.get("/readyz").get_json():
+        assert time.monotonic() < deadline, "the broken file was not refused"
+        time.sleep(0.05)
+    app.config["IMPARTIAL_STORE"].close()
+    ready = c.get("/readyz")
+    assert_conforms(ready, "/readyz", "get")
+    assert ready.get_json()["refused"]["problems"] >= 1
+    rules = c.get("/v1/rules")
+    assert_conforms(rules, "/v1/rules", "get")
+    assert rules.get_json()["refused"]["source"] == "rules.json"
+    r = c.post("/v1/feedback", data=b"{" * 10, content_type="application/json")
+    assert_conforms(r, "/v1/feedback", "post")
+
+
+def test_hardening_settings_from_environment():
+    s = Settings.from_env({"IMPARTIAL_RULES_MAX_BYTES": "1000", "IMPARTIAL_RELOAD_TIMEOUT": "2.5",
+                           "IMPARTIAL_CORS_ORIGINS": "chrome-extension://abc, https://a.example.gov.uk:8443"})
+    assert s.rules_max_bytes == 1000 and s.reload_timeout == 2.5
+    assert s.validate().cors_origins == ("chrome-extension://abc", "https://a.example.gov.uk:8443")

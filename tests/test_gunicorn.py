@@ -1,13 +1,11 @@
-"""The service under real gunicorn on 127.0.0.1: concurrent checks and a
-rulebook edit picked up by every worker. Bounded in requests and time."""
+"""The service under real gunicorn on 127.0.0.1: concurrent checks, rulebook edits
+picked up by every worker, hostile clients and broken rulebooks. Bounded in
+requests and time."""
 
 import json
 import os
 import shutil
-import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -16,53 +14,22 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, RULES, utf16_slice
+from helpers import RULES, utf16_slice
+from served import Gunicorn, request
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def request(base, path, body=None, timeout=10):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(base + path, data=data, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
+def rules_in(tmp_path_factory, name):
+    rules = tmp_path_factory.mktemp(name) / "rules.json"
+    shutil.copy(RULES, rules)
+    return rules
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    rules = tmp_path_factory.mktemp("gunicorn") / "rules.json"
-    shutil.copy(RULES, rules)
-    port = free_port()
-    env = dict(os.environ, IMPARTIAL_RULES=str(rules), IMPARTIAL_RELOAD_INTERVAL="0.2",
-               HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="2")
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    proc = subprocess.Popen([str(gunicorn), "-c", str(ROOT / "gunicorn.conf.py"), "server.app:create_app()"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if request(base, "/readyz", timeout=2)[0] == 200:
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("gunicorn did not start: " + proc.stderr.read().decode()[-2000:])
-        time.sleep(0.2)
-    yield base, rules
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    rules = rules_in(tmp_path_factory, "gunicorn")
+    g = Gunicorn(rules.parent, rules)
+    yield g.base, rules
+    g.stop()
 
 
 POSTS = [
@@ -121,3 +88,179 @@ def test_rulebook_edit_reaches_every_worker(served):
         ok = body["rulebook"]["version"] == "edited-under-gunicorn" and [f["match"] for f in body["findings"]] == ["quuxify"]
         streak = streak + 1 if ok else 0
         time.sleep(0.02)
+
+
+# -- hostile clients and broken rulebooks under real gunicorn ------------------------------
+
+def raw_exchange(port, head: bytes, body_chunks, timeout=30) -> bytes:
+    """Send a request by hand (chunks may stop early if the server hangs up); return the response."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(head)
+        try:
+            for chunk in body_chunks:
+                s.sendall(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        data = b""
+        try:
+            while b"\r\n\r\n" not in data or len(data) < data.index(b"\r\n\r\n") + 4 + 50:
+                got = s.recv(65536)
+                if not got:
+                    break
+                data += got
+        except ConnectionResetError:
+            pass
+        return data
+
+
+def peak_rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+@pytest.fixture(scope="module")
+def one_worker(tmp_path_factory):
+    rules = rules_in(tmp_path_factory, "one-worker")
+    g = Gunicorn(rules.parent, rules, WEB_CONCURRENCY="1", IMPARTIAL_LOG_LEVEL="debug")
+    yield g
+    g.stop()
+
+
+def test_a_chunked_body_over_the_limit_is_refused_with_bounded_memory(one_worker):
+    g = one_worker
+    (worker,) = g.workers()
+    assert request(g.base, "/v1/check", {"text": "warm up " * 1000})[0] == 200
+    before = peak_rss_kb(worker)
+    mb = b"a" * (1 << 20)
+    head = (b"POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n")
+    chunks = [b'100000\r\n{"text":"' + mb[9:] + b"\r\n"] + [b"100000\r\n" + mb + b"\r\n"] * 39 + [b"0\r\n\r\n"]
+    response = raw_exchange(g.port, head, chunks)
+    assert response.startswith(b"HTTP/1.1 413"), response[:300]
+    assert b"application/problem+json" in response and b"reading stopped at the limit" in response
+    grown = peak_rss_kb(worker) - before
+    assert grown < 12_000, f"the worker's peak memory grew {grown} kB for a 40 MB body"
+    assert g.workers() == [worker]
+    assert request(g.base, "/healthz")[0] == 200
+
+
+HOSTILE = [
+    ("/v1/check", b'{"text":' + b"[" * 10_000 + b"]" * 10_000 + b"}", "16 deep"),
+    ("/v1/check", b'{"text":"a","context":' + b'{"a":' * 10_000 + b"1" + b"}" * 10_000 + b"}", "16 deep"),
+    ("/v1/check", b'{"text":' + b"7" * 5000 + b"}", "5000-digit"),
+    ("/v1/feedback", b"[" * 8000 + b"]" * 8000, "16 deep"),
+    ("/v1/feedback", b'{"rule_id":' + b"7" * 5000 + b"}", "5000-digit"),
+    ("/v1/check", b'{"text":"\\ud800"}', "lone UTF-16 surrogate"),
+    ("/v1/check", b"\xff", "not valid UTF-8"),
+]
+
+
+def test_hostile_json_under_gunicorn_is_400_and_logs_no_traceback(one_worker):
+    g = one_worker
+    for path, body, detail in HOSTILE:
+        req = urllib.request.Request(g.base + path, data=body, headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(req, timeout=10)
+        assert info.value.code == 400, (path, body[:40])
+        assert info.value.headers["Content-Type"] == "application/problem+json"
+        assert detail in json.loads(info.value.read())["detail"]
+    # A body cut short (the client hangs up), and a request gunicorn cannot parse.
+    for head in (b"POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 1000\r\n\r\n{\"text\": \"abc",
+                 b"POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+                 b"GARBAGE\r\n\r\n"):
+        with socket.create_connection(("127.0.0.1", g.port), timeout=10) as s:
+            s.sendall(head)
+            s.shutdown(socket.SHUT_WR)
+            s.recv(4096)
+    assert request(g.base, "/healthz")[0] == 200
+    log = g.log_text()
+    assert "Traceback" not in log and " ERROR " not in log and "[ERROR]" not in log, log[-3000:]
+
+
+def test_headers_and_allow_under_gunicorn(one_worker):
+    g = one_worker
+    with urllib.request.urlopen(g.base + "/healthz", timeout=10) as r:
+        assert r.headers["X-Content-Type-Options"] == "nosniff" and r.headers["Cache-Control"] == "no-store"
+    req = urllib.request.Request(g.base + "/v1/check", method="GET")
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(req, timeout=10)
+    assert info.value.code == 405 and "POST" in info.value.headers["Allow"]
+    assert info.value.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_no_control_socket_is_shared_between_instances(one_worker, served):
+    # Both instances run with their own HOME; gunicorn 25+ would put gunicorn.ctl under it.
+    assert not (one_worker.home / ".gunicorn").exists()
+    assert request(one_worker.base, "/healthz")[0] == 200 and request(served[0], "/healthz")[0] == 200
+
+
+def answers_quickly(g, times=10):
+    for _ in range(times):
+        assert request(g.base, "/healthz", timeout=5)[0] == 200
+        status, body = request(g.base, "/v1/check", {"text": "vote Labour"}, timeout=5)
+        assert status == 200, body
+
+
+def wait_refused(g, fragment, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, body = request(g.base, "/v1/rules", timeout=5)
+        if any(fragment in p for p in body.get("refused", {}).get("problems", [])):
+            return
+        time.sleep(0.1)
+    pytest.fail(f"no refusal with {fragment!r}: {body.get('refused')}")
+
+
+def test_fifo_huge_and_deleted_rulebooks_under_gunicorn(tmp_path_factory):
+    rules = rules_in(tmp_path_factory, "broken-rules")
+    g = Gunicorn(rules.parent, rules, IMPARTIAL_RULES_MAX_BYTES="2000000")
+    try:
+        original = rules.read_bytes()
+        os.remove(rules)
+        os.mkfifo(rules)
+        wait_refused(g, "FIFO")
+        answers_quickly(g)
+        os.remove(rules)
+        with open(rules, "wb") as fh:
+            fh.truncate(8 * 1024**3)  # sparse 8 GB
+        wait_refused(g, "the limit is 2000000")
+        answers_quickly(g)
+        os.remove(rules)
+        wait_refused(g, "No such file")
+        answers_quickly(g)
+        assert request(g.base, "/readyz")[0] == 200
+        rules.write_bytes(original)
+        deadline = time.monotonic() + 20
+        while "refused" in request(g.base, "/readyz")[1]:
+            assert time.monotonic() < deadline, "the restored rulebook did not clear the refusal"
+            time.sleep(0.1)
+        assert "Traceback" not in g.log_text()
+    finally:
+        g.stop()
+
+
+def test_recycled_workers_serve_the_current_rulebook(tmp_path_factory):
+    rules = rules_in(tmp_path_factory, "recycle")
+    g = Gunicorn(rules.parent, rules, WEB_CONCURRENCY="1", GUNICORN_MAX_REQUESTS="15",
+                 GUNICORN_MAX_REQUESTS_JITTER="3", IMPARTIAL_RELOAD_INTERVAL="0.1")
+    try:
+        data = json.loads(rules.read_text())
+        data["version"] = "after-the-edit"
+        tmp = rules.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, rules)
+        deadline = time.monotonic() + 20
+        while request(g.base, "/v1/check", {"text": "a"})[1]["rulebook"]["version"] != "after-the-edit":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        seen = set()
+        for _ in range(60):
+            status, body = request(g.base, "/v1/check", {"text": "a"}, timeout=20)
+            assert status == 200 and body["rulebook"]["version"] == "after-the-edit"
+            seen.update(g.workers())
+        assert len(seen) >= 3, f"workers were not recycled: {seen}"
+    finally:
+        g.stop()
