@@ -27,8 +27,13 @@ _REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", _c.MA
 _ATOMIC = getattr(_c, "ATOMIC_GROUP", None)
 NON_ASCII = ("non_ascii",)
 # Literals shorter than this ("s" of "'s", "we", "he") occur in nearly every
-# post: scanning for them costs more than the patterns they would skip.
+# post: scanning for them costs more than the patterns they would skip. A
+# single symbol ("#", "@", "£") is rare enough to keep.
 MIN_LITERAL = 3
+
+
+def _selective(lit: str) -> bool:
+    return len(lit) >= MIN_LITERAL or (len(lit) == 1 and not lit.isalnum() and not lit.isspace() and lit not in ".,'-")
 
 
 def _class_kind(items) -> str | None:
@@ -180,12 +185,12 @@ class PrefilterIndex:
             all_idx, exact, any_idx = set(), [], []
             for t in tokens:
                 if t[0] == "s":
-                    if len(t[1]) < MIN_LITERAL:
+                    if not _selective(t[1]):
                         continue
                     all_idx.add(idx(t[1]))
                     if not t[2] and t[1] != t[1].lower():
                         exact.append(t[1])
-                elif t[0] == "any" and all(len(x) >= MIN_LITERAL for x in t[1]):
+                elif t[0] == "any" and all(_selective(x) for x in t[1]):
                     # Case-folded here; a case-sensitive alternation is only narrowed, never wrongly refused.
                     any_idx.append(frozenset(idx(s) for s in t[1]))
             non_ascii = NON_ASCII in tokens
