@@ -24,7 +24,6 @@ from . import features as F
 FORMAT = "impartial-model"
 FORMAT_VERSION = 1
 BLOCKS = ("words", "chars")
-_EXTRACT = {"words": F.word_terms_folded, "chars": F.char_terms_folded}
 
 
 def canonical_digest(scoring: dict) -> str:
@@ -83,6 +82,10 @@ class Analysis:
         bi = list(map(get, [a + " " + b for a, b in zip(words, words[1:])])) if len(words) > 1 else []
         self._wj = (uni, bi)  # per word occurrence: vocabulary index or None (for explanations)
         widx = [j for j in uni if j is not None] + [j for j in bi if j is not None]
+        if model._length_bins:
+            j = get(F.length_term(len(words), model._length_bins))
+            if j is not None:
+                widx.append(j)
         # char block: cached per chunk
         chunks = self.chunks = F.CHUNK.findall(folded)
         cache = model._chunk_cache
@@ -290,6 +293,7 @@ class Model:
             cb = _Block("chars", doc["blocks"]["chars"], self.heads, offset=len(wb.vocab))
             self._blocks = [wb, cb]
             self._char_n = tuple(int(n) for n in feats["chars"]["ngrams"])
+            self._length_bins = tuple(int(b) for b in feats.get("words", {}).get("length_bins") or ())
             if not self._char_n or min(self._char_n) < 1:
                 raise ValueError(f"bad char n-gram sizes {self._char_n}")
             self._idf = np.concatenate([wb.idf, cb.idf])
