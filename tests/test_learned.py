@@ -11,6 +11,8 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers import ROOT
 from server.learned import features as F
@@ -281,3 +283,24 @@ def test_threshold_meets_the_false_positive_target():
     neg = np.linspace(0.0, 0.99, 100)
     t = threshold_for(neg, 0.03)
     assert (neg >= t).sum() <= 3 and (neg >= t - 0.011).sum() > 3
+
+
+# ------------------------------------------------------------------ any text at all
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=120) | st.lists(
+    st.sampled_from(["Vote", "shambolic", "them out", "🙄", "ﬁ", "İ", "é", "\u200d", " ", "?!", "0", "’", "#Tag", "\n"]),
+    max_size=25).map("".join)
+
+
+@given(TEXT, st.sampled_from([frozenset(), frozenset({"shambolic"}), frozenset({"them out", "ﬁ"})]))
+@settings(max_examples=300, deadline=None)
+def test_any_text_scores_and_explains_within_bounds(text, silenced):
+    scores = SCORN.score(text, silenced)
+    assert 0.0 < scores["political"] < 1.0
+    prev = None
+    for s, e, w in SCORN.explain(text, "political", k=3, silenced=silenced):
+        assert 0 <= s < e <= len(text) and w > 0
+        if prev is not None:
+            assert w <= prev
+        prev = w
+    # every silenced term here weighs positive, so silencing can only lower the score
+    assert SCORN.score(text, silenced)["political"] <= SCORN.score(text)["political"] + 1e-12
