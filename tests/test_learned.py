@@ -11,6 +11,8 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers import ROOT
 from server.learned import features as F
@@ -23,7 +25,8 @@ SHARED = ROOT.parent / "shared"
 
 
 # ------------------------------------------------------------------ a hand-made model
-def hand_model(words: dict, chars: dict | None = None, intercept: float = -2.0, heads=("political",)) -> Model:
+def hand_model(words: dict, chars: dict | None = None, intercept: float = -2.0, heads=("political",),
+               length_bins=()) -> Model:
     """A model with the given term → weight (same weight for every head, idf 1)."""
     chars = chars or {}
     blocks = {}
@@ -33,7 +36,8 @@ def hand_model(words: dict, chars: dict | None = None, intercept: float = -2.0, 
                         "weights": {h: [float(terms[t]) for t in names] for h in heads}}
     doc = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "version": "test",
-        "features": {"version": F.FEATURES_VERSION, "chars": {"ngrams": [3, 4, 5]}}, "heads": list(heads),
+        "features": {"version": F.FEATURES_VERSION, "chars": {"ngrams": [3, 4, 5]},
+                     "words": {"length_bins": list(length_bins)}}, "heads": list(heads),
         "thresholds": {h: 0.5 for h in heads}, "intercepts": {h: intercept for h in heads},
         "blocks": blocks,
     }
@@ -147,6 +151,18 @@ def test_flagged_and_category_respect_thresholds_and_context():
     assert set(m.flagged(text, election_period=True)) == set(heads)
     assert m.category(m.score(text)) == "attack"
     assert m.flagged("Bins on Tuesday") == {}
+
+
+def test_length_band_is_a_term_of_the_word_block():
+    assert F.length_term(3) == "\x00len<=5" and F.length_term(41) == "\x00len>40"
+    assert F.word_terms_folded("well done", ()) == ["well", "done", "well done"]
+    assert F.word_terms_folded("well done")[-1] == "\x00len<=5"
+    m = hand_model({"done": 2.0, "\x00len<=5": -3.0}, length_bins=(5, 10))
+    plain = hand_model({"done": 2.0, "\x00len<=5": -3.0})
+    assert m.score("Well done")["political"] < plain.score("Well done")["political"]
+    long_text = "Well done to everyone who helped clear the park on a very cold Saturday morning"
+    assert m.score(long_text)["political"] == plain.score(long_text)["political"]
+    assert spans_text("Well done", m.explain("Well done", "political")) == ["done"]
 
 
 # ------------------------------------------------------------------ loading
@@ -267,3 +283,24 @@ def test_threshold_meets_the_false_positive_target():
     neg = np.linspace(0.0, 0.99, 100)
     t = threshold_for(neg, 0.03)
     assert (neg >= t).sum() <= 3 and (neg >= t - 0.011).sum() > 3
+
+
+# ------------------------------------------------------------------ any text at all
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=120) | st.lists(
+    st.sampled_from(["Vote", "shambolic", "them out", "🙄", "ﬁ", "İ", "é", "\u200d", " ", "?!", "0", "’", "#Tag", "\n"]),
+    max_size=25).map("".join)
+
+
+@given(TEXT, st.sampled_from([frozenset(), frozenset({"shambolic"}), frozenset({"them out", "ﬁ"})]))
+@settings(max_examples=300, deadline=None)
+def test_any_text_scores_and_explains_within_bounds(text, silenced):
+    scores = SCORN.score(text, silenced)
+    assert 0.0 < scores["political"] < 1.0
+    prev = None
+    for s, e, w in SCORN.explain(text, "political", k=3, silenced=silenced):
+        assert 0 <= s < e <= len(text) and w > 0
+        if prev is not None:
+            assert w <= prev
+        prev = w
+    # every silenced term here weighs positive, so silencing can only lower the score
+    assert SCORN.score(text, silenced)["political"] <= SCORN.score(text)["political"] + 1e-12

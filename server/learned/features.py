@@ -2,10 +2,12 @@
 
 Two blocks of terms, each weighted by TF-IDF and L2-normalised on its own:
 
-- words: word unigrams and bigrams over the folded text;
-- chars: character n-grams (sizes in the artifact, 3-4 by default) inside each whitespace-separated chunk padded with
-  one space each side (like scikit-learn's ``char_wb``, so a gram never spans
-  two chunks).
+- words: word unigrams and bigrams over the folded text, plus one pseudo-term for the
+  post's length band (``length_term``: short posts have few terms, each weighing a lot
+  after normalisation, and the model needs a way to learn to trust them less);
+- chars: character n-grams (sizes in the artifact, 3-4 by default) inside each
+  whitespace-separated chunk padded with one space each side (like scikit-learn's
+  ``char_wb``, so a gram never spans two chunks).
 
 Folding (``fold``): lower case, accents stripped (NFKD, marks dropped), curly
 quotes and dashes made plain, zero-width and format characters dropped, and every
@@ -14,8 +16,8 @@ decimal digit written as ``0`` so the model learns the *shape* of a number
 
 The training analyzers (``word_terms``, ``char_terms``) and the scorer use the same
 functions (the scorer caches ``padded_grams`` per chunk). ``chunk_grams`` and
-``ChunkInfo`` give the same grams with spans and word shares for explanations and
-silencing; ``tests/test_learned.py`` checks that the paths agree.
+``ChunkInfo`` give the same grams with their spans and the word each is credited to,
+for explanations and silencing; ``tests/test_learned.py`` checks that the paths agree.
 """
 
 from __future__ import annotations
@@ -99,9 +101,26 @@ def fold_map(text: str) -> list[int] | None:
     return fold_with_map(text)[1]
 
 
-def word_terms_folded(folded: str) -> list[str]:
+LENGTH_BINS = (5, 10, 20, 40)  # the default; the artifact records its own (or none)
+
+
+def length_term(n_words: int, bins=LENGTH_BINS) -> str | None:
+    """A pseudo-term naming the post's length band ("\x00len<=5", ..., "\x00len>40"), so the
+    model can learn how far to trust a short post's few terms. No word can equal it."""
+    if not bins:
+        return None
+    for b in bins:
+        if n_words <= b:
+            return f"\x00len<={b}"
+    return f"\x00len>{bins[-1]}"
+
+
+def word_terms_folded(folded: str, bins=LENGTH_BINS) -> list[str]:
     words = WORD.findall(folded)
-    return words + [a + " " + b for a, b in zip(words, words[1:])]
+    out = words + [a + " " + b for a, b in zip(words, words[1:])]
+    if bins:
+        out.append(length_term(len(words), bins))
+    return out
 
 
 def padded_grams(chunk: str, ns=CHAR_N) -> list[str]:
@@ -120,7 +139,7 @@ def char_terms_folded(folded: str, ns=CHAR_N) -> list[str]:
     return out
 
 
-def word_terms(text: str) -> list[str]:
+def word_terms(text: str) -> list[str]:  # with the default length bins
     """scikit-learn analyzer for the word block (takes the raw text)."""
     return word_terms_folded(fold(text))
 

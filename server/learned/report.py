@@ -255,9 +255,10 @@ Written by `make train` (`python -m server.learned.train`); do not edit by hand.
 | terms | words {n_terms['words']:,}, char n-grams {n_terms['chars']:,} |
 
 ## What it is
-A TF-IDF logistic regression per head: word unigrams and bigrams, and character n-grams ({'-'.join(map(str, doc['features']['chars']['ngrams']))}) inside
-whitespace chunks, over folded text (lower case, accents stripped, digits as `0`), each block
-`1 + ln(tf)` × idf and L2-normalised. `political` is every flag/political post against every clean
+A TF-IDF logistic regression per head: word unigrams and bigrams (plus a pseudo-term for the post's
+length band, {doc['features']['words'].get('length_bins') or 'none'} words), and character n-grams
+({'-'.join(map(str, doc['features']['chars']['ngrams']))}) inside whitespace chunks, over folded text
+(lower case, accents stripped, digits as `0`), each block `1 + ln(tf)` × idf and L2-normalised. `political` is every flag/political post against every clean
 one; each category head is one-vs-rest over posts with known categories. `pre_election` applies
 only to posts in an election period (`head_context`). Scored at run time by
 `server/learned/scorer.py` without scikit-learn (numpy only), reproducing `predict_proba`.
@@ -304,6 +305,13 @@ the held-out figures and the cost from the artifact alone.
 - dev's political posts come from one UK election fortnight and US politicians of 2013-15: the
   political head leans on their vocabulary (party names, campaign words).
 - Police negatives teach it the police register; other official registers are thinner.
+- Short posts are its weak spot: a post of a few words has few terms, each weighing a lot, so praise
+  or thanks ("Well done ...", "Love it!") can score high. The length-band term halves the police
+  flag rate on posts under six words but does not cure it; a maintainer can silence a term, and the
+  engine may want a minimum length for model-only findings.
+- Category heads are weak alone (see the per-category table): their thresholds are set so that all
+  heads together keep the false-positive target, which leaves them strict. Use the political head
+  to decide and `Model.category` to name the finding.
 """
     return out
 

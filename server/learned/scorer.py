@@ -24,7 +24,6 @@ from . import features as F
 FORMAT = "impartial-model"
 FORMAT_VERSION = 1
 BLOCKS = ("words", "chars")
-_EXTRACT = {"words": F.word_terms_folded, "chars": F.char_terms_folded}
 
 
 def canonical_digest(scoring: dict) -> str:
@@ -83,6 +82,10 @@ class Analysis:
         bi = list(map(get, [a + " " + b for a, b in zip(words, words[1:])])) if len(words) > 1 else []
         self._wj = (uni, bi)  # per word occurrence: vocabulary index or None (for explanations)
         widx = [j for j in uni if j is not None] + [j for j in bi if j is not None]
+        if model._length_bins:
+            j = get(F.length_term(len(words), model._length_bins))
+            if j is not None:
+                widx.append(j)
         # char block: cached per chunk
         chunks = self.chunks = F.CHUNK.findall(folded)
         cache = model._chunk_cache
@@ -126,19 +129,29 @@ class Analysis:
 
     # --- positions (explanations and silencing only) ------------------------------------
     def layout(self):
-        """(units, word_unit, chunk_spans): units as (start, end) in folded text;
-        word_unit[k] is the unit of the k-th word; chunk_spans[i] is (start, first unit)."""
+        """(units, word_unit, gram_index, gram_unit), computed once per post for every head:
+        units as (start, end) in folded text; word_unit[k] is the unit of the k-th word;
+        gram_index / gram_unit: each in-vocabulary char gram occurrence's vocabulary index
+        and the unit it is credited to."""
         if self._layout is None:
-            units, word_unit, chunk_spans = [], [], []
+            units, word_unit, js, us, offsets, sizes = [], [], [], [], [], []
+            expl = self.model._chunk_expl
             for m in F.CHUNK.finditer(self.folded):
                 cs = m.start()
-                info = self.model._chunk_info(m.group())
-                chunk_spans.append((cs, len(units)))
-                for us, ue in info.units:
-                    if info.has_words:
-                        word_unit.append(len(units))
-                    units.append((cs + us, cs + ue))
-            self._layout = (units, word_unit, chunk_spans)
+                local, has_words, j_l, u_l = expl(m.group())
+                u0 = len(units)
+                units += [(cs + a, cs + b) for a, b in local]
+                if has_words:
+                    word_unit += range(u0, u0 + len(local))
+                if j_l:
+                    js += j_l
+                    us += u_l
+                    offsets.append(u0)
+                    sizes.append(len(j_l))
+            gram_unit = np.asarray(us, dtype=np.intp)
+            if offsets:
+                gram_unit += np.repeat(np.asarray(offsets, dtype=np.intp), sizes)
+            self._layout = (units, word_unit, np.asarray(js, dtype=np.intp), gram_unit)
         return self._layout
 
     def _word_spans(self) -> list[tuple[int, int]]:
@@ -192,7 +205,7 @@ class Analysis:
         if got is not None:
             return got
         h = self.model._head_index(head)
-        units, word_unit, chunk_spans = self.layout()
+        units, word_unit, gram_index, gram_unit = self.layout()
         out = [0.0] * len(units)
         if self._vec is not None:
             keys, x, w, counts, n_w = self._vec
@@ -208,18 +221,11 @@ class Analysis:
                     c = per[j] / 2
                     out[word_unit[k]] += c
                     out[word_unit[k + 1]] += c
-            if n_w < len(keys):
+            if len(gram_index):
                 val = np.zeros(len(self.model._idf))
                 val[keys[n_w:]] = per_occ[n_w:]
-                js, us = [], []
-                for ch, (_cs, u0) in zip(self.chunks, chunk_spans):
-                    j_a, u_a = self.model._chunk_shares(ch)
-                    if len(j_a):
-                        js.append(j_a)
-                        us.append(u_a + u0 if u0 else u_a)
-                if js:
-                    by_unit = np.bincount(np.concatenate(us), weights=val[np.concatenate(js)], minlength=len(units))
-                    out = (by_unit + np.asarray(out)).tolist()
+                by_unit = np.bincount(gram_unit, weights=val[gram_index], minlength=len(units))
+                out = (by_unit + np.asarray(out)).tolist()
         self._contrib[head] = out
         return out
 
@@ -290,6 +296,7 @@ class Model:
             cb = _Block("chars", doc["blocks"]["chars"], self.heads, offset=len(wb.vocab))
             self._blocks = [wb, cb]
             self._char_n = tuple(int(n) for n in feats["chars"]["ngrams"])
+            self._length_bins = tuple(int(b) for b in feats.get("words", {}).get("length_bins") or ())
             if not self._char_n or min(self._char_n) < 1:
                 raise ValueError(f"bad char n-gram sizes {self._char_n}")
             self._idf = np.concatenate([wb.idf, cb.idf])
@@ -338,14 +345,16 @@ class Model:
             e[2] = [(get(g), s, t) for g, s, t in F.chunk_grams(chunk, self._char_n) if get(g) is not None]
         return e[2]
 
-    def _chunk_shares(self, chunk: str) -> tuple:
-        """(vocabulary indices, local units) as arrays, one entry per in-vocabulary gram."""
+    def _chunk_expl(self, chunk: str) -> tuple:
+        """(units, has_words, vocabulary indices, units) of one chunk for explanations:
+        its units in chunk coordinates and, per in-vocabulary gram, its index and unit."""
         e = self._entry(chunk)
         if e[3] is None:
             info = self._chunk_info(chunk)
             get = self._blocks[1].vocab.get
-            pairs = [(j, u) for j, u in zip(map(get, F.padded_grams(chunk, self._char_n)), info.gram_units) if j is not None]
-            e[3] = (np.asarray([j for j, _ in pairs], dtype=np.intp), np.asarray([u for _, u in pairs], dtype=np.intp))
+            pairs = [(j, u) for j, u in zip(map(get, F.padded_grams(chunk, self._char_n)), info.gram_units)
+                     if j is not None]
+            e[3] = (info.units, info.has_words, [j for j, _ in pairs], [u for _, u in pairs])
         return e[3]
 
     def _head_index(self, head: str) -> int:

@@ -145,9 +145,9 @@ class Fitted:
         return {h: self.clfs[h].predict_proba(X)[:, 1] for h in self.heads}
 
 
-def analyse_texts(texts: list[str], char_n=F.CHAR_N) -> tuple[list, list]:
+def analyse_texts(texts: list[str], char_n=F.CHAR_N, length_bins=F.LENGTH_BINS) -> tuple[list, list]:
     folded = [F.fold(t) for t in texts]
-    return [F.word_terms_folded(f) for f in folded], [F.char_terms_folded(f, char_n) for f in folded]
+    return [F.word_terms_folded(f, length_bins) for f in folded], [F.char_terms_folded(f, char_n) for f in folded]
 
 
 def fit(analysed, targets, heads, settings) -> Fitted:
@@ -204,7 +204,8 @@ def fit(analysed, targets, heads, settings) -> Fitted:
     return Fitted(heads, vecs, clfs)
 
 
-def export(fitted: Fitted, thresholds: dict, version: str, meta: dict, char_n=F.CHAR_N) -> dict:
+def export(fitted: Fitted, thresholds: dict, version: str, meta: dict, char_n=F.CHAR_N,
+           length_bins=F.LENGTH_BINS) -> dict:
     blocks = {}
     for name, v in zip(("words", "chars"), fitted.vecs):
         terms = v.get_feature_names_out().tolist()
@@ -222,7 +223,7 @@ def export(fitted: Fitted, thresholds: dict, version: str, meta: dict, char_n=F.
         "features": {
             "version": F.FEATURES_VERSION,
             "fold": "lower, NFKD marks dropped, curly quotes/dashes plain, digits as 0",
-            "words": {"pattern": F.WORD.pattern, "ngrams": [1, 2]},
+            "words": {"pattern": F.WORD.pattern, "ngrams": [1, 2], "length_bins": list(length_bins)},
             "chars": {"chunk": F.CHUNK.pattern, "padded": " ", "ngrams": list(char_n)},
             "tf": "1 + ln(count)", "idf": "ln((1 + n) / (1 + df)) + 1", "norm": "l2 per block",
         },
@@ -310,19 +311,20 @@ def cross_validate(rows: Rows, analysed, targets, heads, settings, folds: int) -
 
 # ----------------------------------------------------------------------------- main
 def train(shared: Path, seed: int = 13, police_n: int = 1500, C: float = 30.0, keep: int = 2500,
-          char_n: tuple = F.CHAR_N,
+          char_n: tuple = F.CHAR_N, length_bins: tuple = F.LENGTH_BINS,
           min_df: int = 2, min_positives: int = 30, folds: int = 5, fpr: float = 0.03,
           police_fpr: float = 0.01, fpr_any: float = 0.05, police_fpr_any: float = 0.015,
           version: str | None = None, rows: Rows | None = None, police_ids: list[str] | None = None):
     """Returns (artifact dict, fitted estimator, training rows, out-of-fold probabilities)."""
     if rows is None:
         rows, police_ids = load_training(shared, seed, police_n)
-    settings = {"seed": seed, "C": C, "keep": keep, "min_df": min_df, "char_n": list(char_n)}
+    settings = {"seed": seed, "C": C, "keep": keep, "min_df": min_df, "char_n": list(char_n),
+                "length_bins": list(length_bins)}
     counts = {c: sum(1 for g, cats in zip(rows.group, rows.cats) if g == "tune" and cats and c in cats)
               for c in CATEGORIES}
     heads = ["political"] + [c for c in CATEGORIES if counts[c] >= min_positives]
     targets = head_targets(rows, heads)
-    analysed = analyse_texts(rows.text, char_n)
+    analysed = analyse_texts(rows.text, char_n, length_bins)
     print(f"training rows {len(rows)}; heads {heads}", file=sys.stderr)
     oof = cross_validate(rows, analysed, targets, heads, settings, folds)
     thresholds = choose_thresholds(rows, targets, oof, heads, fpr, police_fpr, fpr_any, police_fpr_any)
@@ -348,7 +350,7 @@ def train(shared: Path, seed: int = 13, police_n: int = 1500, C: float = 30.0, k
         },
     }
     version = version or dt.date.today().strftime("%Y.%m.%d")
-    doc = export(fitted, thresholds, version, meta, char_n)
+    doc = export(fitted, thresholds, version, meta, char_n, length_bins)
     return doc, fitted, rows, oof, police_ids
 
 
@@ -375,6 +377,8 @@ def main(argv=None) -> int:
     ap.add_argument("--police-n", type=int, default=1500)
     ap.add_argument("--C", type=float, default=30.0)
     ap.add_argument("--char-n", default=",".join(map(str, F.CHAR_N)), help="char n-gram sizes, e.g. 3,4,5")
+    ap.add_argument("--length-bins", default=",".join(map(str, F.LENGTH_BINS)),
+                    help="word-count bands given to the model as a pseudo-term ('' for none)")
     ap.add_argument("--keep", type=int, default=2500, help="terms kept per head (union over heads)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--fpr", type=float, default=0.03)
@@ -390,6 +394,7 @@ def main(argv=None) -> int:
     doc, fitted, rows, oof, police_ids = train(
         shared, seed=args.seed, police_n=args.police_n, C=args.C, keep=args.keep, folds=args.folds,
         char_n=tuple(int(n) for n in args.char_n.split(",")),
+        length_bins=tuple(int(b) for b in args.length_bins.split(",") if b.strip()),
         fpr=args.fpr, police_fpr=args.police_fpr, fpr_any=args.fpr_any,
         police_fpr_any=args.police_fpr_any, version=args.version)
     from . import report
