@@ -83,7 +83,9 @@ _CHECKER = Checker(load_rulebook(RULES))
 
 
 def cats(text, category):
-    return [(f.rule_id, text[f.start:f.end]) for f in _CHECKER.check(text).findings if f.category == category]
+    """Findings of the rules (the learned layer's model.* findings are tested in test_learned)."""
+    return [(f.rule_id, text[f.start:f.end]) for f in _CHECKER.check(text).findings
+            if f.category == category and not f.rule_id.startswith("model.")]
 
 
 @pytest.mark.parametrize("text", [
@@ -112,7 +114,8 @@ def test_factual_court_posts_and_appeals_are_not_sub_judice(text):
 def test_prejudging_an_active_case_is_blocked(text):
     found_ = cats(text, "sub_judice")
     assert found_, text
-    assert all(f.severity == "block" for f in _CHECKER.check(text).findings if f.category == "sub_judice")
+    assert all(f.severity == "block" for f in _CHECKER.check(text).findings
+               if f.category == "sub_judice" and not f.rule_id.startswith("model."))
 
 
 @pytest.mark.parametrize("text", [

@@ -30,6 +30,7 @@ every clean group at or below ``--fpr-any`` (``--police-fpr-any``); see ``choose
 from __future__ import annotations
 
 import argparse
+import re
 import datetime as dt
 import gzip
 import hashlib
@@ -96,16 +97,32 @@ def police_split(shared: Path, seed: int, n: int) -> tuple[list[dict], list[dict
     return [p for p in posts if p["id"] in chosen], [p for p in posts if p["id"] not in chosen]
 
 
-def load_training(shared: Path, seed: int, police_n: int) -> tuple[Rows, list[str]]:
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def clean_parts(text: str, min_words: int = 4) -> list[str]:
+    """The sentences of a clean post, each clean on its own. In the corpus clean posts are
+    longer than flag posts (median 28 words against 18); without these parts the model learns
+    that short means political and flags short neutral posts ("The Mayor opened the new cycle
+    lane")."""
+    parts = [p.strip() for p in _SENTENCE.split(text) if len(p.split()) >= min_words]
+    return parts if len(parts) >= 2 else []
+
+
+def load_training(shared: Path, seed: int, police_n: int, parts: bool = True) -> tuple[Rows, list[str]]:
     rows = Rows()
     for i, r in enumerate(read_jsonl(shared / "corpus/dev.jsonl")):
         pol = r["label"] == "political"
         rows.add(r["text"], "dev", pol, None if pol else set(), f"dev-{i}")
+        for j, part in enumerate(clean_parts(r["text"]) if parts and not pol else ()):
+            rows.add(part, "parts", False, set(), f"dev-{i}.{j}")
     for r in read_jsonl(shared / "corpus/categories.jsonl"):
         if r["split"] != "tune":
             continue
         rows.add(r["text"], "tune", r["label"] == "flag", set(r.get("categories") or ()), r["id"],
                  r.get("election_period", False))
+        for j, part in enumerate(clean_parts(r["text"]) if parts and r["label"] == "clean" else ()):
+            rows.add(part, "parts", False, set(), f"{r['id']}.{j}", r.get("election_period", False))
     train_police, _ = police_split(shared, seed, police_n)
     for p in train_police:
         rows.add(p["text"], "police", False, set(), p["id"])
@@ -263,7 +280,7 @@ def choose_thresholds(rows: Rows, targets, oof: dict, heads, fpr: float, police_
     groups = np.asarray(rows.group)
     clean = np.asarray(rows.pos) == 0
     election = np.asarray(rows.election)
-    group_names = ("dev", "tune", "police")
+    group_names = ("dev", "tune", "parts", "police")
 
     def at_level(h, level, police_level):
         mask, _ = targets[h]
