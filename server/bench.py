@@ -226,6 +226,32 @@ def http_bench(posts, seconds: int, conns_list) -> list[dict]:
     return rows
 
 
+def adversarial_posts(book, size: int) -> dict[str, str]:
+    """Posts of `size` characters repeating every proximity rule's first term and
+    context phrase (built from the rulebook itself), and one word of each phrase kind."""
+    near = [r for r in book.rules if r.kind == "near" and r.matcher.context]
+    unit = " ".join(f"{r.matcher.context[0].text} {r.matcher.terms[0].text if r.matcher.terms else 'Jane Smith'}"
+                    for r in near) + " "
+    return {"every near rule's words": (unit * (size // len(unit) + 1))[:size],
+            "'my mp ' repeated": ("my mp " * (size // 6 + 1))[:size],
+            "'vote Labour ' repeated": ("vote Labour " * (size // 12 + 1))[:size]}
+
+
+def adversarial_bench() -> list[dict]:
+    from .engine import Checker, load_rulebook
+
+    book = load_rulebook(ROOT / "rules.json")
+    checker = Checker(book)
+    rows = []
+    for size in (10_000, 50_000):
+        for what, text in adversarial_posts(book, size).items():
+            t0 = time.perf_counter()
+            r = checker.check(text, election_period=True)
+            rows.append({"size": size, "what": what, "ms": (time.perf_counter() - t0) * 1000,
+                         "findings": len(r.findings), "incomplete": len(r.incomplete), "capped": len(r.capped)})
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--posts", default=str(ROOT.parent / "shared" / "bench" / "posts.jsonl"))
@@ -252,6 +278,11 @@ def main(argv=None) -> int:
           f"{grown['p50_us']:.0f} us at {grown['phrases']:,} phrases "
           f"({grown['p50_us'] / full['p50_us']:.2f}x)")
 
+    adversarial = adversarial_bench()
+    print(f"\n{'adversarial posts (one check each, deadline and caps on)':60} {'time':>9} {'findings':>8} {'incomplete':>10}")
+    for r in adversarial:
+        print(f"{str(r['size']) + ' chars, ' + r['what']:60} {r['ms']:7.1f}ms {r['findings']:8d} {r['incomplete']:10d}")
+
     http = [] if args.no_http else http_bench(posts, seconds, (1, 8))
     if http:
         print(f"\n{'over HTTP (gunicorn ' + ' '.join(GUNICORN_ARGS) + ', server on CPU 1, wrk on CPU 0)':72}")
@@ -267,7 +298,7 @@ def main(argv=None) -> int:
             print(f"ratio at {conns} connection{'s' if conns > 1 else ''}: {real['rps']:,.0f} / {floor['rps']:,.0f} req/s "
                   f"= {ratio:.0%} of the floor (target >= 70%: {'met' if ratio >= 0.7 else 'MISSED'})")
     if args.json:
-        Path(args.json).write_text(json.dumps({"engine": engine, "http": http}, indent=2))
+        Path(args.json).write_text(json.dumps({"engine": engine, "adversarial": adversarial, "http": http}, indent=2))
     return 0
 
 

@@ -23,6 +23,7 @@ import ahocorasick_rs
 
 from .findings import ADVISORY_CATEGORIES, SEVERITY_RANK, Finding
 from .matchers import RuleHits
+from .matchers.base import not_overlapping
 from .platforms import PLATFORMS, Length
 from .post import Post
 from .prefilter import PrefilterIndex
@@ -214,7 +215,7 @@ class Checker:
             found = [h for h in found if h.start >= post.reply_mentions_end]
         if found and rule.matcher.exceptions_after and rule_hits.exceptions:
             exc = [post.to_original(s, e) for s, e in rule_hits.exceptions]
-            found = [h for h in found if not any(h.start < xe and xs < h.end for xs, xe in exc)]
+            found = not_overlapping(found, exc, key=lambda h: (h.start, h.end))
         return found
 
     def _phrase_hits(self, post: Post) -> dict[int, list[tuple[int, int]]]:

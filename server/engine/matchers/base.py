@@ -11,6 +11,7 @@ schema; the checker and the rulebook loader do not change.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import ClassVar, Iterable, Protocol
 
@@ -56,11 +57,7 @@ class RuleHits:
 
     def kept(self, role: str) -> list:
         """Hits of `role` that no exception of the rule overlaps."""
-        spans = self.raw(role)
-        exc = self.exceptions
-        if not exc or not spans:
-            return list(spans)
-        return [(s, e) for s, e in spans if not any(s < xe and xs < e for xs, xe in exc)]
+        return not_overlapping(self.raw(role), self.exceptions)
 
 
 class Matcher:
@@ -95,6 +92,27 @@ class Matcher:
     def describe(self) -> dict:
         """What GET /v1/rules and `explain` may show about the match."""
         return {"kind": self.kind}
+
+
+def not_overlapping(spans, exceptions, key=None) -> list:
+    """The spans (or items, with `key` giving their span) that overlap no
+    exception, in O((n + m) log m): a post repeating a phrase and its
+    exception thousands of times stays linear."""
+    if not exceptions or not spans:
+        return list(spans)
+    exc = sorted(exceptions)
+    starts = [xs for xs, _ in exc]
+    reach, furthest = [], -1
+    for _, xe in exc:
+        furthest = max(furthest, xe)
+        reach.append(furthest)
+    out = []
+    for item in spans:
+        s, e = key(item) if key else item
+        i = bisect.bisect_left(starts, e)  # exceptions starting before the span ends
+        if i == 0 or reach[i - 1] <= s:
+            out.append(item)
+    return out
 
 
 def merge_overlaps(spans) -> list:

@@ -68,6 +68,9 @@ _SEPARATORS = regex.compile(r"[ -]")
 _LABEL_GAP = r"\s*(?:(?:number|no\.?|num|is|was|of|:|#|\(|-)\s*){0,3}$"
 
 
+_MAX_FOUND = 64
+
+
 class _Type:
     __slots__ = ("name", "display", "shape", "written", "valid", "digits", "label")
 
@@ -119,8 +122,10 @@ class IdentifierMatcher(Matcher):
         for t in self.types:
             if post.scan.digits < t.digits:
                 continue
-            for m in t.shape.finditer(text):
+            for m in t.shape.finditer(text, timeout=post.regex_timeout):
                 s, e = m.span()
+                if len(out) >= _MAX_FOUND:
+                    break  # the checker caps findings per rule anyway; keep the overlap test bounded
                 if any(s < te and ts < e for ts, te in taken):
                     continue
                 before = text[max(0, s - 40):s]

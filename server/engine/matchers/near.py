@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 
-from .base import Hit, Matcher, merge_overlaps
+from .base import Hit, Matcher, merge_overlaps, not_overlapping
 from .patterns import compile_patterns
 
 # Candidates examined per term at most: a window of 30 words holds far fewer
@@ -79,8 +79,7 @@ class NearMatcher(Matcher):
             return
         terms = hits.kept("terms")
         if self.plans:
-            terms += [t for t in self.pattern_terms(post)
-                      if not any(t[0] < xe and xs < t[1] for xs, xe in hits.exceptions)]
+            terms += not_overlapping(self.pattern_terms(post), hits.exceptions)
         if not terms:
             return
         barriers = sorted(s for s, _ in hits.raw("barriers"))
