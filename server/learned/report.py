@@ -267,6 +267,9 @@ only to posts in an election period (`head_context`). Scored at run time by
 - `../shared/corpus/dev.jsonl`: {d['dev']['political']} political (positive), {d['dev']['neutral']} neutral (negative): all of it.
 - `../shared/corpus/categories.jsonl`, split `tune` only: {d['categories_tune']['flag']} flag, {d['categories_tune']['clean']} clean.
   Flag posts per category: {by_cat}. Split `check` is only measured, below.
+- The sentences of dev neutral and tune clean posts (4+ words, posts of 2+ sentences), each as a clean post:
+  {d.get('clean_parts', 0)} of them. Clean posts are longer than flag posts in the corpus; without these the model
+  learns that short means political. They are a clean group for the thresholds too.
 - `../shared/corpus/external/police_uk.jsonl`: {d['police_sample']} posts drawn with seed {s['seed']} as negatives
   (ids in `police-train-ids.txt`, sha256 of the newline-joined ids `{d['police_ids_sha256'][:16]}…`).
 

@@ -352,6 +352,7 @@ def train(shared: Path, seed: int = 13, police_n: int = 1500, C: float = 30.0, k
         "categories_tune": {"flag": sum(1 for g, p in zip(rows.group, rows.pos) if g == "tune" and p),
                             "clean": sum(1 for g, p in zip(rows.group, rows.pos) if g == "tune" and not p),
                             "by_category": counts},
+        "clean_parts": sum(1 for g in rows.group if g == "parts"),
         "police_sample": len(police_ids or []),
         "police_ids_sha256": hashlib.sha256("\n".join(police_ids or []).encode()).hexdigest(),
     }
