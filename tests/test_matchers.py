@@ -209,7 +209,7 @@ def _model_rule(**model):
                         examples={"flag": ["Only an idiot would believe Labour's lies."], "pass": ["Bins on Tuesday."]})
 
 
-ATTACK = "Only an idiot would believe Labour's lies about the NHS."
+ATTACK = "Cllr Jones clearly hasn't bothered to read the report. Embarrassing."
 
 
 def test_the_model_kind_underlines_the_words_that_weighed_most():
