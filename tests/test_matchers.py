@@ -243,3 +243,8 @@ def test_an_unknown_head_or_model_file_is_a_problem_naming_the_rule():
         with pytest.raises(RulebookError) as info:
             parse_rulebook(book_json(minimal_rule(match={"model": bad})))
         assert "rule 'test.rule'" in str(info.value) and words in str(info.value)
+
+
+def test_a_dot_before_the_first_mention_makes_it_public_not_a_reply():
+    rule = minimal_rule(match={"phrases": ["@party"]}, ignore_reply_mentions=True)
+    assert found(checker_for(rule).check(".@party is wrong again")) == ["@party"]

@@ -21,7 +21,8 @@ _WORD = regex.compile(r"\w+")
 _SENTENCE_END = regex.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n")
 # A clause also ends at a comma, semicolon, colon or dash between words, so
 # "Labour councillors, residents say, were rude" does not pair across it.
-_REPLY_MENTIONS = regex.compile(r"\A(?:\s*\.?@\w+)+")
+# ".@name" at the start is the old way to make a post public, not a reply.
+_REPLY_MENTIONS = regex.compile(r"\A(?:\s*@\w+)+")
 _CLAUSE_END = regex.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n|[,;:](?=\s)|\s[-\u2013\u2014]\s")
 
 
