@@ -61,13 +61,23 @@ class CheckResult:
         """At least one warn/block finding in a non-advisory category."""
         return any(f.severity != "info" and f.category not in categories_advisory for f in self.findings)
 
+    def shown(self) -> list[Finding]:
+        """What the officer sees: the learned layer's findings only on words no rule underlines,
+        so one phrase does not carry two cards. Evaluation reads `findings`, all of them."""
+        ruled = [(f.start, f.end) for f in self.findings if not f.supplementary]
+        if len(ruled) == len(self.findings):
+            return self.findings
+        keep = not_overlapping([f for f in self.findings if f.supplementary], ruled, key=lambda f: (f.start, f.end))
+        kept = {id(f) for f in keep}
+        return [f for f in self.findings if not f.supplementary or id(f) in kept]
+
     def to_json(self) -> dict:
         from .text import Utf16Offsets
 
         utf16 = Utf16Offsets(self.text)
         out = {
             "verdict": self.verdict,
-            "findings": [f.to_json(self.text, utf16) for f in self.findings],
+            "findings": [f.to_json(self.text, utf16) for f in self.shown()],
             "metrics": {
                 "length": self.length.to_json(),
                 "readability": self.readability,
@@ -255,6 +265,7 @@ class Checker:
                     rule.guidance, rule.suggestions, hit.scope)
         if hit.replacements:
             f.replacements = list(hit.replacements)
+        f.supplementary = rule.matcher.supplementary
         return f
 
 

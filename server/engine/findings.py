@@ -38,6 +38,8 @@ class Finding:
     suggestions: list[str] = field(default_factory=list)
     scope: str = "span"  # "post" when the finding is about the whole post
     replacements: list[str] = field(default_factory=list)  # text that can replace the span as it is
+    # From the learned layer: shown only where no rule already underlines the words.
+    supplementary: bool = False
 
     def to_json(self, text: str, utf16) -> dict:
         return {

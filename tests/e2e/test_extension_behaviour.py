@@ -166,11 +166,11 @@ def test_editing_and_paste_never_paint_stale_answers(browser, fixture_server):
     page = open_composer(ctx, fixture_server, "www.threads.net")
     page.click(EDITORS["www.threads.net"])
     page.keyboard.insert_text("Line one\nThe killer will finally face justice")  # a paste
-    wait_for_marks(page, "m => m.some(x => x.rule === 'sub_judice.guilt-claim')")
+    wait_for_marks(page, "m => m.some(x => x.rule === 'sub_judice.hoped-outcome')")
     for _ in range(len("face justice")):
         page.keyboard.press("Backspace")
     page.keyboard.type("be sentenced 👍")
-    page.wait_for_function(f"() => !({MARKS_JS})().some(m => m.rule === 'sub_judice.guilt-claim')")
+    page.wait_for_function(f"() => !({MARKS_JS})().some(m => m.rule === 'sub_judice.hoped-outcome')")
     marks = page.evaluate(MARKS_JS)
     text = page.evaluate("window.__editorText()")
     assert text == "Line one\nThe killer will finally be sentenced 👍"

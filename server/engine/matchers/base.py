@@ -66,6 +66,8 @@ class Matcher:
     always: ClassVar[bool] = False
     # Exceptions cancel the spans found (phrase kinds drop cancelled hits earlier instead).
     exceptions_after: ClassVar[bool] = False
+    # Its findings back the rules up: the response leaves out those on words a rule already underlines.
+    supplementary: ClassVar[bool] = False
 
     @classmethod
     def build(cls, spec: dict, ctx: BuildContext, where: str) -> "Matcher":

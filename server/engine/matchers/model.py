@@ -30,6 +30,7 @@ def _analysis(post, model, silenced: frozenset):
 class ModelMatcher(Matcher):
     kind = "model"
     always = True
+    supplementary = True
 
     def __init__(self, model, head: str, threshold: float, silenced: frozenset, underline: int):
         self.model = model
