@@ -247,8 +247,10 @@
 
     // Put a card or the list beside the editor, away from the words and the page's controls.
     placePanel(panel, anchorRect) {
-      const r = ui.placePanel(panel.offsetWidth || 340, panel.offsetHeight || 200, this.el.getBoundingClientRect(),
-                              anchorRect, overlay.mine());
+      const box = this.el.getBoundingClientRect();
+      const scope = this.el.closest('form, dialog, [role="dialog"], [aria-modal="true"]');
+      const r = ui.placePanel(panel.offsetWidth || 340, panel.offsetHeight || 200, box, anchorRect, overlay.mine(),
+                              scope ? scope.getBoundingClientRect() : box);
       Object.assign(panel.style, { left: `${r.left}px`, top: `${r.top}px` });
     }
 

@@ -256,10 +256,11 @@
     return { left: Math.max(0, Math.min(left, innerWidth - width)), top: Math.max(0, Math.min(top, innerHeight - height)), covering: true };
   }
 
-  // A card or list: beside the editor (right, left), else above the line it is
-  // about, else below the editor. Never over the words or the line after them,
-  // and over no control of the page when there is any other choice.
-  function placePanel(width, height, editorBox, anchor, mine) {
+  // A card or list: beside the editor (right, left), beside its dialog or
+  // form, else above the line it is about, else below the dialog or the
+  // editor. Never over the words or the line after them, and over no control
+  // of the page when there is any other choice.
+  function placePanel(width, height, editorBox, anchor, mine, scopeBox = editorBox) {
     const clampX = (x) => Math.min(Math.max(4, x), Math.max(4, innerWidth - width - 4));
     const clampY = (y) => Math.min(Math.max(4, y), Math.max(4, innerHeight - height - 4));
     const lineHeight = Math.max(16, anchor.bottom - anchor.top);
@@ -269,9 +270,14 @@
     const beside = [
       [editorBox.right + 8, clampY(anchor.top - 8)],
       [editorBox.left - width - 8, clampY(anchor.top - 8)],
+      [scopeBox.right + 8, clampY(anchor.top - 8)],
+      [scopeBox.left - width - 8, clampY(anchor.top - 8)],
     ];
     const around = [
       [clampX(anchor.left), anchor.top - height - 6],
+      [clampX(anchor.left), scopeBox.bottom + 6],
+      [clampX(scopeBox.right - width), scopeBox.bottom + 6],
+      [clampX(anchor.left), scopeBox.top - height - 6],
       [clampX(anchor.left), editorBox.bottom + 6],
       [clampX(anchor.left), keep.bottom + 6],
     ];
