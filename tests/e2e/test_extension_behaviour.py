@@ -276,7 +276,7 @@ def test_screenshot_of_underline_and_card_for_the_readme(browser, fixture_server
     page.locator(f"{OVERLAY} .card").wait_for()
     out = ROOT / "docs" / "extension"
     out.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(out / "screenshot-card.png"), clip={"x": 0, "y": 0, "width": 720, "height": 520})
+    page.screenshot(path=str(out / "screenshot-card.png"), clip={"x": 0, "y": 0, "width": 1000, "height": 460})
     assert (out / "screenshot-card.png").stat().st_size > 10_000
 
 
