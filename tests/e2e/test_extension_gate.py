@@ -36,6 +36,14 @@ def open_and_type(ctx, fixture_server, host, text, path="/"):
     return page
 
 
+BADGE_HIT_JS = f"""() => {{ const b = document.querySelector('{OVERLAY}').shadowRoot.querySelector('.badge').getBoundingClientRect();
+  return document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2)?.tagName ?? null; }}"""
+
+
+def badge_on_top(page):
+    assert page.evaluate(BADGE_HIT_JS) == "IMPARTIAL-OVERLAY", "a page layer is drawn over the badge"
+
+
 def nothing_covered(page):
     covered = page.evaluate(COVERED_CONTROLS_JS)
     assert covered == [], f"page controls covered by something drawn on top: {covered}"
@@ -48,6 +56,7 @@ def test_a_warn_only_post_goes_out_with_one_click_on_post(browser, fixture_serve
     wait_for_marks(page, "m => m.some(x => x.severity === 'warn')")
     page.wait_for_function(f"document.querySelector('{OVERLAY}').shadowRoot.querySelector('.badge').innerText.includes('to check')")
     nothing_covered(page)  # the badge sits on none of the page's controls
+    badge_on_top(page)  # and no page layer sits on the badge
     click_post(page)  # one click, at the centre of the platform's own Post
     page.wait_for_function("window.__posted.length === 1")
     assert page.evaluate("window.__posted") == [WARN_ONLY]
