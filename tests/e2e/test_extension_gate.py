@@ -54,7 +54,7 @@ def test_a_warn_only_post_goes_out_with_one_click_on_post(browser, fixture_serve
     ctx, sw = browser
     page = open_and_type(ctx, fixture_server, host, WARN_ONLY)
     wait_for_marks(page, "m => m.some(x => x.severity === 'warn')")
-    page.wait_for_function(f"document.querySelector('{OVERLAY}').shadowRoot.querySelector('.badge').innerText.includes('to check')")
+    page.wait_for_function(f"document.querySelector('{OVERLAY}')?.shadowRoot.querySelector('.badge')?.innerText.includes('to check')")
     nothing_covered(page)  # the badge sits on none of the page's controls
     badge_on_top(page)  # and no page layer sits on the badge
     click_post(page)  # one click, at the centre of the platform's own Post
@@ -231,7 +231,7 @@ def test_a_service_that_skips_must_fix_rules_counts_as_unchecked(browser, fixtur
     ctx, sw = browser
     configure(sw, serverUrl=service.url)
     page = open_and_type(ctx, fixture_server, "www.threads.net", text)
-    page.wait_for_function(f"document.querySelector('{OVERLAY}').shadowRoot.querySelector('.badge').dataset.state === 'ready'")
+    page.wait_for_function(f"document.querySelector('{OVERLAY}')?.shadowRoot.querySelector('.badge')?.dataset.state === 'ready'")
     click_post(page)
     page.wait_for_function("window.__posted.length === 1")  # confirm mode: out, but recorded as unchecked
     (entry,) = audit_log(sw, 1)
