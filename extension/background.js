@@ -9,16 +9,82 @@ const ext = self.browser || self.chrome;
 const inflight = new Map(); // field key -> AbortController: one check per field at a time
 const REQUEST_TIMEOUT_MS = 5000;
 const LOG_LIMIT = 500;
+const REASON_LIMIT = 500;
+const CHOICES = ["went_back", "posted_anyway", "prevented", "posted_unchecked", "prevented_unchecked", "ignored_must_fix"];
+const RULE_ID = /^[A-Za-z0-9_.:-]{1,120}$/;
 
-async function appendLog(key, entry) {
-  const got = await ext.storage.local.get(key);
-  const list = got[key] || [];
-  list.push(entry);
-  await ext.storage.local.set({ [key]: list.slice(-LOG_LIMIT) });
+// Content scripts run inside pages that may be hostile: keep the key, the
+// audit and the report queue out of their reach where the browser allows it
+// (Chrome 102+ for some areas; elsewhere the content scripts simply never ask).
+const accessLevels = {};
+for (const area of ["local", "sync"]) {
+  try {
+    const p = ext.storage[area].setAccessLevel && ext.storage[area].setAccessLevel({ accessLevel: "TRUSTED_CONTEXTS" });
+    if (p && p.then) p.then(() => { accessLevels[area] = "TRUSTED_CONTEXTS"; }, (e) => { accessLevels[area] = `unsupported: ${e && e.message}`; });
+    else accessLevels[area] = "unsupported";
+  } catch (e) {
+    accessLevels[area] = `unsupported: ${e && e.message}`;
+  }
+}
+
+// One read-modify-write of storage at a time: two appends that overlap would
+// each read the old list and the second write would drop the first entry.
+let storageQueue = Promise.resolve();
+function serially(task) {
+  const run = storageQueue.then(task);
+  storageQueue = run.catch(() => {});
+  return run;
+}
+
+function appendLog(key, entry) {
+  return serially(async () => {
+    const got = await ext.storage.local.get(key);
+    const list = Array.isArray(got[key]) ? got[key] : [];
+    list.push(entry);
+    await ext.storage.local.set({ [key]: list.slice(-LOG_LIMIT) });
+  });
+}
+
+// An audit entry as the worker records it: only known fields, of known shapes;
+// host, enforcement and time come from the worker, not from the page.
+function auditEntry(raw, sender, settings) {
+  if (!raw || typeof raw !== "object") return null;
+  if (!CHOICES.includes(raw.choice)) return null;
+  if (!self.Impartial.settings.PLATFORMS.includes(raw.platform)) return null;
+  const rules = raw.rules === undefined ? [] : raw.rules;
+  if (!Array.isArray(rules) || rules.length > 50 || !rules.every((r) => typeof r === "string" && RULE_ID.test(r))) return null;
+  const reason = raw.reason === undefined || raw.reason === null ? "" : raw.reason;
+  if (typeof reason !== "string" || reason.length > REASON_LIMIT) return null;
+  const rulebook = typeof raw.rulebook === "string" && raw.rulebook.length <= 64 ? raw.rulebook : null;
+  let host = "";
+  try { host = new URL(sender.url || (sender.tab && sender.tab.url) || "").hostname; } catch (e) { /* no URL */ }
+  return { at: new Date().toISOString(), host, platform: raw.platform, enforcement: settings.enforcement,
+           choice: raw.choice, reason: reason.trim(), rules: Array.from(new Set(rules)), rulebook };
+}
+
+// Severity of each rule, per rulebook digest, to know whether a rule the
+// service skipped ("incomplete") was a must-fix one.
+let severities = { digest: null, map: null };
+async function mustFixSkipped(settings, result) {
+  const skipped = Array.isArray(result.incomplete) ? result.incomplete : [];
+  if (!skipped.length) return [];
+  const digest = result.rulebook && result.rulebook.digest;
+  if (!severities.map || severities.digest !== digest) {
+    try {
+      const res = await fetch(`${settings.serverUrl}/v1/rules`, { headers: headersFor(settings), credentials: "omit", redirect: "error" });
+      const book = res.ok ? await res.json() : null;
+      severities = book ? { digest, map: new Map(book.rules.map((r) => [r.id, r.severity])) } : { digest: null, map: null };
+    } catch (e) {
+      severities = { digest: null, map: null };
+    }
+  }
+  // A rule whose severity cannot be learned counts as must-fix.
+  return skipped.filter((id) => !severities.map || (severities.map.get(id) || "block") === "block");
 }
 
 async function check(msg, sender) {
   const { settings } = await self.Impartial.settings.load();
+  if (settings.serverProblem) return { ok: false, error: settings.serverProblem };
   const key = `${sender.tab ? sender.tab.id : "x"}:${sender.frameId || 0}:${msg.fieldId}`;
   const previous = inflight.get(key);
   if (previous) previous.abort(); // the newer text replaces it
@@ -31,10 +97,12 @@ async function check(msg, sender) {
   try {
     const res = await fetch(`${settings.serverUrl}/v1/check`, {
       method: "POST", headers: headersFor(settings), signal: controller.signal, credentials: "omit",
+      redirect: "error", // never resend the draft and the key to wherever a redirect points
       body: JSON.stringify({ text: msg.text, platform: msg.platform, context: { election_period: !!settings.electionPeriod } }),
     });
     if (!res.ok) return { ok: false, error: res.status === 401 || res.status === 403 ? "unauthorised" : "http", status: res.status };
     const result = await res.json();
+    result.unchecked_must_fix = await mustFixSkipped(settings, result);
     flushFeedback(settings); // the service is reachable: send reports kept while it was not
     return { ok: true, result };
   } catch (e) {
@@ -52,9 +120,10 @@ function headersFor(settings) {
 }
 
 async function postFeedback(settings, body) {
+  if (settings.serverProblem) return false;
   try {
     const res = await fetch(`${settings.serverUrl}/v1/feedback`, {
-      method: "POST", headers: headersFor(settings), credentials: "omit", body: JSON.stringify(body) });
+      method: "POST", headers: headersFor(settings), credentials: "omit", redirect: "error", body: JSON.stringify(body) });
     // 4xx other than auth means the service will never take this report (e.g. no such
     // endpoint on an older service): drop it from the queue rather than retry forever.
     return res.ok || (res.status >= 400 && res.status < 500 && res.status !== 401 && res.status !== 403 && res.status !== 429);
@@ -65,6 +134,9 @@ async function postFeedback(settings, body) {
 
 async function feedback(msg) {
   const { settings } = await self.Impartial.settings.load();
+  if (typeof msg.rule_id !== "string" || !RULE_ID.test(msg.rule_id) || !self.Impartial.settings.PLATFORMS.includes(msg.platform)) {
+    return { ok: false, error: "invalid" };
+  }
   const body = { rule_id: msg.rule_id, kind: "false_positive", platform: msg.platform };
   if (await postFeedback(settings, body)) return { ok: true, sent: true };
   await appendLog("feedbackQueue", Object.assign({ at: new Date().toISOString() }, body));
@@ -87,9 +159,11 @@ async function flushFeedback(settings) {
       sent++;
     }
     if (sent) {
-      // Re-read: a report may have been queued while these were being sent.
-      const now = (await ext.storage.local.get("feedbackQueue")).feedbackQueue || [];
-      await ext.storage.local.set({ feedbackQueue: now.slice(sent) });
+      // Re-read under the storage queue: a report may have been queued while these were being sent.
+      await serially(async () => {
+        const now = (await ext.storage.local.get("feedbackQueue")).feedbackQueue || [];
+        await ext.storage.local.set({ feedbackQueue: now.slice(sent) });
+      });
     }
   } finally {
     flushing = false;
@@ -105,17 +179,38 @@ async function settingsForPage() {
 }
 
 ext.runtime.onMessage.addListener((msg, sender, sendResponse) => {
+  if (sender.id !== ext.runtime.id) return false;
   const handle = {
     check: () => check(msg, sender),
     settings: () => settingsForPage(),
     feedback: () => feedback(msg),
     // Audit of pre-send decisions: rule ids, choice, reason, time, platform. Never the post.
-    audit: () => appendLog("audit", msg.entry).then(() => ({ ok: true })),
+    audit: async () => {
+      const { settings } = await self.Impartial.settings.load();
+      const entry = auditEntry(msg.entry, sender, settings);
+      if (!entry) return { ok: false, error: "invalid" };
+      await appendLog("audit", entry);
+      return { ok: true };
+    },
   }[msg && msg.type];
   if (!handle) return false;
   handle().then(sendResponse, (e) => sendResponse({ ok: false, error: String(e) }));
   return true; // answer asynchronously
 });
+
+// Content scripts may have no storage access of their own: tell them when
+// settings change (a new key after "key refused", a new service, a new mode).
+async function tellContentScripts() {
+  if (!ext.tabs || !ext.tabs.query) return;
+  let tabs = [];
+  try { tabs = await ext.tabs.query({}); } catch (e) { return; }
+  for (const tab of tabs) {
+    try {
+      const p = ext.tabs.sendMessage(tab.id, { type: "settingsChanged" });
+      if (p && p.catch) p.catch(() => {});
+    } catch (e) { /* no content script in that tab */ }
+  }
+}
 
 // Admin-listed extra domains (Mastodon instances, scheduling tools) get the
 // same content scripts, where the browser has granted the host permission.
@@ -132,7 +227,13 @@ async function registerExtraDomains() {
     }]);
   } catch (e) { /* no permission for those hosts yet: the options page asks */ }
 }
-ext.storage.onChanged.addListener((changes, area) => { if (area !== "local") registerExtraDomains(); });
+ext.storage.onChanged.addListener((changes, area) => {
+  // Local storage holds the audit log and the report queue, and the API key:
+  // only a new key is a reason to check again.
+  if (area === "local" && !("apiKey" in changes)) return;
+  if (area !== "local") registerExtraDomains();
+  tellContentScripts();
+});
 ext.runtime.onInstalled.addListener(registerExtraDomains);
 // Granting a host on the options page makes its content scripts start.
 if (ext.permissions && ext.permissions.onAdded) ext.permissions.onAdded.addListener(registerExtraDomains);

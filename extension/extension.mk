@@ -19,8 +19,14 @@ js-test: node-check
 extension: js-test extension-packages firefox-lint
 	@ls -l dist/impartial-*-$(EXT_VERSION).*
 
+# Self-hosted fleet install: `make extension CRX_KEY=/secure/impartial.pem
+# UPDATE_BASE_URL=https://extensions.example.gov.uk/impartial` also signs
+# dist/impartial-chromium-<v>.crx with that key and writes dist/updates.xml.
+CRX_KEY ?=
+UPDATE_BASE_URL ?=
 extension-packages:
-	PYTHONDONTWRITEBYTECODE=1 python3 $(EXT_DIR)/package.py --out dist --unpacked $(EXT_BUILD)
+	PYTHONDONTWRITEBYTECODE=1 python3 $(EXT_DIR)/package.py --out dist --unpacked $(EXT_BUILD) \
+	  $(if $(CRX_KEY),--crx-key "$(CRX_KEY)" --update-base-url "$(UPDATE_BASE_URL)")
 
 # Mozilla's add-on linter on exactly what the .xpi holds: Firefox compatibility
 # without a Firefox to drive. Errors and warnings both fail.

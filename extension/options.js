@@ -5,6 +5,11 @@
   const S = globalThis.Impartial.settings;
   const { settings, locked, userAllowed } = await S.load();
   const $ = (id) => document.getElementById(id);
+  const SERVER_PROBLEMS = {
+    unconfigured: "Not configured: no service address is set, so nothing is checked.",
+    insecure: "Refused: use an https:// address (plain http is allowed only for this computer, e.g. http://127.0.0.1:8000).",
+    invalid: "Refused: not a valid service address.",
+  };
   const box = $("platforms");
   for (const p of S.PLATFORMS) {
     const label = document.createElement("label");
@@ -13,7 +18,12 @@
     box.append(label);
   }
   $("serverUrl").value = settings.serverUrl;
-  $("apiKey").value = settings.apiKey;
+  if (settings.serverProblem) $("server-problem").textContent = SERVER_PROBLEMS[settings.serverProblem] || "";
+  // A key is never written into the page: policy keys stay in policy, and the
+  // officer's own key is replaced, not shown.
+  const keyLocked = locked.includes("apiKey");
+  $("apiKey").value = "";
+  $("apiKey").placeholder = keyLocked ? "Set by your organisation" : settings.apiKey ? "Saved on this device (type to replace)" : "";
   $("enforcement").value = settings.enforcement;
   for (const cb of document.querySelectorAll("[name=platform]")) cb.checked = settings.platforms.includes(cb.value);
   $("extraDomains").value = (settings.extraDomains || []).join("\n");
@@ -30,7 +40,7 @@
   $("form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const values = {
-      serverUrl: $("serverUrl").value.trim(),
+      serverUrl: $("serverUrl").value.trim().replace(/\/+$/, ""),
       apiKey: $("apiKey").value,
       enforcement: $("enforcement").value,
       platforms: Array.from(document.querySelectorAll("[name=platform]:checked")).map((c) => c.value),
@@ -39,6 +49,17 @@
       renderer: $("renderer").value,
     };
     for (const k of locked) delete values[k];
+    if (!values.apiKey) delete values.apiKey; // empty: keep the saved key
+    if ("serverUrl" in values && values.serverUrl) {
+      const checked = S.checkServerUrl(values.serverUrl);
+      if (checked.problem) {
+        $("saved").textContent = SERVER_PROBLEMS[checked.problem];
+        $("serverUrl").setAttribute("aria-invalid", "true");
+        $("serverUrl").focus();
+        return;
+      }
+      $("serverUrl").removeAttribute("aria-invalid");
+    }
     // Ask for exactly the hosts these settings need (the service, the extra
     // domains), never every site. Must run before any other await: the
     // browser only shows the prompt during the click that saved.
@@ -52,11 +73,14 @@
     }
     await ext.storage.sync.set(values);
     $("saved").textContent = missing.length ? `Saved. Not allowed yet: ${missing.join(", ")}.` : "Saved.";
+    $("apiKey").value = "";
+    $("server-problem").textContent = values.serverUrl === "" ? SERVER_PROBLEMS.unconfigured : "";
   });
 
   function neededOrigins(s) {
     const out = [];
-    try { out.push(new URL(s.serverUrl).origin + "/*"); } catch (err) { /* invalid URL: checks will say unavailable */ }
+    const checked = S.checkServerUrl(s.serverUrl);
+    if (checked.url) out.push(new URL(checked.url).origin + "/*");
     for (const d of s.extraDomains || []) if (/^[a-z0-9.-]+$/i.test(d)) out.push(`https://${d}/*`);
     return out;
   }

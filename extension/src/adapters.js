@@ -5,7 +5,10 @@
 (function (root) {
   "use strict";
   const ctrlEnter = (e) => e.key === "Enter" && (e.ctrlKey || e.metaKey) && !e.altKey;
-  const SUBMIT_WORDS = /^(post|publish|publish!|schedule|send|share|tweet|reply|post all|toot)( now)?$/i;
+  // What a send control says, on every platform: its accessible name or its visible words.
+  const SUBMIT_WORDS = /^(post|publish|publish!|schedule|send|share|tweet|reply|post all|toot|comment)( now)?$/i;
+  // The composer's own container: a send control outside it is not this composer's.
+  const SCOPE = 'form, dialog, [role="dialog"], [aria-modal="true"]';
 
   const ADAPTERS = [
     { name: "x", platform: "x", hosts: ["x.com", "twitter.com", "mobile.twitter.com", "mobile.x.com"],
@@ -50,17 +53,51 @@
     }).filter((el) => !el.parentElement || !el.parentElement.closest('[contenteditable="true"]'));
   }
 
-  // The submit control a click landed on, if any.
-  function submitControl(adapter, target) {
-    if (!(target instanceof Element)) return null;
-    if (adapter.submit) return target.closest(adapter.submit);
-    const btn = target.closest('button, [role="button"], input[type="submit"]');
-    if (!btn) return null;
-    const label = (btn.getAttribute("aria-label") || btn.value || btn.textContent || "").trim();
-    return SUBMIT_WORDS.test(label) ? btn : null;
+  const squash = (s) => String(s || "").replace(/\s+/g, " ").trim();
+
+  // The name assistive technology reads for a control (the common cases of
+  // the accessible-name computation: aria-labelledby, aria-label, value, text).
+  function accessibleName(el) {
+    const ids = (el.getAttribute("aria-labelledby") || "").split(/\s+/).filter(Boolean);
+    const byIds = ids.map((id) => { const t = el.ownerDocument.getElementById(id); return t ? t.textContent : ""; }).join(" ");
+    return squash(byIds) || squash(el.getAttribute("aria-label")) || squash(el.tagName === "INPUT" ? el.value : "") || squash(el.textContent);
   }
 
-  const out = { ADAPTERS, forHost, findEditors, submitControl };
+  function visibleText(el) {
+    return squash(el.tagName === "INPUT" ? el.value : el.innerText);
+  }
+
+  // The composer container a control or editor belongs to: its dialog or form,
+  // else the nearest ancestor that holds an editor.
+  function scopeOf(node, editors) {
+    const scope = node.closest(SCOPE);
+    if (scope && editors.some((ed) => scope.contains(ed))) return scope;
+    if (scope) return null;
+    // No dialog or form: the composer's block, a few levels up at most (a
+    // "Reply" far away in the timeline is not this composer's).
+    let depth = 0;
+    for (let a = node.parentElement; a && a !== node.ownerDocument.documentElement && depth < 6; a = a.parentElement, depth++) {
+      if (editors.some((ed) => a.contains(ed))) return a;
+    }
+    return null;
+  }
+
+  // The submit control a click or key press landed on, if any: the platform's
+  // own control, or any button whose name or visible words say "Post",
+  // "Share"... inside a composer's own dialog or form.
+  function submitControl(adapter, target, editors = []) {
+    if (!(target instanceof Element)) return null;
+    if (adapter.submit) {
+      const own = target.closest(adapter.submit);
+      if (own) return own;
+    }
+    const btn = target.closest('button, [role="button"], input[type="submit"], input[type="button"]');
+    if (!btn || editors.some((ed) => ed.contains(btn))) return null;
+    if (!SUBMIT_WORDS.test(accessibleName(btn)) && !SUBMIT_WORDS.test(visibleText(btn))) return null;
+    return scopeOf(btn, editors) ? btn : null;
+  }
+
+  const out = { ADAPTERS, SUBMIT_WORDS, forHost, findEditors, submitControl, scopeOf, accessibleName };
   root.Impartial = root.Impartial || {};
   root.Impartial.adapters = out;
 })(typeof globalThis !== "undefined" ? globalThis : this);

@@ -9,7 +9,8 @@
   I.contentStarted = true;
   const ext = globalThis.browser || globalThis.chrome;
   const { textmodel, adapters, ui } = I;
-  const { h, SEVERITY } = ui;
+  const { h, SEVERITY, categoryName } = ui;
+  const REASON_MAX = 500;
 
   let settings = null;
   let adapter = null;
@@ -18,6 +19,7 @@
   let lastActive = null;
   let nextId = 1;
   const bypass = { click: null, key: false }; // one-shot pass for a post the officer confirmed
+  let spaceHeld = null; // a send control whose Space press was held: its keyup must not post either
 
   // The promise form: Firefox's browser.runtime.sendMessage takes no callback
   // (a callback there is an argument error), Chrome's MV3 API returns a promise too.
@@ -36,6 +38,9 @@
     timeout: "The Impartial service is too slow to answer. You can keep writing; checks resume when it answers.",
     unauthorised: "The Impartial service refused this browser's API key. Ask your IT team to check the extension's settings.",
     http: "The Impartial service answered with an error. You can keep writing; checks resume when it is fixed.",
+    unconfigured: "Impartial is not configured: no service address is set, so nothing is checked. Ask your IT team.",
+    insecure: "Impartial is not configured: the service address is not https, and posts must not travel unencrypted. Ask your IT team.",
+    invalid: "Impartial is not configured: the service address is not valid. Ask your IT team.",
   };
 
   class Controller {
@@ -47,14 +52,19 @@
       this.result = null;            // last answer, for this.resultText
       this.resultText = null;
       this.cache = new Map();        // text -> answer (last 20)
-      this.ignored = new Set();
+      this.ignored = new Map();      // ignore key -> reason ("" for advice and checks); ends with the post
       this.timer = null;
       this.seq = 0;
       this.badgeHelp = h("div", { class: "sr-only", id: `impartial-badge-help-${this.id}` });
       this.badge = h("button", { class: "badge", type: "button", "data-field": this.id, "aria-haspopup": "dialog",
                                   "aria-describedby": this.badgeHelp.id, onclick: () => this.openList() });
       overlay.ui.append(this.badge, this.badgeHelp);
-      this.onChange = () => { this.schedule(); requestRender(); };
+      this.onChange = () => {
+        // Emptied (the platform clears its composer after posting): the post has ended.
+        if ((this.ignored.size || this.approvedText) && !this.readText().trim()) this.endPost();
+        this.schedule();
+        requestRender();
+      };
       el.addEventListener("input", this.onChange);
       el.addEventListener("focus", () => { lastActive = this; });
       el.addEventListener("keydown", (e) => {
@@ -92,6 +102,7 @@
       const text = this.readText();
       if (text === this.resultText && this.result) return this.result;
       if (!text.trim()) {
+        this.endPost(); // posted (the platform cleared it) or emptied: what was ignored or approved ends here
         this.result = null;
         this.resultText = text;
         this.state = "idle";
@@ -134,6 +145,11 @@
       return result;
     }
 
+    endPost() {
+      this.ignored.clear();
+      this.approvedText = null;
+    }
+
     checkNow() {
       clearTimeout(this.timer);
       return this.check();
@@ -144,12 +160,33 @@
       return `${f.rule_id}|${f.match}|${before}`;
     }
 
-    // Findings that still sit on the current text and were not ignored.
-    current(model = this.readModel()) {
+    // Findings that still sit on the current text.
+    valid(model = this.readModel()) {
       if (!this.result || this.state !== "ready") return [];
       const text = model.text;
       if (text !== this.resultText) return [];
-      return this.result.findings.filter((f) => textmodel.spanStillValid(text, f) && !this.ignored.has(this.ignoreKey(f)));
+      return this.result.findings.filter((f) => textmodel.spanStillValid(text, f));
+    }
+
+    // What is shown: the valid findings the officer has not ignored.
+    current(model = this.readModel()) {
+      return this.valid(model).filter((f) => !this.ignored.has(this.ignoreKey(f)));
+    }
+
+    // What the gate holds: every must-fix finding on the text, ignored or not.
+    // Ignoring hides an underline; it never clears a post.
+    mustFix(model = this.readModel()) {
+      return this.valid(model).filter((f) => f.severity === "block");
+    }
+
+    // Must-fix rules the service could not run on this text (its "incomplete").
+    uncheckedRules() {
+      return (this.result && this.result.unchecked_must_fix) || [];
+    }
+
+    // Is the last answer about exactly the text in the editor now?
+    fresh() {
+      return this.state === "ready" && !!this.result && this.resultText === this.readText();
     }
 
     summary() {
@@ -190,7 +227,7 @@
     }
 
     renderBadge(findings = this.state === "ready" ? this.current() : null) {
-      const b = ui.badgeText(this.state, findings, this.result && this.result.metrics);
+      const b = ui.badgeText(this.state, findings, this.result && this.result.metrics, this.problem);
       this.badge.dataset.state = this.state;
       this.badgeHelp.textContent = `${b.label} Opens the list of findings (Alt+Shift+I from the post: the finding at the cursor, or the list).`;
       this.badge.replaceChildren(...(b.parts ? [
@@ -200,8 +237,21 @@
       const box = this.el.getBoundingClientRect();
       const visible = box.width > 0 && box.bottom > 0 && box.top < innerHeight;
       this.badge.style.display = visible ? "" : "none";
-      const bw = this.badge.offsetWidth || 120;
-      Object.assign(this.badge.style, { left: `${Math.max(0, box.right - bw - 4)}px`, top: `${box.bottom + 4}px` });
+      if (!visible) return;
+      // Where nothing of the page is: a click on the platform's Post must reach the platform.
+      const others = [...controllers.values()].filter((c) => c !== this).map((c) => c.el.getBoundingClientRect());
+      const at = ui.placeBadge(box, this.badge.offsetWidth || 120, this.badge.offsetHeight || 22, overlay.mine(), others);
+      Object.assign(this.badge.style, { left: `${at.left}px`, top: `${at.top}px`, pointerEvents: at.covering ? "none" : "" });
+      this.badge.toggleAttribute("data-covering", at.covering);
+    }
+
+    // Put a card or the list beside the editor, away from the words and the page's controls.
+    placePanel(panel, anchorRect) {
+      const box = this.el.getBoundingClientRect();
+      const scope = this.el.closest('form, dialog, [role="dialog"], [aria-modal="true"]');
+      const r = ui.placePanel(panel.offsetWidth || 340, panel.offsetHeight || 200, box, anchorRect, overlay.mine(),
+                              scope ? scope.getBoundingClientRect() : box);
+      Object.assign(panel.style, { left: `${r.left}px`, top: `${r.top}px` });
     }
 
     markKey(e, f) {
@@ -213,31 +263,64 @@
       this.saveCaret();
       const sev = SEVERITY[f.severity];
       const replacements = f.replacements || [];
+      const actions = h("div", { class: "actions" });
       const card = h("div", { class: "panel card", role: "dialog", "aria-labelledby": "impartial-card-title",
-                              "aria-describedby": "impartial-card-message", "data-rule": f.rule_id },
+                              "aria-describedby": "impartial-card-message", "data-rule": f.rule_id, "data-category": f.category },
         h("h2", { id: "impartial-card-title" },
-          h("span", { class: `sev ${f.severity}` }, `${sev.icon} ${sev.word}`), " · ", f.category.replace(/_/g, " ")),
+          h("span", { class: `sev ${f.severity}` }, `${sev.icon} ${sev.word}`), " · ", h("span", { class: "category" }, categoryName(f.category))),
         h("p", { id: "impartial-card-message" }, f.message),
         h("p", {}, "Flagged: “", h("strong", {}, f.match), "”"),
-        h("div", { class: "clause" }, h("strong", {}, f.guidance.source + ": "), f.guidance.clause),
+        ui.clause(f.guidance),
         (f.suggestions || []).filter((s) => !replacements.includes(s)).length
           ? h("ul", {}, (f.suggestions || []).filter((s) => !replacements.includes(s)).map((s) => h("li", {}, s))) : null,
-        h("div", { class: "actions" },
-          replacements.map((r) => h("button", { class: "primary", type: "button", "data-action": "replace",
+        actions);
+      actions.append(
+          ...replacements.map((r) => h("button", { class: "primary", type: "button", "data-action": "replace",
                                                  onclick: () => this.apply(f, r) }, r ? `Replace with “${r}”` : "Remove")),
-          h("button", { type: "button", "data-action": "ignore", onclick: () => this.ignore(f) }, "Ignore once"),
+          h("button", { type: "button", "data-action": "ignore",
+                        onclick: () => (f.severity === "block" ? this.askIgnoreReason(f, card, actions) : this.ignore(f)) }, "Ignore once"),
           h("button", { type: "button", "data-action": "report", onclick: () => this.report(f) }, "Report a false flag"),
-          h("button", { type: "button", "data-action": "close", onclick: () => { closePanels(); this.focusEditor(); } }, "Close")));
+          h("button", { type: "button", "data-action": "close", onclick: () => { closePanels(); this.focusEditor(); } }, "Close"));
       card.addEventListener("keydown", (e) => {
         // Back where the officer came from: the badge's list, or the editor.
-        if (e.key === "Escape") { e.preventDefault(); closePanels(); if (anchor === this.badge) this.badge.focus(); else this.focusEditor(); }
+        if (e.key === "Escape" && e.isTrusted) { e.preventDefault(); closePanels(); if (anchor === this.badge) this.badge.focus(); else this.focusEditor(); }
       });
       overlay.ui.append(card);
       overlay.card = card;
-      const at = anchor && anchor.getBoundingClientRect ? anchor.getBoundingClientRect() : this.el.getBoundingClientRect();
-      const top = at.bottom + 6 + card.offsetHeight > innerHeight ? Math.max(4, at.top - card.offsetHeight - 6) : at.bottom + 6;
-      Object.assign(card.style, { left: `${Math.min(Math.max(4, at.left), innerWidth - 370)}px`, top: `${top}px` });
+      // Beside the words it is about: the flagged words' own boxes, not the badge.
+      const words = this.wordsRect(f) || (anchor && anchor.getBoundingClientRect ? anchor.getBoundingClientRect() : this.el.getBoundingClientRect());
+      this.placePanel(card, words);
       if (focus) (card.querySelector("button") || card).focus();
+    }
+
+    // The screen box of a finding's words (all its lines), or null.
+    wordsRect(f) {
+      const g = this.markEls && this.markEls.get(`${f.rule_id}:${f.start}:${f.end}`);
+      const rects = g ? g.els.map((el) => el.getBoundingClientRect()).filter((r) => r.width > 0) : [];
+      if (!rects.length) return null;
+      return { left: Math.min(...rects.map((r) => r.left)), right: Math.max(...rects.map((r) => r.right)),
+               top: Math.min(...rects.map((r) => r.top)), bottom: Math.max(...rects.map((r) => r.bottom)) };
+    }
+
+    // Ignoring a must-fix finding takes a reason (kept in the audit, never the
+    // post). It hides the underline only: the post is still held.
+    askIgnoreReason(f, card, actions) {
+      const reason = h("textarea", { id: "impartial-ignore-reason", maxlength: String(REASON_MAX), "aria-describedby": "impartial-ignore-help" });
+      const form = h("div", { class: "reason" },
+        h("label", { for: "impartial-ignore-reason" }, "Why is this not a problem here?"),
+        h("div", { id: "impartial-ignore-help", class: "clause" },
+          "Recorded with the rule name, never with the post. The underline goes; you will still be asked before posting."),
+        reason,
+        h("div", { class: "actions" },
+          h("button", { class: "primary", type: "button", "data-action": "confirm-ignore", onclick: () => {
+            const why = reason.value.trim();
+            if (!why) { overlay.alert.textContent = "Give a reason to ignore a must-fix finding."; reason.focus(); return; }
+            audit(this, "ignored_must_fix", [f], why);
+            this.ignore(f, why);
+          } }, "Ignore"),
+          h("button", { type: "button", "data-action": "cancel-ignore", onclick: () => { form.replaceWith(actions); actions.querySelector("button").focus(); } }, "Cancel")));
+      actions.replaceWith(form);
+      reason.focus();
     }
 
     // Alt+Shift+I: the card of the finding under the caret, so a keyboard or
@@ -266,15 +349,14 @@
         h("h2", {}, findings.length ? `${findings.length} finding${findings.length > 1 ? "s" : ""}` :
           this.state === "unavailable" ? "Checks unavailable" : "No issues found"),
         this.state === "unavailable" ? h("p", {}, PROBLEMS[this.problem] || PROBLEMS.unavailable) : null,
-        findings.length ? h("ul", {}, findings.map((f) => h("li", {},
-          h("button", { type: "button", onclick: () => this.openCard(f, this.badge) },
-            `${SEVERITY[f.severity].icon} ${SEVERITY[f.severity].word}: “${f.match.length > 40 ? f.match.slice(0, 40) + "…" : f.match}” — ${f.message}`)))) : null,
+        findings.length ? h("ul", { class: "findings" }, findings.map((f) => h("li", {},
+          h("button", { type: "button", "data-rule": f.rule_id, onclick: () => this.openCard(f, this.badge) },
+            `${SEVERITY[f.severity].icon} ${SEVERITY[f.severity].word} · ${categoryName(f.category)}: “${f.match.length > 40 ? f.match.slice(0, 40) + "…" : f.match}” — ${f.message}`)))) : null,
         h("div", { class: "actions" }, h("button", { type: "button", onclick: () => { closePanels(); this.focusEditor(); } }, "Close")));
-      list.addEventListener("keydown", (e) => { if (e.key === "Escape") { e.preventDefault(); closePanels(); this.focusEditor(); } });
+      list.addEventListener("keydown", (e) => { if (e.key === "Escape" && e.isTrusted) { e.preventDefault(); closePanels(); this.focusEditor(); } });
       overlay.ui.append(list);
       overlay.card = list;
-      const at = this.badge.getBoundingClientRect();
-      Object.assign(list.style, { left: `${Math.max(4, at.right - 360)}px`, top: `${Math.min(at.bottom + 6, innerHeight - 200)}px` });
+      this.placePanel(list, this.badge.getBoundingClientRect());
       (list.querySelector("li button") || list.querySelector("button")).focus();
     }
 
@@ -307,8 +389,8 @@
       getSelection().setBaseAndExtent(a.node, a.offset, b.node, b.offset);
     }
 
-    ignore(f) {
-      this.ignored.add(this.ignoreKey(f));
+    ignore(f, reason = "") {
+      this.ignored.set(this.ignoreKey(f), reason);
       closePanels();
       overlay.announce("Ignored once.");
       requestRender();
@@ -317,7 +399,7 @@
 
     async report(f) {
       const res = await send({ type: "feedback", rule_id: f.rule_id, platform: adapter.platform });
-      this.ignored.add(this.ignoreKey(f));
+      if (!this.ignored.has(this.ignoreKey(f))) this.ignored.set(this.ignoreKey(f), "");
       closePanels();
       overlay.announce(res.sent ? "Reported as a false flag. Thank you." : "Saved your report; it will be sent when the service is back.");
       requestRender();
@@ -444,115 +526,159 @@
   }
 
   // -- the pre-send gate
-  function controllerFor(control) {
-    for (const ctl of controllers.values()) {
-      const scope = ctl.el.closest("form, [role=dialog], main, section") || document.body;
-      if (scope.contains(control)) return ctl;
-    }
-    return lastActive || controllers.values().next().value || null;
+
+  // The composers a send control (or a shortcut in an editor) posts: those in
+  // its own dialog or form (or nearest block), the one the officer was
+  // writing in first. Every one of them with text is checked.
+  function composersFor(node) {
+    const scope = adapters.scopeOf(node, [...controllers.keys()]);
+    let list = scope ? [...controllers.values()].filter((c) => scope.contains(c.el)) : [];
+    if (!list.length && lastActive && controllers.has(lastActive.el)) list = [lastActive];
+    return list.sort((a, b) => (b === lastActive) - (a === lastActive));
   }
 
-  function blocking(ctl) {
-    return ctl.current().filter((f) => f.severity === "block");
-  }
-
-  function audit(ctl, choice, findings, reason) {
+  function audit(ctl, choice, findings, reason, rules) {
     send({ type: "audit", entry: {
-      at: new Date().toISOString(), host: location.hostname, platform: adapter.platform, enforcement: settings.enforcement,
-      choice, reason: reason || "", rules: findings.map((f) => f.rule_id),
-      rulebook: ctl.result && ctl.result.rulebook ? ctl.result.rulebook.version : null,
+      platform: adapter.platform, choice, reason: (reason || "").slice(0, REASON_MAX),
+      rules: rules || findings.map((f) => f.rule_id),
+      rulebook: ctl && ctl.result && ctl.result.rulebook ? ctl.result.rulebook.version : null,
     } });
   }
 
-  function gate(e, ctl, replay) {
-    if (settings.enforcement === "advise" || !ctl) return;
-    const text = ctl.readText();
-    if (!text.trim()) return;
-    // The officer already chose "post anyway" for exactly this text: if the
-    // platform ignored our replayed (untrusted) click, their next real press
-    // goes through without asking again. Any edit needs a new decision.
-    if (ctl.approvedText === text) return;
-    const fresh = ctl.state === "ready" && ctl.resultText === text;
-    if (fresh && !blocking(ctl).length) return;
-    e.preventDefault();
-    e.stopImmediatePropagation();
-    const decide = () => {
-      const blocks = blocking(ctl);
-      if (!blocks.length) {
-        if (ctl.state === "unavailable") audit(ctl, "posted_unchecked", []);
-        replay();
-      } else {
-        showGate(ctl, blocks, replay);
-      }
-    };
-    if (fresh) decide();
-    else ctl.checkNow().then(decide, decide);
+  // Where the gate stands for these composers now: must-fix findings still on
+  // the text (ignored or not), and composers that could not be checked (the
+  // service failed, or skipped a must-fix rule).
+  function verdict(composers) {
+    const blocks = [], unchecked = [];
+    for (const c of composers) {
+      if (c.approvedText === c.readText()) continue; // "post anyway" for exactly this text
+      if (!c.fresh()) { unchecked.push(c); continue; }
+      const found = c.mustFix();
+      if (found.length) blocks.push({ ctl: c, findings: found });
+      if (c.uncheckedRules().length) unchecked.push(c);
+    }
+    return { blocks, unchecked };
   }
 
-  function showGate(ctl, blocks, replay) {
-    closePanels();
-    ctl.saveCaret();
+  function passed(composers) {
+    for (const c of composers) c.ignored.clear(); // ignores end with the post
+  }
+
+  // Returns true when the event was held.
+  function gate(e, composers, replay) {
+    if (settings.enforcement === "advise") return false;
+    const live = composers.filter((c) => c.readText().trim());
+    if (!live.length) return false;
+    const now = verdict(live);
+    if (!now.blocks.length && !now.unchecked.length) { passed(live); return false; }
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    const stale = live.filter((c) => !c.fresh() && c.approvedText !== c.readText());
+    Promise.all(stale.map((c) => c.checkNow().catch(() => null))).then(() => decide(live, replay), () => decide(live, replay));
+    return true;
+  }
+
+  function decide(live, replay) {
+    const { blocks, unchecked } = verdict(live);
     const prevent = settings.enforcement === "prevent";
-    const reason = h("textarea", { id: "impartial-reason", "aria-describedby": "impartial-reason-help" });
-    let dialog;
+    if (blocks.length) return showGate("blocks", live, blocks, replay);
+    if (unchecked.length) {
+      const rules = unchecked.flatMap((c) => c.uncheckedRules());
+      if (prevent && settings.failClosed) return showGate("unchecked", live, [], replay, unchecked);
+      audit(unchecked[0], "posted_unchecked", [], "", rules);
+    }
+    passed(live);
+    replay();
+  }
+
+  function showGate(kind, live, blocks, replay, unchecked = []) {
+    closePanels();
+    const first = (blocks[0] && blocks[0].ctl) || unchecked[0] || live[0];
+    first.saveCaret();
+    const prevent = settings.enforcement === "prevent";
+    const findings = blocks.flatMap((b) => b.findings);
+    const ignoredWhy = blocks.flatMap((b) => b.findings.map((f) => b.ctl.ignored.get(b.ctl.ignoreKey(f)))).filter(Boolean);
+    let done = false;
+    const reason = h("textarea", { id: "impartial-reason", maxlength: String(REASON_MAX), "aria-describedby": "impartial-reason-help" });
+    reason.value = ignoredWhy.join("; ").slice(0, REASON_MAX);
+    const status = h("p", { class: "sr-only", role: "alert" });
     const close = (choice, why) => {
-      scrim.remove();
-      audit(ctl, choice, blocks, why);
+      if (done) return;
+      done = true;
+      overlay.closeGate();
+      audit(first, choice, findings, why, kind === "unchecked" ? unchecked.flatMap((c) => c.uncheckedRules()) : undefined);
       if (choice === "posted_anyway") {
-        ctl.approvedText = ctl.readText();
+        for (const c of live) c.approvedText = c.readText();
+        passed(live);
         replay();
       } else {
-        ctl.focusEditor();
+        first.focusEditor();
       }
     };
+    const goBack = () => close(kind === "unchecked" ? "prevented_unchecked" : prevent ? "prevented" : "went_back");
+    const back = h("button", { class: "primary", type: "button", "data-action": "back", onclick: goBack }, "Go back and edit");
     const postAnyway = h("button", { class: "danger", type: "button", "data-action": "post-anyway",
       onclick: () => {
         if (!reason.value.trim()) {
-          overlay.alert.textContent = "Give a reason before posting anyway.";
+          status.textContent = "Give a reason before posting anyway.";
           reason.focus();
           return;
         }
         close("posted_anyway", reason.value.trim());
       } }, "Post anyway");
-    const back = h("button", { class: "primary", type: "button", "data-action": "back",
-      onclick: () => close(prevent ? "prevented" : "went_back") }, "Go back and edit");
-    dialog = h("div", { class: "panel dialog", role: "alertdialog", "aria-modal": "true",
-                        "aria-labelledby": "impartial-gate-title", "aria-describedby": "impartial-gate-desc" },
-      h("h2", { id: "impartial-gate-title" }, "This post may breach political impartiality"),
-      h("p", { id: "impartial-gate-desc" }, prevent
-        ? `Your organisation does not allow posting with ${blocks.length === 1 ? "this issue" : "these issues"}. Edit the post first.`
-        : `${blocks.length} issue${blocks.length > 1 ? "s" : ""} must be fixed before an official account posts this.`),
-      h("ul", {}, blocks.map((f) => h("li", {},
-        h("span", { class: "sev block" }, `${SEVERITY.block.icon} ${SEVERITY.block.word}: `), "“", f.match, "” — ", f.message,
-        h("div", { class: "clause" }, h("strong", {}, f.guidance.source + ": "), f.guidance.clause)))),
-      prevent ? null : h("div", {},
-        h("label", { for: "impartial-reason" }, "Reason for posting anyway"),
-        h("div", { id: "impartial-reason-help", class: "clause" }, "Recorded with the rule names, never with the post."),
-        reason),
-      h("div", { class: "actions" }, back, prevent ? null : postAnyway));
-    const scrim = h("div", { class: "scrim", "data-impartial-gate": "" }, dialog);
-    scrim.addEventListener("keydown", (e) => {
-      if (e.key === "Escape") { e.preventDefault(); back.click(); }
-      if (e.key === "Tab") { // keep focus inside the dialog
-        const items = Array.from(dialog.querySelectorAll("button, textarea"));
-        const i = items.indexOf(overlay.shadow.activeElement);
-        const next = e.shiftKey ? (i <= 0 ? items.length - 1 : i - 1) : (i === items.length - 1 ? 0 : i + 1);
-        e.preventDefault();
-        items[next].focus();
+    const problem = unchecked[0] && (unchecked[0].state === "unavailable" ? PROBLEMS[unchecked[0].problem] || PROBLEMS.unavailable
+      : "The Impartial service could not run every must-fix check on this post.");
+    const { dialog } = overlay.openGate((d) => {
+      d.setAttribute("aria-labelledby", "impartial-gate-title");
+      d.setAttribute("aria-describedby", "impartial-gate-desc");
+      d.dataset.kind = kind;
+      if (kind === "unchecked") {
+        d.append(
+          h("h2", { id: "impartial-gate-title" }, "This post could not be checked"),
+          h("p", { id: "impartial-gate-desc" }, `${problem} Your organisation does not allow posting without a check. Try again in a moment, or ask your IT team.`),
+          h("div", { class: "actions" }, back), status);
+        return;
       }
+      d.append(
+        h("h2", { id: "impartial-gate-title" }, "This post may breach political impartiality"),
+        h("p", { id: "impartial-gate-desc" }, prevent
+          ? `Your organisation does not allow posting with ${findings.length === 1 ? "this issue" : "these issues"}. Edit the post first.`
+          : `${findings.length} issue${findings.length > 1 ? "s" : ""} must be fixed before an official account posts this.`),
+        h("ul", {}, findings.map((f) => h("li", { "data-rule": f.rule_id },
+          h("span", { class: "sev block" }, `${SEVERITY.block.icon} ${SEVERITY.block.word} · ${categoryName(f.category)}: `), "“", f.match, "” — ", f.message,
+          ui.clause(f.guidance)))),
+        prevent ? null : h("div", {},
+          h("label", { for: "impartial-reason" }, "Reason for posting anyway"),
+          h("div", { id: "impartial-reason-help", class: "clause" }, "Recorded with the rule names, never with the post."),
+          reason),
+        h("div", { class: "actions" }, back, prevent ? null : postAnyway), status);
     });
-    overlay.ui.append(scrim);
+    // Escape (the dialog's cancel) is "go back", never a silent close.
+    dialog.addEventListener("cancel", (e) => { e.preventDefault(); if (e.isTrusted) goBack(); });
+    // The browser may close a modal dialog without a cancel event (a second Escape): still "go back".
+    dialog.addEventListener("close", () => goBack());
     back.focus();
   }
 
   function onSubmitClick(e) {
-    const control = adapters.submitControl(adapter, e.target);
+    const control = adapters.submitControl(adapter, e.target, [...controllers.keys()]);
     if (!control) return;
     if (bypass.click === control) { bypass.click = null; return; }
-    gate(e, controllerFor(control), () => { bypass.click = control; control.click(); });
+    gate(e, composersFor(control), () => { bypass.click = control; control.click(); });
   }
 
   function onSubmitKey(e) {
+    // Enter or Space on a focused send control (a div role=button acts on them too).
+    if ((e.key === "Enter" || e.key === " ") && !e.ctrlKey && !e.metaKey && !e.altKey && !e.shiftKey) {
+      const editors = [...controllers.keys()];
+      if (editors.some((ed) => ed === e.target || ed.contains(e.target))) return;
+      const control = adapters.submitControl(adapter, e.target, editors);
+      if (!control) return;
+      if (bypass.click === control) return;
+      const held = gate(e, composersFor(control), () => { bypass.click = control; control.click(); });
+      if (held && e.key === " ") spaceHeld = control;
+      return;
+    }
     if (!adapter.shortcut || !adapter.shortcut(e)) return;
     const ctl = [...controllers.values()].find((c) => c.el === e.target || c.el.contains(e.target));
     if (!ctl) return;
@@ -561,7 +687,19 @@
     const init = { key: e.key, code: e.code, keyCode: e.keyCode || 13, which: e.which || 13, ctrlKey: e.ctrlKey,
                    metaKey: e.metaKey, shiftKey: e.shiftKey, bubbles: true, cancelable: true };
     const target = e.target;
-    gate(e, ctl, () => { bypass.key = true; target.focus(); target.dispatchEvent(new KeyboardEvent("keydown", init)); });
+    const composers = composersFor(ctl.el);
+    gate(e, composers.includes(ctl) ? composers : [ctl, ...composers],
+         () => { bypass.key = true; target.focus(); target.dispatchEvent(new KeyboardEvent("keydown", init)); });
+  }
+
+  // A held Space press must not post on its keyup either (buttons act on keyup).
+  function onSubmitKeyUp(e) {
+    if (e.key !== " " || !spaceHeld) return;
+    if (e.target === spaceHeld || spaceHeld.contains(e.target)) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+    spaceHeld = null;
   }
 
   async function start() {
@@ -581,16 +719,17 @@
     // Capture phase on window: runs before the platform's own handlers.
     addEventListener("click", onSubmitClick, true);
     addEventListener("keydown", onSubmitKey, true);
-    ext.storage.onChanged.addListener(async (changes, area) => {
-      // Local storage holds the audit log and the report queue, and the API key:
-      // only a new key is a reason to check again (e.g. after "key refused").
-      if (area === "local" && !("apiKey" in changes)) return;
-      const again = await send({ type: "settings" });
-      if (again && again.settings) {
+    addEventListener("keyup", onSubmitKeyUp, true);
+    // The service worker says when settings change (content scripts may not
+    // read extension storage themselves).
+    ext.runtime.onMessage.addListener((msg) => {
+      if (!msg || msg.type !== "settingsChanged") return;
+      send({ type: "settings" }).then((again) => {
+        if (!again || !again.settings) return;
         settings = again.settings;
         overlay.enableHighlights(settings.renderer);
         for (const ctl of controllers.values()) { ctl.cache.clear(); ctl.resultText = null; ctl.schedule(); }
-      }
+      });
     });
   }
 

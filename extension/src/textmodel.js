@@ -52,6 +52,7 @@
     // True right after a block opened, until content or the block's end: a
     // block nested first in another block does not start yet another line.
     let justOpened = true;
+    let closedBlock = false;
 
     function push(str, node, kind) {
       segments.push({ start: length, end: length + str.length, node, kind });
@@ -71,10 +72,13 @@
             continue;
           }
           if (isBlock(child)) {
-            if (length > 0 && !justOpened) push("\n", null, "block");
+            // A line before this block: text, or a block already closed (an
+            // empty first paragraph is a blank first line, as editors count it).
+            if ((length > 0 || closedBlock) && !justOpened) push("\n", null, "block");
             justOpened = true;
             walk(child);
             justOpened = false; // an empty block still counts as a line
+            closedBlock = true;
             continue;
           }
           walk(child);

@@ -116,3 +116,83 @@ test("a caret saved as a text offset comes back to the same offset (cards and di
   }
   assert.ok(carets > 2000, `only ${carets} carets checked`);
 });
+
+// --- Against the DOM, not against the model itself ---------------------------------------------------------------
+//
+// Trees shaped as the platforms' editors render them (Lexical, ProseMirror,
+// Quill, Draft.js: blocks of inline runs, <br> line breaks, an empty block
+// holding a placeholder <br>), generated together with the text the editor's
+// own model holds for them (as __editorText() gives it in the e2e fixtures).
+// The model's text must be that text, and every range it maps a span to is
+// read back by walking the DOM tree itself, in document order, from the
+// range's start to its end: the text nodes' characters there must be the
+// span's characters (line breaks are elements, not characters, in the DOM).
+
+function editorTree(r) {
+  const blocks = [], lines = [];
+  const nBlocks = 1 + Math.floor(r() * 4);
+  for (let i = 0; i < nBlocks; i++) {
+    const kids = [];
+    let line = "";
+    if (r() < 0.15) { // an empty line: the editor keeps a placeholder <br> so it has height
+      blocks.push(el(BLOCK[Math.floor(r() * 2)], el("br")));
+      lines.push("");
+      continue;
+    }
+    const runs = 1 + Math.floor(r() * 4);
+    for (let k = 0; k < runs; k++) {
+      const t = textNode(r);
+      const text = t.nodeValue.replace(/\n/g, " "); // soft newlines are covered by the test above
+      t.nodeValue = text;
+      if (!text) continue;
+      if (line && r() < 0.2) { kids.push(el("br")); line += "\n"; } // Shift+Enter inside a block
+      kids.push(r() < 0.5 ? t : el(INLINE[Math.floor(r() * INLINE.length)], t));
+      line += text;
+    }
+    if (!kids.length) { kids.push(new Node(3, "#text", "x")); line = "x"; }
+    blocks.push(el(BLOCK[Math.floor(r() * 2)], ...kids));
+    lines.push(line);
+  }
+  return { root: el("div", ...blocks), text: lines.join("\n") };
+}
+
+// The characters of the text nodes between two DOM positions, by a plain
+// document-order walk of the tree (childNodes and parentNode only).
+function domTextBetween(root, range) {
+  let out = "", on = false, done = false;
+  (function walk(n) {
+    if (done) return;
+    if (n.nodeType === 3) {
+      const v = n.nodeValue;
+      if (n === range.startNode && n === range.endNode) { out = v.slice(range.startOffset, range.endOffset); done = true; return; }
+      if (n === range.startNode) { out += v.slice(range.startOffset); on = true; return; }
+      if (n === range.endNode) { out += v.slice(0, range.endOffset); done = true; return; }
+      if (on) out += v;
+      return;
+    }
+    for (const c of n.childNodes) walk(c);
+  })(root);
+  assert.ok(done, "the range's end is not after its start in the DOM");
+  return out;
+}
+
+test("on editor-shaped trees the model's text is the editor's and every range holds the span's characters in the DOM", () => {
+  let spans = 0;
+  for (let seed = 1; seed <= 300; seed++) {
+    const r = rng(1000 + seed);
+    const { root, text } = editorTree(r);
+    const model = buildModel(root);
+    assert.equal(model.text, text, `seed ${seed}`);
+    for (let k = 0; k < 40 && text.length; k++) {
+      const a = Math.floor(r() * text.length);
+      const b = a + 1 + Math.floor(r() * Math.min(16, text.length - a));
+      if (isLow(text.charCodeAt(a)) || (b < text.length && isLow(text.charCodeAt(b)))) continue;
+      if (text[a] === "\n" || text[b - 1] === "\n") continue;
+      const range = rangeFor(model, a, b);
+      assert.ok(range, `seed ${seed} [${a},${b})`);
+      assert.equal(domTextBetween(root, range), text.slice(a, b).replace(/\n/g, ""), `seed ${seed} [${a},${b})`);
+      spans++;
+    }
+  }
+  assert.ok(spans > 3000, `only ${spans} spans checked`);
+});

@@ -12,9 +12,9 @@ E2E_TEXT_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 # time; they take turns on this lock (flock is in util-linux, always on Debian).
 E2E_LOCK := flock $(E2E_SRC)/.build.lock
 
-.PHONY: e2e-deps e2e-browser e2e-fixtures
+.PHONY: e2e-deps e2e-browser e2e-fixtures e2e-firefox
 
-e2e-deps: e2e-browser e2e-fixtures
+e2e-deps: e2e-browser e2e-fixtures e2e-firefox
 
 e2e-browser:
 	@missing=""; \
@@ -40,5 +40,16 @@ $(E2E_DIST)/.built: $(E2E_SRC)/node_modules/.package-lock.json $(E2E_SRC)/build.
 	touch $@
 
 e2e-fixtures: $(E2E_DIST)/.built
+
+# Firefox end to end (tests/e2e/test_firefox.py): Debian's firefox-esr, driven
+# through Marionette by the marionette-driver package (pinned; into the venv).
+MARIONETTE_DRIVER := marionette-driver==3.7.1
+e2e-firefox:
+	@if [ ! -x /usr/bin/firefox-esr ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "e2e-firefox: install firefox-esr (apt-get, as root)" >&2; exit 1; fi; \
+	  echo "e2e-firefox: apt-get install firefox-esr"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr >/dev/null; \
+	fi
+	@$(PY) -c "import marionette_driver" 2>/dev/null || $(PY) -m pip install -q "$(MARIONETTE_DRIVER)"
 
 TEST_PREREQS += e2e-deps

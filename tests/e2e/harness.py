@@ -59,21 +59,18 @@ _X = dict(platform="x", library="draft-js", editor='[data-testid="tweetTextarea_
           post='[data-testid="tweetButtonInline"]', shortcut=True, counter=True, template="x.html")
 
 
-def _lexical(platform, title, label, shortcut, counter):
-    limit = '<div class="counter"><span data-fixture-counter aria-label="characters used">0</span> / 500</div>'
+def _lexical(platform, post, shortcut, counter):
     return dict(platform=platform, library="lexical (plain-text)", editor='[data-lexical-editor="true"]',
-                post=f'[role="button"][aria-label="{label}"]', shortcut=shortcut, counter=counter, template="lexical.html",
-                vars={"platform": platform, "title": title, "post_label": label, "counter": limit if counter else "",
-                      "prompt": "What's on your mind?" if platform == "facebook" else "Start a thread…"
-                      if platform == "threads" else "Write a caption…"})
+                post=post, shortcut=shortcut, counter=counter, template=f"{platform}.html")
 
 
-_THREADS = _lexical("threads", "Threads", "Post", True, True)
+_THREADS = _lexical("threads", '[role="button"][aria-label="Post"]', True, True)
 PAGES = {p.host: p for p in [
     Page("x.com", **_X),
     Page("twitter.com", **_X),
-    Page("www.facebook.com", **_lexical("facebook", "Facebook", "Post", False, False)),
-    Page("www.instagram.com", **_lexical("instagram", "Instagram", "Share", False, False)),
+    Page("www.facebook.com", **_lexical("facebook", '[role="button"][aria-label="Post"]', False, False)),
+    # Instagram's header "Share": a role=button with its word as text and no aria-label.
+    Page("www.instagram.com", **_lexical("instagram", '[role="dialog"] [role="button"][data-fixture-post]', False, False)),
     Page("www.threads.net", **_THREADS),
     Page("www.threads.com", **_THREADS),
     Page("bsky.app", platform="bluesky", library="tiptap", editor=".ProseMirror",
@@ -119,8 +116,17 @@ def render_page(host: str, path: str) -> bytes | None:
     if page is None:
         return None
     values = dict(page.vars)
-    # X's composer dialog (/compose/post) has tweetButton; the home timeline tweetButtonInline.
-    values["x_button"] = "tweetButton" if path.startswith("/compose/") else "tweetButtonInline"
+    path, _, query = path.partition("?")
+    # X's composer dialog (/compose/post) has tweetButton, in X's modal layer; the home timeline tweetButtonInline.
+    compose = path.startswith("/compose/")
+    values["x_button"] = "tweetButton" if compose else "tweetButtonInline"
+    values["x_modal_start"] = ('<div class="modal-layer" style="z-index: 1000"><div class="modal" role="dialog" '
+                               'aria-modal="true" aria-label="Compose post">') if compose else ""
+    values["x_modal_end"] = "</div></div>" if compose else ""
+    # Schedulers: ?composers=2 puts a second, empty message box before the main one.
+    values["second_composer"] = ('<div class="composer-input second-composer" contenteditable="true" role="textbox" '
+                                 'aria-multiline="true" aria-label="Message for LinkedIn" data-fixture-second></div>'
+                                 if "composers=2" in query else "")
     body = (PAGES_DIR / page.template).read_text(encoding="utf-8")
     body = re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], body)
     return body.encode("utf-8")
@@ -145,9 +151,11 @@ class _Handler(BaseHTTPRequestHandler):
             return target.read_bytes(), _TYPES.get(target.suffix, "application/octet-stream")
         if path == "/fixture.css":
             return (PAGES_DIR / "fixture.css").read_bytes(), _TYPES[".css"]
+        if path == "/fixture.js":
+            return (PAGES_DIR / "fixture.js").read_bytes(), _TYPES[".js"]
         if path == "/favicon.ico":
             return None
-        return render_page(host, path), _TYPES[".html"]
+        return render_page(host, self.path.split("#", 1)[0]), _TYPES[".html"]
 
     def _respond(self, with_body: bool):
         found = self._resolve()
@@ -281,13 +289,17 @@ class Service:
     """A real Impartial service under gunicorn; stop() and start() again simulate an outage.
 
     env is added to the environment (IMPARTIAL_* settings, e.g. IMPARTIAL_RULES).
+    tls=(cert, key) serves https (gunicorn's own TLS), as a company service is reached.
     """
 
-    def __init__(self, port: int, env: dict | None = None, log: Path | None = None):
+    def __init__(self, port: int, env: dict | None = None, log: Path | None = None, tls: tuple | None = None):
         self.port = port
         self.env = dict(env or {})
+        if tls:
+            self.env["GUNICORN_CMD_ARGS"] = f"--certfile={tls[0]} --keyfile={tls[1]}"
+        self.tls = bool(tls)
         self.proc = None
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
         self.log = log or Path(tempfile.gettempdir()) / f"impartial-e2e-service-{os.getpid()}-{port}.log"
 
     def start(self, timeout: float = 60):
@@ -305,7 +317,7 @@ class Service:
                 break
             try:
                 # /readyz, not /healthz: 200 only once a valid rulebook is loaded.
-                with urllib.request.urlopen(self.url + "/readyz", timeout=2) as r:
+                with urllib.request.urlopen(self.url + "/readyz", timeout=2, context=_unverified()) as r:
                     if r.status == 200:
                         return self
             except OSError:
@@ -336,7 +348,7 @@ class Service:
         body = {"text": text, "platform": platform, **({"context": context} if context is not None else {})}
         req = urllib.request.Request(self.url + "/v1/check", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.urlopen(req, timeout=10, context=_unverified()) as r:
             return json.loads(r.read())
 
     def __enter__(self):
@@ -344,6 +356,13 @@ class Service:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def _unverified() -> ssl.SSLContext:
+    """For the tests' own requests to a TLS service with the throwaway certificate."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    return ctx
 
 
 @atexit.register
@@ -554,7 +573,8 @@ def chromium_policy():
     path = POLICY_DIR / f"{_POLICY_PREFIX}{os.getpid()}.json"
     policy = {"3rdparty": {"extensions": {}}}
 
-    def write(ext_id: str, settings: dict) -> Path:
+    def write(ext_id: str, settings: dict, browser: dict | None = None) -> Path:
+        """browser: top-level Chromium policies too (e.g. ExtensionInstallForcelist)."""
         if getattr(_state, "readers", 0):
             pytest.fail("chromium_policy: write the policy before starting the browser")
         if not getattr(_state, "writing", False):
@@ -568,6 +588,7 @@ def chromium_policy():
                 stale.unlink(missing_ok=True)
             POLICY_DIR.mkdir(parents=True, exist_ok=True)
         policy["3rdparty"]["extensions"][ext_id] = settings
+        policy.update(browser or {})
         # No browser runs while this is written (the lock), so no need for an atomic rename.
         path.write_text(json.dumps(policy))
         return path

@@ -1,5 +1,9 @@
 """WCAG 2.2 AA checks of what the extension draws, with axe-core (which reads
-open shadow roots): the badge, the finding card, the list and the pre-send dialog."""
+open shadow roots): the badge, the finding card, the list and the pre-send dialog.
+
+The pre-send dialog lives in a closed shadow root that axe cannot enter, so the
+test copies its exact markup and stylesheet into an open root and opens the copy
+modally, as the extension opens the original."""
 
 from harness import open_composer
 from test_extension_behaviour import OVERLAY, held_post, type_post
@@ -34,5 +38,17 @@ def test_badge_card_and_list_meet_wcag_aa(browser, fixture_server):
 def test_pre_send_dialog_meets_wcag_aa(browser, fixture_server):
     ctx, _ = browser
     page, dialog = held_post(ctx, fixture_server, "x.com", "Vote Labour on Thursday", "[data-testid=tweetButtonInline]")
-    assert dialog.get_attribute("aria-labelledby") and dialog.get_attribute("aria-describedby")
+    assert dialog.attr("aria-labelledby") and dialog.attr("aria-describedby")
+    markup = dialog.eval("(r) => r.innerHTML")
+    page.keyboard.press("Escape")
+    dialog.wait_closed()
+    page.evaluate("""(markup) => {
+      const host = document.createElement('impartial-overlay');  // where AXE_RUN looks
+      document.querySelector('impartial-overlay').remove();
+      document.documentElement.append(host);
+      host.attachShadow({mode: 'open'}).innerHTML = markup;
+      const copy = host.shadowRoot.querySelector('dialog');
+      copy.removeAttribute('open');  // innerHTML carries the open state; open it as the extension does
+      copy.showModal();
+    }""", markup)
     assert audit(page) == []

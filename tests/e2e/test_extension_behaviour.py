@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from harness import EDITORS, EXTENSION, ROOT, Service, configure, free_port, open_composer
+from gate_dialog import Gate
+from harness import EDITORS, EXTENSION, PAGES, ROOT, Service, configure, free_port, open_composer
 from test_extension_underlines import MARKS_JS, WORD_RECTS_JS, covers, wait_for_marks
 
 OVERLAY = "impartial-overlay"
@@ -31,15 +32,31 @@ def type_post(page, host, text):
     page.keyboard.type(text)
 
 
-def held_post(ctx, fixture_server, host, text, post_button):
-    """Type a post with a must-fix finding and press Post: returns the page and the gate dialog."""
+# What a person's click at (x, y) lands on, as the page sees it.
+HIT_JS = """([x, y, selector]) => {
+  const hit = document.elementFromPoint(x, y);
+  return {inside: !!hit && !!hit.closest(selector), hit: hit ? hit.outerHTML.slice(0, 120) : null};
+}"""
+
+
+def click_post(page, post_button=None):
+    """Click the platform's own Post control at its centre, as a person does:
+    whatever is drawn there must be the platform's button, not the extension."""
+    selector = post_button or PAGES[page.evaluate("location.hostname")].post
+    box = page.locator(selector).first.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    hit = page.evaluate(HIT_JS, [x, y, selector])
+    assert hit["inside"], f"a click at the centre of {selector} lands on {hit['hit']}"
+    page.mouse.click(x, y)
+
+
+def held_post(ctx, fixture_server, host, text, post_button=None):
+    """Type a post with a must-fix finding and click Post: returns the page and the gate dialog."""
     page = open_composer(ctx, fixture_server, host)
     type_post(page, host, text)
     wait_for_marks(page, "m => m.some(x => x.severity === 'block')")
-    page.click(post_button)
-    dialog = page.locator(f"{OVERLAY} [role=alertdialog]")
-    dialog.wait_for()
-    return page, dialog
+    click_post(page, post_button)
+    return page, Gate(page).wait()
 
 
 def replace_flagged_words(ctx, fixture_server, host):
@@ -72,23 +89,23 @@ def test_applying_a_suggestion_changes_the_editors_own_text(browser, fixture_ser
 def test_pre_send_dialog_for_a_block_finding_records_the_choice(browser, fixture_server):
     ctx, sw = browser
     page, dialog = held_post(ctx, fixture_server, "x.com", "Vote Labour on Thursday", "[data-testid=tweetButtonInline]")
-    assert dialog.get_attribute("aria-modal") == "true"
-    assert "Vote Labour" in dialog.inner_text()
+    assert dialog.attr("aria-modal") == "true"
+    assert "Vote Labour" in dialog.text()
     assert page.evaluate("window.__posted") == []
     # Keyboard: focus starts on "Go back", Escape goes back to the editor.
-    assert page.evaluate(f"document.querySelector('{OVERLAY}').shadowRoot.activeElement.dataset.action") == "back"
+    assert dialog.active_action() == "back"
     page.keyboard.press("Escape")
-    dialog.wait_for(state="detached")
+    dialog.wait_closed()
     assert page.evaluate("window.__posted") == []
     assert page.evaluate("document.activeElement.closest('[data-testid=tweetTextarea_0]') !== null")
 
     # Ctrl+Enter is held too; this time the officer posts anyway with a reason.
     page.keyboard.press("Control+Enter")
-    dialog.wait_for()
-    dialog.locator("[data-action=post-anyway]").click()  # no reason yet: refused
-    assert page.evaluate("window.__posted") == []
-    dialog.locator("textarea").fill("Quoting the minister's own post, cleared by the press office")
-    dialog.locator("[data-action=post-anyway]").click()
+    dialog.wait()
+    dialog.click("post-anyway")  # no reason yet: refused
+    assert dialog.is_open() and page.evaluate("window.__posted") == []
+    dialog.fill_reason("Quoting the minister's own post, cleared by the press office")
+    dialog.click("post-anyway")
     page.wait_for_function("window.__posted.length === 1")
     assert page.evaluate("window.__posted") == ["Vote Labour on Thursday"]
 
@@ -113,8 +130,9 @@ def test_prevent_mode_stops_the_post(browser, fixture_server):
     ctx, sw = browser
     configure(sw, enforcement="prevent")
     page, dialog = held_post(ctx, fixture_server, "bsky.app", "Chip in £5 today to help us win this seat.", "[data-testid=composerPublishBtn]")
-    assert dialog.locator("[data-action=post-anyway]").count() == 0
-    dialog.locator("[data-action=back]").click()
+    assert dialog.count("[data-action=post-anyway]") == 0
+    dialog.click("back")
+    dialog.wait_closed()
     assert page.evaluate("window.__posted") == []
     assert [a["choice"] for a in audit_log(sw, 1)] == ["prevented"]
 
@@ -123,7 +141,7 @@ def test_clean_post_goes_straight_through(browser, fixture_server):
     ctx, _ = browser
     page = open_composer(ctx, fixture_server, "www.linkedin.com")
     type_post(page, "www.linkedin.com", "The library opens at 9am on Saturday.")
-    page.click("button.share-actions__primary-action")  # even before any check has answered
+    click_post(page)  # even before any check has answered
     page.wait_for_function("window.__posted.length === 1")
     assert page.evaluate("window.__posted") == ["The library opens at 9am on Saturday."]
 
@@ -138,10 +156,10 @@ def test_service_outage_leaves_typing_unaffected(browser, fixture_server):
     badge = page.locator(f"{OVERLAY} .badge")
     page.wait_for_function(BADGE_UNAVAILABLE)
     assert "Checks unavailable" in badge.inner_text()
-    assert page.locator(f"{OVERLAY} [role=alertdialog], {OVERLAY} .card").count() == 0
+    assert page.locator(f"{OVERLAY} .card").count() == 0 and not Gate(page).is_open()
     page.keyboard.type(" and more")
     assert page.evaluate("window.__editorText()") == text + " and more"
-    page.click("[role=button][aria-label=Post]")  # fails open, and says so in the audit
+    click_post(page)  # fails open, and says so in the audit
     page.wait_for_function("window.__posted.length === 1")
     assert [a["choice"] for a in audit_log(sw, 1)] == ["posted_unchecked"]
 
@@ -240,7 +258,7 @@ def test_managed_settings_override_the_options_page(managed_policy, browser_fact
     assert loaded["settings"]["enforcement"] == "prevent" and not loaded["userAllowed"]
     # ...but policy wins: checks still reach the managed server and posts are stopped.
     _, dialog = held_post(ctx, fixture_server, "x.com", "Vote Labour on Thursday", "[data-testid=tweetButtonInline]")
-    assert dialog.locator("[data-action=post-anyway]").count() == 0
+    assert dialog.count("[data-action=post-anyway]") == 0
     # The options page shows the lock.
     options = ctx.new_page()
     options.goto(f"chrome-extension://{managed_policy}/options.html")
@@ -260,7 +278,7 @@ def test_screenshot_of_underline_and_card_for_the_readme(browser, fixture_server
     # The README's picture is rewritten only when asked (IMPARTIAL_UPDATE_SCREENSHOTS=1), not on every run.
     out = ROOT / ("docs/extension" if os.environ.get("IMPARTIAL_UPDATE_SCREENSHOTS") == "1" else "build/screenshots")
     out.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(out / "screenshot-card.png"), clip={"x": 0, "y": 0, "width": 720, "height": 520})
+    page.screenshot(path=str(out / "screenshot-card.png"), clip={"x": 0, "y": 0, "width": 1000, "height": 460})
     assert (out / "screenshot-card.png").stat().st_size > 10_000
 
 

@@ -9,8 +9,9 @@ import urllib.request
 
 import pytest
 
+from gate_dialog import Gate
 from harness import EDITORS, Service, configure, extension_id, free_port, open_composer
-from test_extension_behaviour import BADGE_UNAVAILABLE, OVERLAY, audit_log, held_post, type_post
+from test_extension_behaviour import BADGE_UNAVAILABLE, OVERLAY, audit_log, click_post, held_post, type_post
 from test_extension_underlines import MARKS_JS, PLATFORM, WORD_RECTS_JS, covers, wait_for_marks
 
 
@@ -59,7 +60,7 @@ def test_a_service_that_never_answers_ends_in_checks_unavailable(browser, fixtur
         page.keyboard.press("Escape")
         page.keyboard.type(" please")
         page.wait_for_function("window.__editorText() === 'Vote Labour on Thursday please'")
-        assert page.locator(f"{OVERLAY} [role=alertdialog]").count() == 0
+        assert not Gate(page).is_open()
 
 
 def test_api_key_is_sent_and_a_rejected_key_is_explained(browser_factory, fixture_server):
@@ -125,23 +126,23 @@ def test_post_anyway_survives_a_platform_that_ignores_replayed_clicks(browser, f
     page.evaluate("""() => addEventListener('click', e => {
         if (!e.isTrusted) { e.stopImmediatePropagation(); e.preventDefault(); window.__dropped = (window.__dropped || 0) + 1; }
     }, true)""")
-    dialog.locator("textarea").fill("Factual report of the council's own election notice")
-    dialog.locator("[data-action=post-anyway]").click()
-    dialog.wait_for(state="detached")
+    dialog.fill_reason("Factual report of the council's own election notice")
+    dialog.click("post-anyway")
+    dialog.wait_closed()
     page.wait_for_function("window.__dropped === 1")  # the replay was swallowed by the "site"
     assert page.evaluate("window.__posted") == []
-    page.click("[role=button][aria-label=Post]")  # the officer presses Post again
+    click_post(page)  # the officer presses Post again
     page.wait_for_function("window.__posted.length === 1")
     assert page.evaluate("window.__posted") == ["Vote Labour on Thursday"]
-    assert page.locator(f"{OVERLAY} [role=alertdialog]").count() == 0
+    assert not dialog.is_open()
     assert [a["choice"] for a in audit_log(sw, 1)] == ["posted_anyway"]
 
     # A new draft with the same problem is held again.
     page.click(EDITORS["www.facebook.com"])
     page.keyboard.type("Vote Labour on Thursday!")
     wait_for_marks(page, "m => m.some(x => x.severity === 'block')")
-    page.click("[role=button][aria-label=Post]")
-    page.locator(f"{OVERLAY} [role=alertdialog]").wait_for()
+    click_post(page)
+    dialog.wait()
 
 
 RICH = [h for h in EDITORS if EDITORS[h] != "textarea"]
@@ -191,10 +192,10 @@ def test_advise_mode_underlines_but_never_holds_a_post(browser, fixture_server):
     page.click(EDITORS["x.com"])
     page.keyboard.type("Vote Labour on Thursday")
     wait_for_marks(page, "m => m.some(x => x.severity === 'block')")
-    page.click("[data-testid=tweetButtonInline]")
+    click_post(page)
     page.wait_for_function("window.__posted.length === 1")
     assert page.evaluate("window.__posted") == ["Vote Labour on Thursday"]
-    assert page.locator(f"{OVERLAY} [role=alertdialog]").count() == 0
+    assert not Gate(page).is_open()
     assert audit_log(sw, 1, timeout=1.0) == []  # nothing to decide, nothing recorded
 
 
