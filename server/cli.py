@@ -6,6 +6,11 @@
                                       recall, false-positive rate, per category and
                                       span figures on every corpus (rules / model / both)
   impartial stats [--corpus NAME]     posts each rule flags on dev, tune and police
+  impartial explain "text" [--rule ID] [--json]
+                                      each finding and what matched; why a rule did not fire
+  impartial diff OLD.json NEW.json CORPUS...
+                                      what a rulebook change does to labelled posts
+  impartial catalogue [--out PATH]    write docs/rules-catalogue.md from the rulebook
 """
 
 from __future__ import annotations
@@ -45,6 +50,20 @@ def cmd_check(args) -> int:
     text = args.text if args.text != "-" else sys.stdin.read()
     result = checker.check(text, args.platform, args.election)
     print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_explain(args) -> int:
+    from .engine.explain import explain, to_text
+
+    checker = Checker(_load(args.rules))
+    text = args.text if args.text != "-" else sys.stdin.read()
+    try:
+        report = explain(checker, text, args.platform, args.election, args.rule)
+    except KeyError:
+        print(f"no rule {args.rule!r} in {args.rules}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else to_text(report))
     return 0
 
 
@@ -109,6 +128,14 @@ def main(argv=None) -> int:
     s.add_argument("--election", action="store_true", help="check as in a pre-election period")
     s.add_argument("--rules", default="rules.json")
     s.set_defaults(fn=cmd_check)
+    s = sub.add_parser("explain", help="each finding and what matched; --rule ID: why that rule did not fire")
+    s.add_argument("text", help="the post, or - to read standard input")
+    s.add_argument("--platform", default="generic", choices=PLATFORMS)
+    s.add_argument("--election", action="store_true", help="check as in a pre-election period")
+    s.add_argument("--rules", default="rules.json")
+    s.add_argument("--rule", metavar="ID", help="also say why this rule did or did not fire")
+    s.add_argument("--json", action="store_true", help="JSON instead of text")
+    s.set_defaults(fn=cmd_explain)
     from .evaluate import NAMES, VIEWS
 
     for name, fn, what in (("eval", cmd_eval, "every figure on every corpus"),
