@@ -67,6 +67,19 @@ def cmd_explain(args) -> int:
     return 0
 
 
+def cmd_diff(args) -> int:
+    from .diffing import diff, to_text
+
+    old, new = Checker(_load(args.old)), Checker(_load(args.new))
+    try:
+        d = diff(old, new, args.corpus)
+    except FileNotFoundError as exc:
+        print(f"no corpus at {exc.filename or exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(d.to_json(), indent=1, ensure_ascii=False) if args.json else to_text(d, args.limit))
+    return 1 if d.worse else 0
+
+
 def _eval_results(args):
     import time
 
@@ -136,6 +149,13 @@ def main(argv=None) -> int:
     s.add_argument("--rule", metavar="ID", help="also say why this rule did or did not fire")
     s.add_argument("--json", action="store_true", help="JSON instead of text")
     s.set_defaults(fn=cmd_explain)
+    s = sub.add_parser("diff", help="the labelled posts whose verdict or findings change between two rulebooks")
+    s.add_argument("old", metavar="OLD.json")
+    s.add_argument("new", metavar="NEW.json")
+    s.add_argument("corpus", nargs="+", metavar="CORPUS", help="labelled JSON lines (text, label)")
+    s.add_argument("--json", action="store_true", help="JSON instead of text")
+    s.add_argument("--limit", type=int, default=0, help="at most this many posts listed per group (0: all)")
+    s.set_defaults(fn=cmd_diff)
     from .evaluate import NAMES, VIEWS
 
     for name, fn, what in (("eval", cmd_eval, "every figure on every corpus"),

@@ -148,3 +148,91 @@ def test_explain_real_rulebook_why_not(monkeypatch):
     rep = explain_json(ROOT / "rules.json", "Labour is great. Vote for them", "--rule",
                        "party_political.electoral-call")
     assert rep["rule"]["fired"] is False and set(reasons(rep)) <= {"wrong_side", "boundary"}
+
+
+# -- diff ---------------------------------------------------------------------
+A_OLD = minimal_rule(id="loaded_language.lawyer")
+A_NEW = minimal_rule(id="loaded_language.lawyer", match={"phrases": ["activist lawyer", "lefty lawyer"]})
+B = minimal_rule(id="loaded_language.so-called", match={"phrases": ["so-called"]},
+                 examples={"flag": ["[[so-called]]"], "pass": ["called"]})
+C = minimal_rule(id="tone.waste", category="tone", match={"phrases": ["waste"]},
+                 examples={"flag": ["[[waste]]"], "pass": ["west"]})
+SECRET = "so-called quiet meters, a post of the hidden split"
+ROWS = [
+    {"text": "lefty lawyers again", "label": "flag"},                            # newly caught
+    {"text": "a so-called plan", "label": "political"},                          # no longer caught
+    {"text": "green waste collection on Monday", "label": "clean"},              # newly false-flagged
+    {"text": "so-called smart meters explained", "label": "neutral"},            # cleared
+    {"text": "activist lawyers and a so-called plan", "label": "flag"},          # findings changed
+    {"text": "activist lawyers", "label": "flag"},                               # unchanged
+    {"text": SECRET, "label": "clean", "split": "check"},                        # cleared, text hidden
+    {"text": "so-called, but no label"},                                         # not labelled: skipped
+]
+
+
+@pytest.fixture
+def diff_files(tmp_path):
+    old = write_book(tmp_path, A_OLD, B, name="old.json")
+    new = write_book(tmp_path, A_NEW, C, name="new.json")
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    return old, new, corpus
+
+
+def test_diff_groups_and_counts_exactly(diff_files):
+    old, new, corpus = diff_files
+    r = run("diff", old, new, corpus, "--json")
+    assert r.returncode == 1, r.stderr
+    d = json.loads(r.stdout)
+    assert d["posts"] == 7 and d["worse"] is True
+    assert d["groups"] == {"newly caught": 1, "no longer caught": 1, "newly false-flagged": 1, "cleared": 2,
+                           "findings changed": 1}
+    assert d["rules"] == {"loaded_language.lawyer": {"+flag": 1},
+                          "loaded_language.so-called": {"-flag": 2, "-clean": 2},
+                          "tone.waste": {"+clean": 1}}
+    assert d["categories"] == {"loaded_language": {"+flag": 1, "-flag": 2, "-clean": 2}, "tone": {"+clean": 1}}
+    changed = next(c for c in d["changes"] if c["group"] == "findings changed")
+    assert changed["text"] == ROWS[4]["text"] and changed["lost"] == ["loaded_language.so-called"]
+    assert changed["source"].endswith("corpus.jsonl:5")
+    assert SECRET not in r.stdout and sum("text" not in c for c in d["changes"]) == 1
+
+
+def test_diff_text_output_hides_the_check_split(diff_files):
+    old, new, corpus = diff_files
+    r = run("diff", old, new, corpus)
+    assert r.returncode == 1
+    assert "no longer caught     1" in r.stdout and "cleared              2" in r.stdout
+    assert "== cleared (2)" in r.stdout and "1 post of the check split (texts not shown)" in r.stdout
+    assert SECRET not in r.stdout and "a so-called plan" in r.stdout
+    assert "  loaded_language.so-called                      0     2      0      2" in r.stdout
+    assert r.stdout.rstrip().endswith("WORSE: a flag post is no longer caught or a clean post is newly flagged")
+
+
+def test_diff_exit_0_when_nothing_got_worse(diff_files, tmp_path):
+    old, _, corpus = diff_files
+    better = write_book(tmp_path, A_NEW, B, name="better.json")
+    r = run("diff", old, better, corpus, "--json")
+    assert r.returncode == 0
+    assert json.loads(r.stdout)["groups"] == {"newly caught": 1, "no longer caught": 0,
+                                              "newly false-flagged": 0, "cleared": 0, "findings changed": 0}
+    same = run("diff", old, old, corpus)
+    assert same.returncode == 0 and same.stdout.startswith("7 labelled posts; 0 changed")
+
+
+def test_diff_real_rulebook_without_a_rule(tmp_path):
+    """Dropping a core rule from the real rulebook shows up as its lost posts."""
+    data = json.loads((ROOT / "rules.json").read_text())
+    data["rules"] = [r for r in data["rules"] if r["id"] != "party_political.electoral-call"]
+    new = tmp_path / "new.json"
+    new.write_text(json.dumps(data))
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"text": "Vote Labour on Thursday", "label": "flag"}) + "\n"
+                      + json.dumps({"text": "The library opens at nine", "label": "clean"}) + "\n")
+    d = json.loads(run("diff", ROOT / "rules.json", new, corpus, "--json").stdout)
+    assert d["posts"] == 2 and d["rules"]["party_political.electoral-call"] == {"-flag": 1}
+
+
+def test_diff_missing_corpus(diff_files, tmp_path):
+    old, new, _ = diff_files
+    r = run("diff", old, new, tmp_path / "nope.jsonl")
+    assert r.returncode == 2 and "no corpus at" in r.stderr
