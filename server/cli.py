@@ -80,6 +80,29 @@ def cmd_diff(args) -> int:
     return 1 if d.worse else 0
 
 
+def cmd_catalogue(args) -> int:
+    from .catalogue import COMMAND, render
+
+    text = render(_load(args.rules))
+    if args.check:
+        try:
+            current = open(args.out, encoding="utf-8").read()
+        except OSError:
+            current = None
+        if current != text:
+            print(f"{args.out} is not current for {args.rules}: run `{COMMAND}` "
+                  f"(impartial catalogue --rules {args.rules} --out {args.out}) and commit it", file=sys.stderr)
+            return 1
+        return 0
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"wrote {args.out}")
+    return 0
+
+
 def _eval_results(args):
     import time
 
@@ -156,6 +179,11 @@ def main(argv=None) -> int:
     s.add_argument("--json", action="store_true", help="JSON instead of text")
     s.add_argument("--limit", type=int, default=0, help="at most this many posts listed per group (0: all)")
     s.set_defaults(fn=cmd_diff)
+    s = sub.add_parser("catalogue", help="write the rules catalogue (docs/rules-catalogue.md) from the rulebook")
+    s.add_argument("--rules", default="rules.json")
+    s.add_argument("--out", default="docs/rules-catalogue.md", help="where to write it (- for standard output)")
+    s.add_argument("--check", action="store_true", help="only say whether --out is current (exit 1 if not)")
+    s.set_defaults(fn=cmd_catalogue)
     from .evaluate import NAMES, VIEWS
 
     for name, fn, what in (("eval", cmd_eval, "every figure on every corpus"),

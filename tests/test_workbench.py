@@ -236,3 +236,58 @@ def test_diff_missing_corpus(diff_files, tmp_path):
     old, new, _ = diff_files
     r = run("diff", old, new, tmp_path / "nope.jsonl")
     assert r.returncode == 2 and "no corpus at" in r.stderr
+
+
+# -- catalogue ----------------------------------------------------------------
+def test_committed_catalogue_is_current():
+    """A rule edit without regenerating the catalogue fails here, saying what to run."""
+    from server.catalogue import render
+    from server.engine import load_rulebook
+
+    committed = (ROOT / "docs" / "rules-catalogue.md").read_text(encoding="utf-8")
+    assert committed == render(load_rulebook(ROOT / "rules.json")), (
+        "docs/rules-catalogue.md is not current: run `make catalogue` and commit it")
+    r = run("catalogue", "--check", "--out", ROOT / "docs" / "rules-catalogue.md")
+    assert r.returncode == 0, r.stderr
+
+
+def test_catalogue_check_fails_after_a_rule_edit(tmp_path):
+    out = tmp_path / "catalogue.md"
+    rules = write_book(tmp_path, minimal_rule())
+    assert run("catalogue", "--rules", rules, "--out", out).returncode == 0
+    assert run("catalogue", "--rules", rules, "--out", out, "--check").returncode == 0
+    rules.write_text(book_json(minimal_rule(message="a new message")))
+    r = run("catalogue", "--rules", rules, "--out", out, "--check")
+    assert r.returncode == 1 and "run `make catalogue`" in r.stderr and "is not current" in r.stderr
+    assert run("catalogue", "--rules", rules, "--out", tmp_path / "missing.md", "--check").returncode == 1
+
+
+def test_catalogue_shows_every_field_of_a_rule(tmp_path):
+    rule = minimal_rule(id="loaded_language.star", severity="block", message="Say it | plainly *now*",
+                        guidance={"source": "Code", "clause": "Clause 4", "url": "https://example.org/c"},
+                        description="Why it exists.", platforms=["x"], when={"election_period": True},
+                        examples={"flag": ["the [[activist lawyers]] said",
+                                           {"text": "[[activist lawyer]]", "platform": "facebook"}],
+                                  "pass": ["lawyers_only"]})
+    other = minimal_rule(id="attack.other", category="attack", enabled=False)
+    r = run("catalogue", "--rules", write_book(tmp_path, rule, other), "--out", "-")
+    assert r.returncode == 0
+    text = r.stdout
+    assert "| [`attack.other`](#attackother) | attack | warn | phrases |" in text
+    assert text.index("## `attack.other`") < text.index("## `loaded_language.star`")  # category order
+    assert "**loaded_language**, block, match `phrases`; on x, in election periods" in text
+    assert "**attack**, warn, match `phrases`; disabled" in text
+    assert "> Say it \\| plainly \\*now\\*" in text
+    assert "Guidance: [Code](https://example.org/c): Clause 4" in text and "\nWhy it exists.\n" in text
+    assert "- the **activist lawyers** said (x, election period)\n" in text
+    assert "- **activist lawyer** (facebook, election period)\n" in text
+    assert "Passes:\n- lawyers\\_only (x, election period)\n" in text
+
+
+def test_catalogue_real_rulebook_lists_every_rule():
+    from server.engine import load_rulebook
+
+    book = load_rulebook(ROOT / "rules.json")
+    text = (ROOT / "docs" / "rules-catalogue.md").read_text(encoding="utf-8")
+    assert all(f"## `{r.id}`" in text for r in book.rules)
+    assert text.count("\n## ") == len(book.rules)
