@@ -8,7 +8,7 @@ both rulebooks. A post whose counted findings change lands in one group:
   no longer caught     a flag post the old rules flagged and the new ones miss   (worse)
   newly false-flagged  a clean post the new rules flag and the old ones did not (worse)
   cleared              a clean post the old rules flagged and the new ones do not
-  findings changed     same verdict, other findings (rules, categories or spans)
+  findings changed     same verdict, other findings (rules, categories or words)
 
 with per-rule and per-category counts of posts gained and lost. Texts of the
 `check` split are never printed, only counted (as `eval` does).
@@ -34,6 +34,7 @@ class Change:
     text: str | None  # None for the check split
     gained: list  # (rule_id, category) the new rules add
     lost: list  # (rule_id, category) the new rules drop
+    moved: list = field(default_factory=list)  # rules found by both, on other words
 
 
 @dataclass
@@ -69,7 +70,7 @@ class Diff:
 
 def _change_json(c: Change) -> dict:
     out = {"group": c.group, "label": c.label,
-           "gained": sorted({r for r, _ in c.gained}), "lost": sorted({r for r, _ in c.lost})}
+           "gained": sorted({r for r, _ in c.gained}), "lost": sorted({r for r, _ in c.lost}), "moved": c.moved}
     if c.text is not None:
         out.update(source=c.source, text=c.text)
     return out
@@ -88,15 +89,20 @@ def group_of(positive: bool, before: bool, after: bool) -> str:
     return "newly false-flagged" if after else "cleared"
 
 
+def _pairs(findings) -> set:
+    return {(rule_id, category) for rule_id, category, _, _ in findings}
+
+
 def compare_row(old, new, row, source: str) -> Change | None:
     before, after = _findings(old, row), _findings(new, row)
     if before == after:
         return None
-    pairs = lambda fs: sorted({(r, c) for r, c, _, _ in fs})  # noqa: E731
-    gained, lost = pairs(after - before), pairs(before - after)
+    was, now = _pairs(before), _pairs(after)
+    gained, lost = sorted(now - was), sorted(was - now)
+    moved = sorted({r for r, *_ in before ^ after} - {r for r, _ in gained + lost})
     hidden = row.get("split") == HIDDEN_SPLIT
     return Change(group_of(row["label"] in POSITIVE, bool(before), bool(after)), None if hidden else source,
-                  row["label"], None if hidden else row["text"], gained, lost)
+                  row["label"], None if hidden else row["text"], gained, lost, moved)
 
 
 def diff(old, new, paths) -> Diff:
@@ -143,6 +149,7 @@ def _group_lines(d: Diff, group: str, limit: int) -> list[str]:
         lines.append(f"- {c.source} [{c.label}] {c.text!r}")
         lines += [f"    {sign} {', '.join(sorted({r for r, _ in pairs}))}"
                   for sign, pairs in (("+", c.gained), ("-", c.lost)) if pairs]
+        lines += [f"    ~ other words: {', '.join(c.moved)}"] if c.moved else []
     if limit and len(shown) > limit:
         lines.append(f"  ... and {len(shown) - limit} more")
     if hidden:

@@ -132,9 +132,19 @@ def test_explain_says_when_a_rule_is_not_active(tmp_path, extra, args, want):
 
 def test_explain_fired_rule_and_unknown_rule(book):
     rep = explain_json(book, "activist lawyers", "--rule", "test.rule")
-    assert rep["rule"] == {"rule_id": "test.rule", "kind": "phrases", "fired": True, "findings": 1}
+    assert rep["rule"] == {"rule_id": "test.rule", "kind": "phrases", "fired": True, "findings": 1, "shown": True}
     r = run("explain", "x", "--rules", book, "--rule", "no.such")
     assert r.returncode == 2 and "no rule 'no.such'" in r.stderr
+
+
+def test_explain_fired_but_hidden_by_a_more_severe_finding_on_the_same_words(tmp_path):
+    block = minimal_rule(id="loaded_language.block", severity="block")
+    path = write_book(tmp_path, minimal_rule(), block)
+    rep = explain_json(path, "activist lawyers", "--rule", "test.rule")
+    assert [f["rule_id"] for f in rep["findings"]] == ["loaded_language.block"]
+    assert rep["rule"]["fired"] is True and rep["rule"]["shown"] is False
+    r = run("explain", "activist lawyers", "--rules", path, "--rule", "test.rule")
+    assert "test.rule fired (1 finding; not shown: another rule's finding covers the same words)." in r.stdout
 
 
 def test_explain_model_under_threshold(tmp_path):
@@ -291,3 +301,16 @@ def test_catalogue_real_rulebook_lists_every_rule():
     text = (ROOT / "docs" / "rules-catalogue.md").read_text(encoding="utf-8")
     assert all(f"## `{r.id}`" in text for r in book.rules)
     assert text.count("\n## ") == len(book.rules)
+
+
+def test_diff_same_rule_on_other_words_is_moved_not_gained_and_lost(tmp_path):
+    old = write_book(tmp_path, A_OLD, name="old.json")
+    new = write_book(tmp_path, minimal_rule(id="loaded_language.lawyer",
+                                            match={"phrases": ["activist lawyer", "lawyers said"]}), name="new.json")
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"text": "activist lawyers said so", "label": "flag"}) + "\n")
+    d = json.loads(run("diff", old, new, corpus, "--json").stdout)
+    assert d["groups"]["findings changed"] == 1 and d["rules"] == {} and d["categories"] == {}
+    (c,) = d["changes"]
+    assert c["gained"] == c["lost"] == [] and c["moved"] == ["loaded_language.lawyer"]
+    assert "~ other words: loaded_language.lawyer" in run("diff", old, new, corpus).stdout

@@ -148,8 +148,7 @@ def _why_phrases(m, post, rh):
 
 def _why_near(m, post, rh):
     terms, context, barriers = _near_inputs(m, post, rh)
-    missing = ([] if terms else _cancelled(post, rh, "terms", "term") or
-               [_reason("no_term", "no term of the rule in the post")])
+    missing = [] if terms else _cancelled(post, rh, "terms", "term")
     missing += [] if context else _cancelled(post, rh, "context", "context")
     if missing:
         return missing
@@ -244,6 +243,8 @@ def explain(checker: Checker, text: str, platform: str = "generic", election_per
            "findings": [_explain_finding(checker, post, hits, index[f.rule_id], f) for f in result.shown()]}
     if rule_id is not None:
         out["rule"] = explain_rule(checker, post, hits, rule_id, today or dt.date.today())
+        if out["rule"]["fired"]:
+            out["rule"]["shown"] = any(f["rule_id"] == rule_id for f in out["findings"])
     return out
 
 
@@ -303,7 +304,8 @@ def _matched_lines(m: dict) -> list[str]:
 
 def _rule_lines(r: dict) -> list[str]:
     if r["fired"]:
-        return [f"{r['rule_id']} fired ({r['findings']} finding{'' if r['findings'] == 1 else 's'})."]
+        hidden = "" if r["shown"] else "; not shown: another rule's finding covers the same words"
+        return [f"{r['rule_id']} fired ({r['findings']} finding{'' if r['findings'] == 1 else 's'}{hidden})."]
     return [f"{r['rule_id']} did not fire:"] + [f"  - {x['reason']}: {x['detail']}" + _pair_suffix(x)
                                                for x in r["reasons"]]
 
