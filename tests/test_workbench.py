@@ -154,6 +154,21 @@ def test_explain_model_under_threshold(tmp_path):
     assert x["reason"] == "under_threshold" and x["threshold"] == 0.999 and x["probability"] < 0.999
 
 
+REASONS = {"disabled", "platform", "election_period", "dates", "no_phrase", "no_term", "no_context", "no_pattern",
+           "exception", "too_far", "wrong_side", "boundary", "barrier", "requires_missing", "excludes_present",
+           "under_threshold", "within_limit", "no_match", "reply_mentions", "pairs"}
+
+
+@pytest.mark.parametrize("text", ["Vote Labour on Thursday, those useless Tories!",
+                                  "@someone The library opens at nine. Call 020 7946 0000."])
+def test_explain_every_real_rule_fires_or_gives_a_reason(checker, text):
+    from server.engine.explain import explain
+
+    for rule in checker.rulebook.rules:
+        got = explain(checker, text, "x", False, rule.id)["rule"]
+        assert got["fired"] or (got["reasons"] and {x["reason"] for x in got["reasons"]} <= REASONS), rule.id
+
+
 def test_explain_real_rulebook_why_not(monkeypatch):
     rep = explain_json(ROOT / "rules.json", "Labour is great. Vote for them", "--rule",
                        "party_political.electoral-call")

@@ -213,8 +213,12 @@ def _why_post(m, post, rh):
                     excludes=_folded(post, rh.raw("excludes")))]
 
 
+def _why_metric(m, post, rh):
+    return [_reason("within_limit", f"the post's {m.spec['name']} measure is within the rule's maximum of {m.spec['max']}")]
+
+
 _WHY = {"phrases": _why_phrases, "near": _why_near, "patterns": _why_patterns,
-        "model": _why_model, "post": _why_post}
+        "model": _why_model, "post": _why_post, "metric": _why_metric}
 
 
 def _after_find(rule: Rule, post, rh: RuleHits) -> list[dict]:
