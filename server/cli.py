@@ -80,20 +80,24 @@ def cmd_diff(args) -> int:
     return 1 if d.worse else 0
 
 
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
 def cmd_catalogue(args) -> int:
     from .catalogue import COMMAND, render
 
     text = render(_load(args.rules))
     if args.check:
-        try:
-            current = open(args.out, encoding="utf-8").read()
-        except OSError:
-            current = None
-        if current != text:
-            print(f"{args.out} is not current for {args.rules}: run `{COMMAND}` "
-                  f"(impartial catalogue --rules {args.rules} --out {args.out}) and commit it", file=sys.stderr)
-            return 1
-        return 0
+        if _read(args.out) == text:
+            return 0
+        print(f"{args.out} is not current for {args.rules}: run `{COMMAND}` "
+              f"(impartial catalogue --rules {args.rules} --out {args.out}) and commit it", file=sys.stderr)
+        return 1
     if args.out == "-":
         sys.stdout.write(text)
     else:
@@ -152,18 +156,8 @@ def cmd_stats(args) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="impartial", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="cmd", required=True)
-    s = sub.add_parser("lint", help="validate rules.json and run every rule example")
-    s.add_argument("rules", nargs="?", default="rules.json")
-    s.set_defaults(fn=cmd_lint)
-    s = sub.add_parser("check", help="check one text")
-    s.add_argument("text", help="the post, or - to read standard input")
-    s.add_argument("--platform", default="generic", choices=PLATFORMS)
-    s.add_argument("--election", action="store_true", help="check as in a pre-election period")
-    s.add_argument("--rules", default="rules.json")
-    s.set_defaults(fn=cmd_check)
+def _workbench_parsers(sub) -> None:
+    """explain, diff and catalogue: the rule maintainers' workbench."""
     s = sub.add_parser("explain", help="each finding and what matched; --rule ID: why that rule did not fire")
     s.add_argument("text", help="the post, or - to read standard input")
     s.add_argument("--platform", default="generic", choices=PLATFORMS)
@@ -184,6 +178,21 @@ def main(argv=None) -> int:
     s.add_argument("--out", default="docs/rules-catalogue.md", help="where to write it (- for standard output)")
     s.add_argument("--check", action="store_true", help="only say whether --out is current (exit 1 if not)")
     s.set_defaults(fn=cmd_catalogue)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="impartial", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("lint", help="validate rules.json and run every rule example")
+    s.add_argument("rules", nargs="?", default="rules.json")
+    s.set_defaults(fn=cmd_lint)
+    s = sub.add_parser("check", help="check one text")
+    s.add_argument("text", help="the post, or - to read standard input")
+    s.add_argument("--platform", default="generic", choices=PLATFORMS)
+    s.add_argument("--election", action="store_true", help="check as in a pre-election period")
+    s.add_argument("--rules", default="rules.json")
+    s.set_defaults(fn=cmd_check)
+    _workbench_parsers(sub)
     from .evaluate import NAMES, VIEWS
 
     for name, fn, what in (("eval", cmd_eval, "every figure on every corpus"),

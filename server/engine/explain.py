@@ -214,7 +214,8 @@ def _why_post(m, post, rh):
 
 
 def _why_metric(m, post, rh):
-    return [_reason("within_limit", f"the post's {m.spec['name']} measure is within the rule's maximum of {m.spec['max']}")]
+    name, limit = m.spec["name"], m.spec["max"]
+    return [_reason("within_limit", f"the post's {name} measure is within the rule's maximum of {limit}")]
 
 
 _WHY = {"phrases": _why_phrases, "near": _why_near, "patterns": _why_patterns,
