@@ -156,7 +156,7 @@ def test_explain_model_under_threshold(tmp_path):
 
 REASONS = {"disabled", "platform", "election_period", "dates", "no_phrase", "no_term", "no_context", "no_pattern",
            "exception", "too_far", "wrong_side", "boundary", "barrier", "requires_missing", "excludes_present",
-           "under_threshold", "within_limit", "no_match", "reply_mentions", "pairs"}
+           "under_threshold", "within_limit", "no_match", "reply_mentions", "pairs", "timeout"}
 
 
 @pytest.mark.parametrize("text", ["Vote Labour on Thursday, those useless Tories!",
@@ -329,3 +329,23 @@ def test_diff_same_rule_on_other_words_is_moved_not_gained_and_lost(tmp_path):
     (c,) = d["changes"]
     assert c["gained"] == c["lost"] == [] and c["moved"] == ["loaded_language.lawyer"]
     assert "~ other words: loaded_language.lawyer" in run("diff", old, new, corpus).stdout
+
+
+class SlowPattern:
+    """Stands in for a compiled pattern that runs out of time on every post."""
+
+    pattern = "slow"
+
+    def finditer(self, *args, **kwargs):
+        raise TimeoutError
+
+
+def test_explain_a_pattern_timeout_is_named_not_a_crash(tmp_path):
+    from server.engine import Checker, load_rulebook
+    from server.engine.explain import explain
+
+    checker = Checker(load_rulebook(write_book(tmp_path, PATTERN)))
+    matcher = checker.rules[0].matcher
+    matcher.patterns, matcher.plans = [SlowPattern()], [(SlowPattern(), None)]
+    rep = explain(checker, "Quote REF-99", rule_id="personal_data.ref")
+    assert rep["incomplete"] == ["personal_data.ref"] and reasons(rep) == ["timeout"]

@@ -37,7 +37,10 @@ def _rule_hits(checker: Checker, ri: int, hits: dict) -> RuleHits:
 def what_matched(matcher, post, rh: RuleHits, span) -> dict:
     """The phrase, pair, pattern or score behind a finding on `span` (original coordinates)."""
     fn = _WHAT.get(matcher.kind)
-    return fn(matcher, post, rh, span) if fn else dict(matcher.describe())
+    try:
+        return fn(matcher, post, rh, span) if fn else dict(matcher.describe())
+    except TimeoutError:
+        return {"kind": matcher.kind, "timeout": True}
 
 
 def _what_phrases(m, post, rh, span):
@@ -106,6 +109,10 @@ def _reason(code: str, detail: str, **extra) -> dict:
     return {"reason": code, "detail": detail, **extra}
 
 
+def _timed_out() -> list[dict]:
+    return [_reason("timeout", "a regular expression of the rule timed out on this post")]
+
+
 def inactive(rule: Rule, platform: str, election_period: bool, today: dt.date) -> list[dict]:
     """Why the rule is not run at all on this post (empty: it is active)."""
     out = []
@@ -127,7 +134,10 @@ def why_not(matcher, post, rh: RuleHits) -> list[dict]:
     """Why an active matcher found nothing in the post."""
     fn = _WHY.get(matcher.kind)
     if fn:
-        return fn(matcher, post, rh)
+        try:
+            return fn(matcher, post, rh)
+        except TimeoutError:
+            return _timed_out()
     return [_reason("no_match", f"nothing of this {matcher.kind} rule in the post", describe=matcher.describe())]
 
 
@@ -224,7 +234,10 @@ _WHY = {"phrases": _why_phrases, "near": _why_near, "patterns": _why_patterns,
 
 def _after_find(rule: Rule, post, rh: RuleHits) -> list[dict]:
     """The matcher found spans, yet the checker kept none: reply mentions or exceptions."""
-    found = list(rule.matcher.find(post, rh))
+    try:
+        found = list(rule.matcher.find(post, rh))
+    except TimeoutError:
+        return _timed_out()
     if not found:
         return why_not(rule.matcher, post, rh)
     if rule.ignore_reply_mentions and all(h.start < post.reply_mentions_end for h in found):
@@ -246,6 +259,8 @@ def explain(checker: Checker, text: str, platform: str = "generic", election_per
     index = {r.id: i for i, r in enumerate(checker.rules)}
     out = {"verdict": result.verdict, "platform": platform, "election_period": election_period,
            "findings": [_explain_finding(checker, post, hits, index[f.rule_id], f) for f in result.shown()]}
+    if result.incomplete:
+        out["incomplete"] = result.incomplete  # rules not run to the end (deadline, regex timeout)
     if rule_id is not None:
         out["rule"] = explain_rule(checker, post, hits, rule_id, today or dt.date.today())
         if out["rule"]["fired"]:
