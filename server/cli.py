@@ -76,6 +76,9 @@ def cmd_diff(args) -> int:
     except FileNotFoundError as exc:
         print(f"no corpus at {exc.filename or exc}", file=sys.stderr)
         return 2
+    except ValueError as exc:  # not JSON lines, or a post on an unknown platform
+        print(f"cannot read the corpus: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(d.to_json(), indent=1, ensure_ascii=False) if args.json else to_text(d, args.limit))
     return 1 if d.worse else 0
 

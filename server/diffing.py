@@ -113,7 +113,10 @@ def diff(old, new, paths) -> Diff:
             if row.get("label") not in LABELS or not isinstance(row.get("text"), str):
                 continue
             out.posts += 1
-            change = compare_row(old, new, row, f"{path}:{i}")
+            try:
+                change = compare_row(old, new, row, f"{path}:{i}")
+            except ValueError as exc:  # an unknown platform
+                raise ValueError(f"{path}:{i}: {exc}") from None
             if change is not None:
                 out.add(change)
     return out

@@ -257,10 +257,18 @@ def test_diff_real_rulebook_without_a_rule(tmp_path):
     assert d["posts"] == 2 and d["rules"]["party_political.electoral-call"] == {"-flag": 1}
 
 
-def test_diff_missing_corpus(diff_files, tmp_path):
+def test_diff_missing_or_broken_corpus(diff_files, tmp_path):
     old, new, _ = diff_files
     r = run("diff", old, new, tmp_path / "nope.jsonl")
     assert r.returncode == 2 and "no corpus at" in r.stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"text": "a", "label": "flag"}) + "\n" + json.dumps(
+        {"text": "b", "label": "flag", "platform": "myspace"}) + "\n")
+    r = run("diff", old, new, bad)
+    assert r.returncode == 2 and "bad.jsonl:2: unknown platform 'myspace'" in r.stderr
+    bad.write_text("{not json\n")
+    r = run("diff", old, new, bad)
+    assert r.returncode == 2 and "cannot read the corpus" in r.stderr
 
 
 # -- catalogue ----------------------------------------------------------------
