@@ -28,7 +28,7 @@ def reasons(report) -> list[str]:
 # -- explain: what matched --------------------------------------------------
 NEAR = minimal_rule(id="party_political.vote-for", category="party_political", severity="block",
                     match={"near": {"terms": ["labour"], "context": ["vote"], "side": "before", "within": 2,
-                                    "barriers": ["not"]}},
+                                    "barriers": ["not", "rather than"]}},
                     examples={"flag": ["[[vote Labour]]"], "pass": ["Labour vote"]})
 PATTERN = minimal_rule(id="personal_data.ref", category="personal_data",
                        match={"patterns": [r"\bXX\d{4}\b", r"\bREF-\d+\b"]},
@@ -110,6 +110,8 @@ def test_explain_says_why_a_rule_did_not_fire(book, text, rule, want):
 def test_explain_barrier_and_distance_details(book):
     rep = explain_json(book, "Vote not Labour", "--rule", "party_political.vote-for")
     assert rep["rule"]["reasons"][0]["barrier"] == "not"
+    rep = explain_json(book, "Vote rather than Labour", "--rule", "party_political.vote-for")
+    assert rep["rule"]["reasons"][0]["barrier"] == "rather than"
     rep = explain_json(book, "Vote for the new Labour party", "--rule", "party_political.vote-for")
     (x,) = rep["rule"]["reasons"]
     assert x["words"] == 3 and x["term"] == "labour" and x["context"] == "vote" and x["between"] == "for the new"

@@ -19,6 +19,7 @@ from .matchers.model import _analysis
 from .rulebook import Rule
 
 MAX_PAIRS = 10  # near: (term, context) pairs explained per rule at most
+MAX_SPANS = 200  # near: terms and context phrases considered for them
 
 
 def _overlaps(a, b) -> bool:
@@ -157,21 +158,24 @@ def _why_phrases(m, post, rh):
 
 
 def _why_near(m, post, rh):
-    terms, context, barriers = _near_inputs(m, post, rh)
+    terms, context, _ = _near_inputs(m, post, rh)
     missing = [] if terms else _cancelled(post, rh, "terms", "term")
     missing += [] if context else _cancelled(post, rh, "context", "context")
     if missing:
         return missing
-    return [_pair_reason(m, post, t, c, barriers) for t, c in _closest_pairs(terms, context)]
+    spans = sorted(rh.raw("barriers"))
+    return [_pair_reason(m, post, t, c, spans) for t, c in _closest_pairs(terms, context)]
 
 
 def _closest_pairs(terms, context):
-    pairs = sorted(((t, c) for t in set(terms) for c in set(context) if not _overlaps(t, c)),
+    terms, context = sorted(set(terms))[:MAX_SPANS], sorted(set(context))[:MAX_SPANS]
+    pairs = sorted(((t, c) for t in terms for c in context if not _overlaps(t, c)),
                    key=lambda tc: min(abs(tc[0][0] - tc[1][1]), abs(tc[1][0] - tc[0][1])))
     return pairs[:MAX_PAIRS]
 
 
 def _pair_reason(m, post, t, c, barriers) -> dict:
+    """Why this term and context phrase do not pair (barriers: spans of the barrier phrases found)."""
     before = c[1] <= t[0]
     pair = _pair(post, t, c)
     if (before and m.side == "after") or (not before and m.side == "before"):
@@ -185,18 +189,11 @@ def _pair_reason(m, post, t, c, barriers) -> dict:
     bounds = {"sentence": post.sentence_ends, "clause": post.clause_ends}.get(m.boundary, [])
     if any(lo <= b < hi for b in bounds):
         return _reason("boundary", f"a {m.boundary} ends between the term and the context", **pair)
-    hit = [b for b in barriers if lo <= b < hi]
+    hit = [(s, e) for s, e in barriers if lo <= s < hi]
     if hit:
-        word = _word_at(post, hit[0])
+        word = post.lower[hit[0][0]:hit[0][1]]
         return _reason("barrier", f"the barrier word {word!r} stands between them", barrier=word, **pair)
     return _reason("pairs", "this pair is within reach (another finding may cover it)", **pair)
-
-
-def _word_at(post, start: int) -> str:
-    """The word starting at `start` (a barrier's start, folded coordinates)."""
-    i = bisect.bisect_left(post.word_starts, start)
-    s, e = post.words[i] if i < len(post.words) else (start, start)
-    return post.lower[s:e]
 
 
 def _why_patterns(m, post, rh):
