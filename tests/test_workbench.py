@@ -78,12 +78,11 @@ def test_explain_text_output_and_stdin(book, monkeypatch):
 
 def test_explain_model_finding_gives_head_probability_and_threshold():
     rep = explain_json(ROOT / "rules.json", "Vote Labour on Thursday to keep the Tories out")
-    models = [f for f in rep["findings"] if f["matched"]["kind"] == "model"]
-    ruled = {f["rule_id"] for f in rep["findings"]}
-    assert "party_political.electoral-call" in ruled
-    for f in models:
-        m = f["matched"]
-        assert m["probability"] >= m["threshold"] and m["head"]
+    assert {f["rule_id"] for f in rep["findings"]} == {"party_political.electoral-call", "party_political.slogan"}
+    rep = explain_json(ROOT / "rules.json", "Labour is great. Vote for them")
+    models = [f["matched"] for f in rep["findings"] if f["rule_id"] == "model.political"]
+    assert models and all(m["kind"] == "model" and m["head"] == "political" for m in models)
+    assert all(0 <= m["threshold"] <= m["probability"] <= 1 for m in models)
 
 
 # -- explain --rule: why not ------------------------------------------------
