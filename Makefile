@@ -12,7 +12,7 @@ SHARED ?= $(firstword $(wildcard ../shared /work/shared))
 TEST_PREREQS :=
 TEST_EXTRA :=
 
-.PHONY: setup setup-train run test test-py bench eval lint-rules train clean
+.PHONY: setup setup-train run test test-py bench eval lint-rules catalogue train clean
 .DEFAULT_GOAL := help
 
 help:
@@ -21,6 +21,7 @@ help:
 	@echo "make bench       latency and throughput figures"
 	@echo "make eval        detection figures on every corpus (EVAL_ARGS='--per-rule --json out.json')"
 	@echo "make lint-rules  validate rules.json and run every rule example"
+	@echo "make catalogue   regenerate docs/rules-catalogue.md from rules.json (after every rule edit)"
 	@echo "make train       train the learned layer (models/) and write its model card"
 
 setup: $(VENV)/.installed
@@ -62,6 +63,9 @@ test: setup setup-train $(TEST_PREREQS)
 
 lint-rules: setup
 	$(VENV)/bin/impartial lint rules.json
+
+catalogue: setup
+	$(VENV)/bin/impartial catalogue --rules rules.json --out docs/rules-catalogue.md
 
 eval: setup
 	$(VENV)/bin/impartial eval --shared $(SHARED) $(EVAL_ARGS)

@@ -6,6 +6,11 @@
                                       recall, false-positive rate, per category and
                                       span figures on every corpus (rules / model / both)
   impartial stats [--corpus NAME]     posts each rule flags on dev, tune and police
+  impartial explain "text" [--rule ID] [--json]
+                                      each finding and what matched; why a rule did not fire
+  impartial diff OLD.json NEW.json CORPUS...
+                                      what a rulebook change does to labelled posts
+  impartial catalogue [--out PATH]    write docs/rules-catalogue.md from the rulebook
 """
 
 from __future__ import annotations
@@ -45,6 +50,63 @@ def cmd_check(args) -> int:
     text = args.text if args.text != "-" else sys.stdin.read()
     result = checker.check(text, args.platform, args.election)
     print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_explain(args) -> int:
+    from .engine.explain import explain, to_text
+
+    checker = Checker(_load(args.rules))
+    text = args.text if args.text != "-" else sys.stdin.read()
+    try:
+        report = explain(checker, text, args.platform, args.election, args.rule)
+    except KeyError:
+        print(f"no rule {args.rule!r} in {args.rules}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else to_text(report))
+    return 0
+
+
+def cmd_diff(args) -> int:
+    from .diffing import diff, to_text
+
+    old, new = Checker(_load(args.old)), Checker(_load(args.new))
+    try:
+        d = diff(old, new, args.corpus)
+    except FileNotFoundError as exc:
+        print(f"no corpus at {exc.filename or exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # not JSON lines, or a post on an unknown platform
+        print(f"cannot read the corpus: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(d.to_json(), indent=1, ensure_ascii=False) if args.json else to_text(d, args.limit))
+    return 1 if d.worse else 0
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
+def cmd_catalogue(args) -> int:
+    from .catalogue import COMMAND, render
+
+    text = render(_load(args.rules))
+    if args.check:
+        if _read(args.out) == text:
+            return 0
+        print(f"{args.out} is not current for {args.rules}: run `{COMMAND}` "
+              f"(impartial catalogue --rules {args.rules} --out {args.out}) and commit it", file=sys.stderr)
+        return 1
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"wrote {args.out}")
     return 0
 
 
@@ -97,6 +159,30 @@ def cmd_stats(args) -> int:
     return 0
 
 
+def _workbench_parsers(sub) -> None:
+    """explain, diff and catalogue: the rule maintainers' workbench."""
+    s = sub.add_parser("explain", help="each finding and what matched; --rule ID: why that rule did not fire")
+    s.add_argument("text", help="the post, or - to read standard input")
+    s.add_argument("--platform", default="generic", choices=PLATFORMS)
+    s.add_argument("--election", action="store_true", help="check as in a pre-election period")
+    s.add_argument("--rules", default="rules.json")
+    s.add_argument("--rule", metavar="ID", help="also say why this rule did or did not fire")
+    s.add_argument("--json", action="store_true", help="JSON instead of text")
+    s.set_defaults(fn=cmd_explain)
+    s = sub.add_parser("diff", help="the labelled posts whose verdict or findings change between two rulebooks")
+    s.add_argument("old", metavar="OLD.json")
+    s.add_argument("new", metavar="NEW.json")
+    s.add_argument("corpus", nargs="+", metavar="CORPUS", help="labelled JSON lines (text, label)")
+    s.add_argument("--json", action="store_true", help="JSON instead of text")
+    s.add_argument("--limit", type=int, default=0, help="at most this many posts listed per group (0: all)")
+    s.set_defaults(fn=cmd_diff)
+    s = sub.add_parser("catalogue", help="write the rules catalogue (docs/rules-catalogue.md) from the rulebook")
+    s.add_argument("--rules", default="rules.json")
+    s.add_argument("--out", default="docs/rules-catalogue.md", help="where to write it (- for standard output)")
+    s.add_argument("--check", action="store_true", help="only say whether --out is current (exit 1 if not)")
+    s.set_defaults(fn=cmd_catalogue)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="impartial", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -109,6 +195,7 @@ def main(argv=None) -> int:
     s.add_argument("--election", action="store_true", help="check as in a pre-election period")
     s.add_argument("--rules", default="rules.json")
     s.set_defaults(fn=cmd_check)
+    _workbench_parsers(sub)
     from .evaluate import NAMES, VIEWS
 
     for name, fn, what in (("eval", cmd_eval, "every figure on every corpus"),
