@@ -28,6 +28,7 @@ from .platforms import PLATFORMS, Length
 from .post import Post
 from .prefilter import PrefilterIndex
 from .rulebook import Rule, Rulebook
+from .text import Utf16Offsets
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,6 @@ class CheckResult:
         return [f for f in self.findings if not f.supplementary or id(f) in kept]
 
     def to_json(self) -> dict:
-        from .text import Utf16Offsets
-
         utf16 = Utf16Offsets(self.text)
         out = {
             "verdict": self.verdict,

@@ -15,7 +15,7 @@ import regex
 
 from .platforms import Length, measure
 from .readability import readability
-from .text import FoldedText, Utf16Offsets
+from .text import FoldedText
 
 _WORD = regex.compile(r"\w+")
 _SENTENCE_END = regex.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n")
@@ -55,11 +55,6 @@ class Post:
         return [m.start() for m in _WORD.finditer(self.lower)]
 
     @cached_property
-    def words(self) -> list[tuple[int, int]]:
-        """(start, end) of every word of the folded text."""
-        return [m.span() for m in _WORD.finditer(self.lower)]
-
-    @cached_property
     def sentence_ends(self) -> list[int]:
         return [m.start() for m in _SENTENCE_END.finditer(self.lower)]
 
@@ -86,7 +81,3 @@ class Post:
     @cached_property
     def readability(self) -> dict:
         return readability(self.text)
-
-    @cached_property
-    def utf16(self) -> Utf16Offsets:
-        return Utf16Offsets(self.text)

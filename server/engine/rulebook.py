@@ -23,10 +23,11 @@ import regex
 from .inflect import phrase_forms
 from .lexicons import lexicon_terms
 from .matchers import KINDS, Matcher
+from .matchers.patterns import LIST_REF
 from .text import FoldedText
 
-# {@name}: a shared list, as a whole phrase entry or inside a pattern.
-_LIST_REF = re.compile(r"\{@([a-z][a-z0-9_]*)\}")
+# {@name}: a shared list, as a whole phrase entry or inside a pattern (one regex, in patterns.py).
+_LIST_REF = LIST_REF
 _MARKER = re.compile(r"\[\[(.*?)\]\]", re.S)
 
 
