@@ -5,7 +5,18 @@ and gthread workers give a whole thread to a client that sends its request
 slowly. docs/deploy.md has the nginx settings and the measurements.
 """
 
+import glob
 import os
+import shutil
+import tempfile
+
+# Metrics from every worker (prometheus_client's multiprocess mode): each
+# worker writes its counts to files in this directory, and /metrics adds them
+# up. It must be set before the app (and prometheus_client) is loaded, which
+# this file is. Without one given, a fresh directory per run, removed at exit.
+_metrics_dir_given = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+if not _metrics_dir_given:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="impartial-metrics-")
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # One worker per core: checks are CPU-bound and short, so more workers per
@@ -33,10 +44,35 @@ control_socket_disable = True
 limit_request_fields = 100
 limit_request_field_size = 8190
 limit_request_line = 4094
-# Access logs carry no bodies, but stay off unless asked for.
+# Access logs carry no bodies, but stay off unless asked for (the app logs
+# each request itself, with its request id: IMPARTIAL_ACCESS_LOG).
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("IMPARTIAL_LOG_LEVEL", "info").lower()
+# gunicorn's own lines (start-up, worker timeouts and deaths) in the app's format.
+logconfig_dict = {}
+if os.environ.get("IMPARTIAL_LOG_FORMAT", "json") in ("json", "text"):
+    from server.logs import gunicorn_logconfig
+
+    logconfig_dict = gunicorn_logconfig(os.environ.get("IMPARTIAL_LOG_FORMAT", "json"), loglevel)
+
+
+def on_starting(server):
+    """A directory given by the admin may hold a previous run's files: they would be added in."""
+    for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+        os.remove(path)
+
+
+def on_exit(server):
+    if not _metrics_dir_given:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+
+def child_exit(server, worker):
+    """A worker ended: its counts stay in the totals, its gauges (the rulebook it served) go."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def post_worker_init(worker):

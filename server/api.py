@@ -19,6 +19,7 @@ from collections import Counter
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from . import observability
 from .engine.platforms import PLATFORMS
 from .engine.text import find_lone_surrogate, utf16_len
 from .openapi import openapi_document
@@ -195,10 +196,7 @@ def check():
     result = checker.check(text, platform, election or settings.election_period)
     if settings.log_text:
         log.debug("check platform=%s text=%r verdict=%s", platform, text, result.verdict)
-    stats = current_app.config["IMPARTIAL_STATS"]
-    with stats["lock"]:
-        stats["checks"] += 1
-        stats["findings"].update(f.rule_id for f in result.findings)
+    observability.metrics(current_app).observe_check(platform, result.verdict, result.shown())
     return _json(result.to_json())
 
 
@@ -252,13 +250,11 @@ def feedback():
     # The post and the matched words are not kept: rule, kind, platform and time only.
     record = {"rule_id": rule_id, "kind": kind, "platform": platform,
               "rulebook": checker.rulebook.version, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    stats = current_app.config["IMPARTIAL_STATS"]
-    with stats["lock"]:
-        stats["feedback"][(rule_id, kind)] += 1
-        path = _settings().feedback_path
-        if path:
-            with open(path, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps(record) + "\n")
+    observability.metrics(current_app).observe_feedback(rule_id, kind)
+    path = _settings().feedback_path
+    if path:
+        with _feedback_file_lock, open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
     log.info("feedback %s on %s (%s)", kind, rule_id, platform)
     return _json({"status": "recorded", **record}, 202)
 
@@ -266,16 +262,23 @@ def feedback():
 @bp.get("/v1/stats")
 def stats():
     _require_key()
-    s = current_app.config["IMPARTIAL_STATS"]
-    with s["lock"]:
-        rules = sorted(set(s["findings"]) | {r for r, _ in s["feedback"]})
-        body = {
-            "scope": "this worker since it started",
-            "checks": s["checks"],
-            "rules": {r: {"findings": s["findings"][r],
-                          **{k: s["feedback"][(r, k)] for k in FEEDBACK_KINDS}} for r in rules},
-        }
-    return _json(body)
+    return _json(stats_body(observability.metrics(current_app)))
+
+
+def stats_body(metrics) -> dict:
+    """Checks, findings and reports per rule, added up over every worker since the service started."""
+    got = metrics.totals("impartial_checks", "impartial_rule_findings", "impartial_feedback")
+    findings, feedback = Counter(), Counter()
+    for labels, value in got["impartial_rule_findings"]:
+        findings[labels["rule_id"]] += int(value)
+    for labels, value in got["impartial_feedback"]:
+        feedback[(labels["rule_id"], labels["kind"])] += int(value)
+    rules = sorted(set(findings) | {r for r, _ in feedback})
+    return {
+        "scope": "every worker since the service started",
+        "checks": int(sum(v for _, v in got["impartial_checks"])),
+        "rules": {r: {"findings": findings[r], **{k: feedback[(r, k)] for k in FEEDBACK_KINDS}} for r in rules},
+    }
 
 
 @bp.get("/healthz")
@@ -300,10 +303,16 @@ def readyz():
     return _json(body, 200 if current else 503)
 
 
+@bp.get("/metrics")
+def metrics():
+    # Open like /healthz, for Prometheus: counts and versions only, no post and no key.
+    return observability.metrics_response(current_app)
+
+
 @bp.get("/openapi.json")
 def openapi():
     return _json(openapi_document())
 
 
-def make_stats() -> dict:
-    return {"lock": threading.Lock(), "checks": 0, "findings": Counter(), "feedback": Counter()}
+# Two threads appending at once could interleave their lines.
+_feedback_file_lock = threading.Lock()

@@ -9,7 +9,7 @@ import traceback
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from . import api
+from . import api, logs, observability
 from .config import Settings
 from .engine import readability
 from .problems import Problem
@@ -30,14 +30,13 @@ SECURITY_HEADERS = {
 
 def create_app(settings: Settings | None = None, **overrides) -> Flask:
     settings = (settings or Settings.from_env(**overrides)).validate()
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings.log_level, settings.log_format)
     app = Flask(__name__)
     app.config["IMPARTIAL_SETTINGS"] = settings
     app.config["IMPARTIAL_STORE"] = RulebookStore(settings.rules, settings.reload_interval, settings.regex_timeout,
                                                   max_bytes=settings.rules_max_bytes,
                                                   load_timeout=settings.reload_timeout)
-    app.config["IMPARTIAL_STATS"] = api.make_stats()
+    observability.init_app(app, app.config["IMPARTIAL_STORE"], access_log_on=settings.access_log)
     # Werkzeug's backstop for any body read; each JSON endpoint reads at most
     # its own limit first and answers a precise 413.
     app.config["MAX_CONTENT_LENGTH"] = api.largest_body(settings)
@@ -106,4 +105,5 @@ def worker_started(app) -> None:
     if store is None:
         return
     store.reload()
+    observability.worker_started(app, store)
     store.ensure_watching()

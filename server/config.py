@@ -39,6 +39,10 @@ class Settings:
     # None by default: the extension calls from its service worker, which needs no CORS.
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
+    # json (one object per line, for log collectors) or text (for a person at a terminal).
+    log_format: str = "json"
+    # One log line per request (method, route, status, duration, request id; never the body or query).
+    access_log: bool = True
     # API keys accepted in "Authorization: Bearer <key>" or "X-API-Key". Empty: no key needed.
     api_keys: tuple[str, ...] = field(default=(), repr=False)
     # Seconds between checks of the rulebook file for changes (0: never reload).
@@ -69,6 +73,8 @@ class Settings:
                 raise ConfigError(
                     f"IMPARTIAL_CORS_ORIGINS: {origin!r} is not an exact origin; write scheme://host[:port] "
                     "with no path, no trailing slash and no pattern, e.g. chrome-extension://<extension id>")
+        if self.log_format not in ("json", "text"):
+            raise ConfigError(f"IMPARTIAL_LOG_FORMAT must be json or text, not {self.log_format!r}")
         if self.max_text_length < 1:
             raise ConfigError("IMPARTIAL_MAX_TEXT_LENGTH must be at least 1")
         if self.rules_max_bytes < 1 or self.reload_timeout <= 0:

@@ -79,6 +79,7 @@ class RulebookStore:
         self._watcher_pid: int | None = None
         self._start_lock = threading.Lock()  # taken once per process, never by a request after that
         self.closed = False
+        self._listeners: list = []  # told of every new state (metrics); see add_listener
         self.reload(force=True)
 
     # -- what requests read ---------------------------------------------------------
@@ -101,6 +102,18 @@ class RulebookStore:
         """Ask the watcher to look at the file now (without waiting for it)."""
         self.ensure_watching()
         self._wake.set()
+
+    def add_listener(self, listener) -> None:
+        """listener(state, new_refusal=bool) is called after each change of state (a rulebook installed,
+        a refusal cleared, a file refused), from the thread that made it. It must be quick and not raise."""
+        self._listeners.append(listener)
+
+    def _changed(self, new_refusal: bool = False) -> None:
+        for listener in self._listeners:
+            try:
+                listener(self.state, new_refusal=new_refusal)
+            except Exception as exc:  # a listener's bug must not stop the watcher
+                log.error("rulebook listener failed: %s", type(exc).__name__)
 
     def close(self) -> None:
         """Stop this process's watcher (tests; a worker just exits)."""
@@ -166,6 +179,8 @@ class RulebookStore:
             if state.refused is not None:
                 log.info("rulebook file is back to the one served (%s)", state.current.checker.rulebook.version)
             self.state = State(Loaded(state.current.checker, state.current.loaded_at, sig, digest), None)
+            if state.refused is not None:
+                self._changed()
             return False
         if state.refused is not None and digest == state.refused.sha256:
             return False  # already refused exactly this content
@@ -180,6 +195,7 @@ class RulebookStore:
             self._refuse(RulebookError([f"loading failed: {type(exc).__name__}"], self.path), sig, digest)
             return False
         self.state = State(Loaded(checker, time.time(), sig, digest), None)
+        self._changed()
         log.info("rulebook %s loaded: %d rules, %d phrases", book.version, len(book.rules), checker.phrase_count)
         return True
 
@@ -224,6 +240,7 @@ class RulebookStore:
         self.state = State(state.current, Refusal(error, sig, digest, state.refused.at if again else time.time()))
         if again:
             return  # the same reasons again: no new log line every interval
+        self._changed(new_refusal=True)
         log.error("rulebook refused, still serving %s: %s",
                   state.current.checker.rulebook.version if state.current else "nothing", error)
 
