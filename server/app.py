@@ -9,10 +9,11 @@ import traceback
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from . import api, logs, observability
+from . import api, logs, observability, ops
 from .config import Settings
 from .engine import readability
 from .problems import Problem
+from .runtime import EXTENSION, Runtime
 from .store import RulebookStore
 
 log = logging.getLogger("server.app")
@@ -32,16 +33,16 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     settings = (settings or Settings.from_env(**overrides)).validate()
     logs.configure(settings.log_level, settings.log_format)
     app = Flask(__name__)
-    app.config["IMPARTIAL_SETTINGS"] = settings
-    app.config["IMPARTIAL_STORE"] = RulebookStore(settings.rules, settings.reload_interval, settings.regex_timeout,
-                                                  max_bytes=settings.rules_max_bytes,
-                                                  load_timeout=settings.reload_timeout)
-    observability.init_app(app, app.config["IMPARTIAL_STORE"], access_log_on=settings.access_log)
+    store = RulebookStore(settings.rules, settings.reload_interval, settings.regex_timeout,
+                          max_bytes=settings.rules_max_bytes, load_timeout=settings.reload_timeout)
+    app.extensions[EXTENSION] = Runtime(settings=settings, store=store)
+    observability.init_app(app, store, access_log_on=settings.access_log)
     # Werkzeug's backstop for any body read; each JSON endpoint reads at most
     # its own limit first and answers a precise 413.
     app.config["MAX_CONTENT_LENGTH"] = api.largest_body(settings)
     app.json.ensure_ascii = False
     app.register_blueprint(api.bp)
+    app.register_blueprint(ops.bp)
 
     if not settings.api_keys:
         log.warning("IMPARTIAL_API_KEYS is not set: /v1/* answers anyone who can reach this service. "
@@ -55,7 +56,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
 
     @app.before_request
     def _watch_rulebook():
-        app.config["IMPARTIAL_STORE"].ensure_watching()
+        store.ensure_watching()
 
     @app.after_request
     def _security_headers(response):
@@ -101,9 +102,10 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
 def worker_started(app) -> None:
     """A new server process (a gunicorn worker) is about to serve: bring its
     rulebook up to date before the first request, then watch the file."""
-    store = getattr(app, "config", {}).get("IMPARTIAL_STORE")
-    if store is None:
+    rt = getattr(app, "extensions", {}).get(EXTENSION)
+    if rt is None:
         return
+    store = rt.store
     store.reload()
     observability.worker_started(app, store)
     store.ensure_watching()

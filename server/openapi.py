@@ -221,7 +221,8 @@ def openapi_document() -> dict:
                 },
             }},
             "/v1/stats": {"get": {
-                "summary": "Per-rule finding and feedback counts for this worker",
+                "summary": "Checks, and finding and feedback counts per rule, added up over every worker since the "
+                           "service started",
                 "security": auth,
                 "responses": {"200": {"description": "Counts", "content": {"application/json": {"schema": {"type": "object"}}}},
                               "401": _problem_response("Missing or wrong API key")},
@@ -231,6 +232,11 @@ def openapi_document() -> dict:
             "/readyz": {"get": {"summary": "Readiness: a valid rulebook is loaded", "responses": {
                 "200": {"description": "Ready", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ready"}}}},
                 "503": {"description": "Not ready", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ready"}}}}}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics (every gunicorn worker added up): requests and latency "
+                                            "by route, checks, findings by category and rule, rulebook version, "
+                                            "reload failures", "responses": {
+                "200": {"description": "Prometheus text exposition format 0.0.4",
+                        "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
         },
         "components": {

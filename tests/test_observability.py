@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from helpers import RULES
 from served import Gunicorn, request
+from server.runtime import runtime
 
 SECRET = "Jane Doe 07700 900123 said activist lawyers are vermin"
 POST = "Moribound Miliband talks of a national mission. A mission to economic disaster."
@@ -71,7 +72,7 @@ def test_metrics_count_checks_findings_and_requests(fresh_app):
 
 
 def _served_sha(app):
-    return app.config["IMPARTIAL_STORE"].state.current.sha256[:12]
+    return runtime(app).store.state.current.sha256[:12]
 
 
 def test_unmatched_paths_are_one_label_not_one_per_path(fresh_app):
@@ -84,7 +85,7 @@ def test_unmatched_paths_are_one_label_not_one_per_path(fresh_app):
 
 
 def test_a_refused_rulebook_counts_as_a_reload_failure_and_the_version_follows_the_file(fresh_app, rules_copy):
-    store = fresh_app.config["IMPARTIAL_STORE"]
+    store = runtime(fresh_app).store
     c = fresh_app.test_client()
     good = rules_copy.read_text()
     old_sha = _served_sha(fresh_app)
@@ -149,7 +150,7 @@ def test_logs_are_json_with_the_request_id_and_never_the_post(rules_copy, capsys
     c = app.test_client()
     ok = c.post("/v1/check", json={"text": SECRET}, headers={"X-Request-Id": "req-ok-1234"})
     bad = c.post("/v1/check", json={"text": SECRET, "platform": "myspace"}, headers={"X-Request-Id": "req-bad-1234"})
-    checker = app.config["IMPARTIAL_STORE"].checker()
+    checker = runtime(app).store.checker()
 
     def boom(text, *a, **k):
         raise ValueError(f"could not check {text!r}")
