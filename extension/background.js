@@ -2,8 +2,8 @@
 // scripts cannot make this request themselves (it would be the page's origin,
 // subject to the page's CSP and CORS), and they must never see the API key.
 "use strict";
-if (typeof importScripts === "function" && !(self.Impartial && self.Impartial.settings)) {
-  importScripts("src/settings.js");
+if (typeof importScripts === "function" && !(self.Impartial && self.Impartial.settings && self.Impartial.events)) {
+  importScripts("src/settings.js", "src/events.js");
 }
 const ext = self.browser || self.chrome;
 const inflight = new Map(); // field key -> AbortController: one check per field at a time
@@ -12,6 +12,7 @@ const LOG_LIMIT = 500;
 const REASON_LIMIT = 500;
 const CHOICES = ["went_back", "posted_anyway", "prevented", "posted_unchecked", "prevented_unchecked", "ignored_must_fix"];
 const RULE_ID = /^[A-Za-z0-9_.:-]{1,120}$/;
+const CATEGORY = /^[a-z][a-z0-9_]{0,39}$/;
 
 // Content scripts run inside pages that may be hostile: keep the key, the
 // audit and the report queue out of their reach where the browser allows it
@@ -55,11 +56,16 @@ function auditEntry(raw, sender, settings) {
   if (!Array.isArray(rules) || rules.length > 50 || !rules.every((r) => typeof r === "string" && RULE_ID.test(r))) return null;
   const reason = raw.reason === undefined || raw.reason === null ? "" : raw.reason;
   if (typeof reason !== "string" || reason.length > REASON_LIMIT) return null;
+  const categories = raw.categories === undefined ? [] : raw.categories;
+  if (!Array.isArray(categories) || categories.length > 50 || !categories.every((c) => typeof c === "string" && CATEGORY.test(c))) return null;
   const rulebook = typeof raw.rulebook === "string" && raw.rulebook.length <= 64 ? raw.rulebook : null;
-  let host = "";
-  try { host = new URL(sender.url || (sender.tab && sender.tab.url) || "").hostname; } catch (e) { /* no URL */ }
-  return { at: new Date().toISOString(), host, platform: raw.platform, enforcement: settings.enforcement,
-           choice: raw.choice, reason: reason.trim(), rules: Array.from(new Set(rules)), rulebook };
+  return { id: self.Impartial.events.newId(), at: new Date().toISOString(), host: hostOf(sender), platform: raw.platform,
+           enforcement: settings.enforcement, choice: raw.choice, reason: reason.trim(), rules: Array.from(new Set(rules)),
+           categories: Array.from(new Set(categories)), rulebook };
+}
+
+function hostOf(sender) {
+  try { return new URL(sender.url || (sender.tab && sender.tab.url) || "").hostname; } catch (e) { return ""; }
 }
 
 // Severity of each rule, per rulebook digest, to know whether a rule the
@@ -103,7 +109,7 @@ async function check(msg, sender) {
     if (!res.ok) return { ok: false, error: res.status === 401 || res.status === 403 ? "unauthorised" : "http", status: res.status };
     const result = await res.json();
     result.unchecked_must_fix = await mustFixSkipped(settings, result);
-    flushFeedback(settings); // the service is reachable: send reports kept while it was not
+    outbox.flush(settings); // the service is reachable: send what was kept while it was not
     return { ok: true, result };
   } catch (e) {
     return { ok: false, error: timedOut ? "timeout" : controller.signal.aborted ? "aborted" : "unavailable" };
@@ -119,55 +125,75 @@ function headersFor(settings) {
   return headers;
 }
 
-async function postFeedback(settings, body) {
-  if (settings.serverProblem) return false;
+// The service's copy of the audit: every entry becomes an event in the outbox
+// (src/events.js), sent now if the service answers, else when it is back.
+const outbox = self.Impartial.events.makeOutbox({
+  storage: ext.storage.local, serially, fetchFn: (...a) => fetch(...a), headersFor,
+  log: (m) => console.warn(`Impartial: ${m}`),
+});
+
+// A pseudonymous id for this officer: IT may set one by policy (officerId),
+// else one random id per installation. Never a name or an address.
+async function officerId() {
   try {
-    const res = await fetch(`${settings.serverUrl}/v1/feedback`, {
-      method: "POST", headers: headersFor(settings), credentials: "omit", redirect: "error", body: JSON.stringify(body) });
-    // 4xx other than auth means the service will never take this report (e.g. no such
-    // endpoint on an older service): drop it from the queue rather than retry forever.
-    return res.ok || (res.status >= 400 && res.status < 500 && res.status !== 401 && res.status !== 403 && res.status !== 429);
-  } catch (e) {
-    return false;
-  }
+    const managed = ext.storage.managed && (await ext.storage.managed.get("officerId"));
+    const id = managed && managed.officerId;
+    if (typeof id === "string" && /^[A-Za-z0-9_.:@-]{1,64}$/.test(id)) return id;
+  } catch (e) { /* no policy */ }
+  return serially(async () => {
+    const got = await ext.storage.local.get("officerId");
+    if (got.officerId) return got.officerId;
+    const id = self.Impartial.events.newId();
+    await ext.storage.local.set({ officerId: id });
+    return id;
+  });
 }
 
-async function feedback(msg) {
+// Kept locally for the officer (the options page), and queued for the service
+// that is configured now; sent at once when it answers.
+async function record(entry, settings) {
+  const sendable = settings.serverUrl && !settings.serverProblem;
+  const event = sendable ? self.Impartial.events.toEvent(entry, await officerId()) : null;
+  if (!event) delete entry.id; // the options page shows it as not sent
+  await appendLog("audit", entry);
+  if (!event) return false;
+  await outbox.add(event, settings.serverUrl);
+  await outbox.flush(settings);
+  return !(await outbox.pending(settings.serverUrl)).includes(event.id);
+}
+
+async function feedback(msg, sender) {
   const { settings } = await self.Impartial.settings.load();
   if (typeof msg.rule_id !== "string" || !RULE_ID.test(msg.rule_id) || !self.Impartial.settings.PLATFORMS.includes(msg.platform)) {
     return { ok: false, error: "invalid" };
   }
-  const body = { rule_id: msg.rule_id, kind: "false_positive", platform: msg.platform };
-  if (await postFeedback(settings, body)) return { ok: true, sent: true };
-  await appendLog("feedbackQueue", Object.assign({ at: new Date().toISOString() }, body));
-  return { ok: true, sent: false };
+  const category = typeof msg.category === "string" && CATEGORY.test(msg.category) ? [msg.category] : [];
+  const entry = { id: self.Impartial.events.newId(), at: new Date().toISOString(), host: hostOf(sender), platform: msg.platform,
+                  enforcement: settings.enforcement, choice: "reported_false_flag", reason: "", rules: [msg.rule_id],
+                  categories: category, rulebook: null };
+  return { ok: true, sent: await record(entry, settings) };
 }
 
-// Reports made during an outage go out once a check succeeds again. One flush
-// at a time; entries are removed only after the service has taken them.
-let flushing = false;
-async function flushFeedback(settings) {
-  if (flushing) return;
-  flushing = true;
-  try {
-    const queue = (await ext.storage.local.get("feedbackQueue")).feedbackQueue || [];
-    if (!queue.length) return;
-    let sent = 0;
-    for (const entry of queue) {
-      const { at, ...body } = entry;
-      if (!(await postFeedback(settings, body))) break;
-      sent++;
+// Reports kept by an older version (POST /v1/feedback while offline) join the outbox once.
+async function adoptOldFeedbackQueue() {
+  const { settings } = await self.Impartial.settings.load();
+  const old = (await ext.storage.local.get("feedbackQueue")).feedbackQueue;
+  if (!Array.isArray(old)) return;
+  if (settings.serverUrl && !settings.serverProblem) {
+    const officer = await officerId();
+    for (const r of old) {
+      if (typeof r.rule_id !== "string" || !RULE_ID.test(r.rule_id)) continue;
+      const entry = { id: self.Impartial.events.newId(), at: r.at || new Date().toISOString(), platform: r.platform,
+                      choice: "reported_false_flag", reason: "", rules: [r.rule_id], categories: [] };
+      await outbox.add(self.Impartial.events.toEvent(entry, officer), settings.serverUrl);
     }
-    if (sent) {
-      // Re-read under the storage queue: a report may have been queued while these were being sent.
-      await serially(async () => {
-        const now = (await ext.storage.local.get("feedbackQueue")).feedbackQueue || [];
-        await ext.storage.local.set({ feedbackQueue: now.slice(sent) });
-      });
-    }
-  } finally {
-    flushing = false;
   }
+  await ext.storage.local.remove("feedbackQueue");
+}
+
+async function flushEvents() {
+  const { settings } = await self.Impartial.settings.load();
+  return outbox.flush(settings);
 }
 
 // What content scripts get: everything but the API key, which only this
@@ -183,14 +209,13 @@ ext.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   const handle = {
     check: () => check(msg, sender),
     settings: () => settingsForPage(),
-    feedback: () => feedback(msg),
-    // Audit of pre-send decisions: rule ids, choice, reason, time, platform. Never the post.
+    feedback: () => feedback(msg, sender),
+    // Audit of pre-send decisions: rule ids, categories, choice, reason, time, platform. Never the post.
     audit: async () => {
       const { settings } = await self.Impartial.settings.load();
       const entry = auditEntry(msg.entry, sender, settings);
       if (!entry) return { ok: false, error: "invalid" };
-      await appendLog("audit", entry);
-      return { ok: true };
+      return { ok: true, sent: await record(entry, settings) };
     },
   }[msg && msg.type];
   if (!handle) return false;
@@ -235,6 +260,8 @@ ext.storage.onChanged.addListener((changes, area) => {
   tellContentScripts();
 });
 ext.runtime.onInstalled.addListener(registerExtraDomains);
+// Each time the worker starts (the browser opened, or woken by a page): send what waits.
+adoptOldFeedbackQueue().then(flushEvents).catch(() => {});
 // Granting a host on the options page makes its content scripts start.
 if (ext.permissions && ext.permissions.onAdded) ext.permissions.onAdded.addListener(registerExtraDomains);
 ext.runtime.onStartup && ext.runtime.onStartup.addListener(registerExtraDomains);

@@ -100,12 +100,15 @@
   // Text cells only (textContent), never markup from storage.
   const audit = (await ext.storage.local.get("audit")).audit || [];
   const CHOICES = { went_back: "Went back to edit", posted_anyway: "Posted anyway", prevented: "Stopped by policy",
-                    posted_unchecked: "Posted while checks were unavailable" };
+                    posted_unchecked: "Posted while checks were unavailable", prevented_unchecked: "Held: not checked",
+                    ignored_must_fix: "Ignored a must-fix finding", reported_false_flag: "Reported a false flag" };
+  // Entries still waiting in the outbox have not reached the service yet.
+  const waiting = new Set(((await ext.storage.local.get("eventOutbox")).eventOutbox || []).map((e) => e.event.id));
   const body = document.querySelector("#audit tbody");
   for (const a of audit.slice().reverse()) {
     const row = document.createElement("tr");
     for (const v of [new Date(a.at).toLocaleString(), `${a.platform} (${a.host})`, CHOICES[a.choice] || a.choice,
-                     (a.rules || []).join(", "), a.reason || ""]) {
+                     (a.rules || []).join(", "), a.reason || "", !a.id ? "Not sent" : waiting.has(a.id) ? "Waiting to send" : "Sent"]) {
       row.append(Object.assign(document.createElement("td"), { textContent: v }));
     }
     body.append(row);

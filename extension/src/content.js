@@ -398,7 +398,7 @@
     }
 
     async report(f) {
-      const res = await send({ type: "feedback", rule_id: f.rule_id, platform: adapter.platform });
+      const res = await send({ type: "feedback", rule_id: f.rule_id, category: f.category, platform: adapter.platform });
       if (!this.ignored.has(this.ignoreKey(f))) this.ignored.set(this.ignoreKey(f), "");
       closePanels();
       overlay.announce(res.sent ? "Reported as a false flag. Thank you." : "Saved your report; it will be sent when the service is back.");
@@ -541,6 +541,7 @@
     send({ type: "audit", entry: {
       platform: adapter.platform, choice, reason: (reason || "").slice(0, REASON_MAX),
       rules: rules || findings.map((f) => f.rule_id),
+      categories: findings.map((f) => f.category),
       rulebook: ctl && ctl.result && ctl.result.rulebook ? ctl.result.rulebook.version : null,
     } });
   }
