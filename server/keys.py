@@ -96,6 +96,20 @@ class KeyRing:
             return None
         return None if self.keys_required() else OPEN
 
+    def identify_hash(self, digest: str) -> Identity | None:
+        """The identity of the key whose key_hash() is digest (an admin session, which keeps the
+        hash, never the key); None when no such key exists now (revoked, removed from the
+        environment). Raises DatabaseUnavailable as identify() does."""
+        for i, k in enumerate(self.env_admin_keys):
+            if hmac.compare_digest(key_hash(k), digest):
+                return Identity(label=f"IMPARTIAL_ADMIN_KEYS #{i + 1}", admin=True, kind="env", bucket=f"ea:{i}")
+        for i, k in enumerate(self.env_keys):
+            if hmac.compare_digest(key_hash(k), digest):
+                return Identity(label=f"IMPARTIAL_API_KEYS #{i + 1}", kind="env", bucket=f"e:{i}")
+        if self.db is not None:
+            return self._lookup(digest)
+        return None
+
     def keys_required(self) -> bool:
         """True once any key exists: in the environment, or ever created in the database."""
         if self.env_keys or self.env_admin_keys:
