@@ -9,7 +9,7 @@ import traceback
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from . import api, logs, observability, ops
+from . import admin, api, logs, observability, ops
 from .config import Settings
 from .engine import readability
 from .problems import Problem
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     init_rate_limits(app, settings, api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
+    admin.init_app(app)
 
     if not app.extensions[EXTENSION].keys.keys_required():
         log.warning("IMPARTIAL_API_KEYS is not set and no key was created with `impartial keys create`: /v1/* "
@@ -74,6 +75,9 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     @app.after_request
     def _security_headers(response):
         for name, value in SECURITY_HEADERS.items():
+            # The admin pages state their own (still strict) policy: they load their stylesheet.
+            if name == "Content-Security-Policy" and name in response.headers:
+                continue
             response.headers[name] = value
         return response
 

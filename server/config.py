@@ -79,6 +79,12 @@ class Settings:
     store_text_days: int = 0
     # Seconds between each worker's saves of its check counts.
     counts_interval: float = 5.0
+    # Signs the /admin session cookie. Empty: a random one per start (shared by the workers of
+    # one gunicorn, which loads the app before forking); set the same value on every instance
+    # behind one load balancer, or each instance signs out the others' admins.
+    secret_key: str = field(default="", repr=False)
+    # Hours an /admin sign-in lasts.
+    admin_session_hours: float = 8.0
 
     def validate(self) -> "Settings":
         """Refuse settings that would make the service unsafe; the message says what to do."""
@@ -93,6 +99,11 @@ class Settings:
                 raise ConfigError(
                     f"IMPARTIAL_CORS_ORIGINS: {origin!r} is not an exact origin; write scheme://host[:port] "
                     "with no path, no trailing slash and no pattern, e.g. chrome-extension://<extension id>")
+        if self.secret_key and len(self.secret_key) < 32:
+            raise ConfigError("IMPARTIAL_SECRET_KEY must be at least 32 characters (e.g. the output of "
+                              "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
+        if not 0 < self.admin_session_hours <= 24 * 7:
+            raise ConfigError("IMPARTIAL_ADMIN_SESSION_HOURS must be above 0 and at most a week (168)")
         if self.log_format not in ("json", "text"):
             raise ConfigError(f"IMPARTIAL_LOG_FORMAT must be json or text, not {self.log_format!r}")
         if self.max_text_length < 1:
