@@ -26,7 +26,7 @@ def list_text(page):
     return listing.inner_text()
 
 
-QUEUE_JS = "async () => (await chrome.storage.local.get('feedbackQueue')).feedbackQueue || []"
+QUEUE_JS = "async () => (await chrome.storage.local.get('eventOutbox')).eventOutbox || []"
 
 
 def eventually(read, done=bool, timeout=15.0):
@@ -90,8 +90,9 @@ def test_api_key_is_sent_and_a_rejected_key_is_explained(browser_factory, fixtur
         service.stop()
 
 
-def test_a_false_flag_reported_during_an_outage_reaches_the_service_later(browser_factory, fixture_server):
-    service = Service(free_port(), {}).start()
+def test_a_false_flag_reported_during_an_outage_reaches_the_service_later(browser_factory, fixture_server, tmp_path):
+    # A database of its own: /v1/stats counts false flags from the event store.
+    service = Service(free_port(), {"DATABASE_URL": f"sqlite:///{tmp_path}/events.sqlite"}).start()
     ctx, sw = browser_factory()
     configure(sw, serverUrl=service.url)
     page = open_composer(ctx, fixture_server, "x.com")
@@ -106,7 +107,7 @@ def test_a_false_flag_reported_during_an_outage_reaches_the_service_later(browse
         card.wait_for()
         card.locator("[data-action=report]").click()
         queued = eventually(lambda: sw.evaluate(QUEUE_JS), len)
-        assert [q["rule_id"] for q in queued] == [rule]
+        assert [q["event"]["rule_ids"] for q in queued] == [[rule]]
         assert "lawyers" not in json.dumps(queued)  # never the post, not even the flagged words
 
         service.start()  # same port: the service is back

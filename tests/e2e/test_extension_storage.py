@@ -49,7 +49,7 @@ def test_audit_entries_are_validated_and_none_is_lost(browser, fixture_server):
     results = world.eval(f"""Promise.all(Array.from({{length: 20}}, (_, i) => ({send})(
         {{choice: 'went_back', platform: 'facebook', rules: ['party_political.electoral-call'], reason: 'n' + i,
           host: 'evil.example', enforcement: 'advise', at: '1999-01-01'}})))""")
-    assert all(r == {"ok": True} for r in results)
+    assert all(r["ok"] is True for r in results)
     log = sw.evaluate(AUDIT_JS)
     assert sorted(e["reason"] for e in log) == sorted(f"n{i}" for i in range(20))
     # Host, mode and time come from the extension, not from the message.
