@@ -96,6 +96,11 @@ def test_sign_in_without_the_form_token_or_from_another_site_is_refused(client):
     r = client.post("/admin/login", base_url=HTTPS, data={"key": ADMIN, "csrf": token},
                     headers={"Sec-Fetch-Site": "cross-site"})
     assert r.status_code == 400
+    r = client.post("/admin/login", base_url=HTTPS, data={"key": ADMIN, "csrf": token},
+                    headers={"Origin": "null"})  # a sandboxed frame or data: page
+    assert r.status_code == 400
+    # The page's own forms send their Origin: the admin pages keep a same-origin referrer policy.
+    assert form.headers["Referrer-Policy"] == "same-origin"
 
 
 def test_sign_out_needs_its_token_and_ends_the_session(client):

@@ -35,8 +35,8 @@ class Chart:
     width: int
     height: int
     maximum: int
-    # Column charts: a few x-axis labels (day, x) so they do not overlap.
-    ticks: list[tuple[str, float]]
+    # Column charts: a few x-axis labels (day, x, text-anchor) so they do not overlap.
+    ticks: list[tuple[str, float, str]]
 
 
 def horizontal(rows: list[tuple[str, int]], limit: int = 15) -> Chart:
@@ -73,5 +73,18 @@ def columns(days: list[tuple[str, int]]) -> Chart:
         h = max(h, 1 if value else 0)
         bars.append(Bar(day, value, i * slot + slot * 0.1, plot - h, slot * 0.8, h))
     step = max(1, round(n / 6))
-    ticks = [(day, i * slot + slot / 2) for i, (day, _) in enumerate(days) if i % step == 0]
+    ticks = [(day, _tick_x(i * slot + slot / 2), _anchor(i * slot + slot / 2))
+             for i, (day, _) in enumerate(days) if i % step == 0]
     return Chart(bars, WIDTH, COLUMN_CHART_HEIGHT, top, ticks)
+
+
+TICK_ROOM = 20  # half a "11-30" label at 11px
+
+
+def _anchor(x: float) -> str:
+    """Labels near an edge are anchored inside the chart, not cut off by it."""
+    return "start" if x < TICK_ROOM else "end" if x > WIDTH - TICK_ROOM else "middle"
+
+
+def _tick_x(x: float) -> float:
+    return 0.0 if x < TICK_ROOM else float(WIDTH) if x > WIDTH - TICK_ROOM else x

@@ -51,6 +51,9 @@ def _sessions() -> Sessions:
 @bp.after_request
 def _headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CSP
+    # same-origin, not no-referrer: with no-referrer the browser sends "Origin: null" on the page's own
+    # forms, and the sign-in's origin check could not tell them from a sandboxed page elsewhere.
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 

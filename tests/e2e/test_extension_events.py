@@ -8,28 +8,19 @@ import http.client
 import json
 import sqlite3
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from gate_dialog import Gate
 from harness import Service, configure, free_port, open_composer
 from test_extension_behaviour import OVERLAY, audit_log, click_post, type_post
 from test_extension_gate import MUST_FIX, WARN_ONLY, open_card
+from test_extension_resilience import QUEUE_JS as OUTBOX_JS
+from test_extension_resilience import eventually
 from test_extension_underlines import wait_for_marks
 
 OFFICER_KEY = "officer-e2e-key-0123456789abcdef"
-OUTBOX_JS = "async () => (await chrome.storage.local.get('eventOutbox')).eventOutbox || []"
 OFFICER_JS = "async () => (await chrome.storage.local.get('officerId')).officerId"
 REASON = "Quoting the council's own election notice"
-
-
-def eventually(read, done=bool, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = read()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
 
 
 def service_with_store(tmp_path, port=None):
