@@ -123,6 +123,8 @@ def test_pre_send_dialog_for_a_block_finding_records_the_choice(browser, fixture
     assert rows.count() == 2
     assert "Posted anyway" in rows.nth(0).inner_text() and "Quoting the minister" in rows.nth(0).inner_text()
     assert "Went back to edit" in rows.nth(1).inner_text()
+    # Each entry also went to the service (POST /v1/events), and the page says so.
+    assert rows.nth(0).locator("td").last.inner_text() == "Sent"
     assert "Vote Labour" not in options.inner_text("body")
 
 
