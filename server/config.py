@@ -42,7 +42,9 @@ class Settings:
     # json (one object per line, for log collectors) or text (for a person at a terminal).
     log_format: str = "json"
     # One log line per request (method, route, status, duration, request id; never the body or query).
-    access_log: bool = True
+    # Off by default like gunicorn's: a log line costs about as much as the metrics of a request, and
+    # the proxy in front (docs/deploy.md) usually logs each request already, with the same request id.
+    access_log: bool = False
     # API keys accepted in "Authorization: Bearer <key>" or "X-API-Key". Empty: no key needed.
     api_keys: tuple[str, ...] = field(default=(), repr=False)
     # Seconds between checks of the rulebook file for changes (0: never reload).

@@ -153,7 +153,7 @@ def metrics(app: Flask) -> Metrics:
     return app.extensions[EXTENSION]
 
 
-def init_app(app: Flask, store, access_log_on: bool = True) -> Metrics:
+def init_app(app: Flask, store, access_log_on: bool = False) -> Metrics:
     """Count and log every request of app, and follow store's rulebook."""
     m = Metrics()
     app.extensions[EXTENSION] = m
@@ -175,7 +175,7 @@ def init_app(app: Flask, store, access_log_on: bool = True) -> Metrics:
             # No query string and no body: the path and figures only.
             access_log.info("%s %s %d", request.method, endpoint, response.status_code,
                             extra={"method": request.method, "endpoint": endpoint, "status": response.status_code,
-                                   "duration_ms": round(seconds * 1000, 3), "bytes": response.calculate_content_length()})
+                                   "duration_ms": round(seconds * 1000, 3), "bytes": response.content_length})
         return response
 
     # First of all hooks, so a request refused by another hook (a missing key) is timed and logged too.

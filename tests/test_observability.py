@@ -147,7 +147,8 @@ def test_logs_are_json_with_the_request_id_and_never_the_post(rules_copy, capsys
     from server.app import create_app
     from server.config import Settings
 
-    app = create_app(Settings(rules=str(rules_copy), reload_interval=0.0))  # its handler writes to the captured stderr
+    # Its handler writes to the captured stderr.
+    app = create_app(Settings(rules=str(rules_copy), reload_interval=0.0, access_log=True))
     c = app.test_client()
     ok = c.post("/v1/check", json={"text": SECRET}, headers={"X-Request-Id": "req-ok-1234"})
     bad = c.post("/v1/check", json={"text": SECRET, "platform": "myspace"}, headers={"X-Request-Id": "req-bad-1234"})
@@ -172,6 +173,20 @@ def test_logs_are_json_with_the_request_id_and_never_the_post(rules_copy, capsys
     (crash_line,) = [line for line in lines if line["level"] == "ERROR"]
     assert crash_line["request_id"] == "req-crash-1234"
     assert "ValueError" in crash_line["msg"] and "boom" in crash_line["msg"]
+
+
+def test_without_access_lines_the_request_id_is_still_on_every_line_of_the_request(rules_copy, capsys):
+    from server.app import create_app
+    from server.config import Settings
+
+    app = create_app(Settings(rules=str(rules_copy), reload_interval=0.0))  # access lines off by default
+    r = app.test_client().post("/v1/feedback", json={"rule_id": "attack.group-epithet"},
+                               headers={"X-Request-Id": "req-feedback-1"})
+    assert r.status_code == 202 and r.headers["X-Request-Id"] == "req-feedback-1"
+    lines = _json_lines(capsys.readouterr().err)
+    assert not [line for line in lines if line["logger"] == "server.access"]
+    (line,) = [line for line in lines if line["logger"] == "server.api"]
+    assert line["request_id"] == "req-feedback-1" and "feedback false_positive" in line["msg"]
 
 
 def test_an_exception_logged_anywhere_keeps_its_message_out(capsys):
@@ -222,7 +237,7 @@ def test_metrics_and_stats_add_up_every_gunicorn_worker(tmp_path):
     metrics_dir = tmp_path / "prom"
     metrics_dir.mkdir()
     (metrics_dir / "counter_1.db").write_bytes(b"stale file from an earlier run")
-    g = Gunicorn(tmp_path, rules, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+    g = Gunicorn(tmp_path, rules, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), IMPARTIAL_ACCESS_LOG="true")
     try:
         assert not (metrics_dir / "counter_1.db").exists()  # a given directory is cleared at start
         workers = _two_workers(g)
