@@ -4,10 +4,15 @@ fixture pages against the real service: underlines, the pre-send gate and an
 outage. WebDriver clicks land at an element's in-view centre and fail when
 something else is drawn there, as a person's click would be caught."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 from firefox import firefox_factory, firefox_extension  # noqa: F401  (fixtures)
 from harness import EDITORS, PAGES, Service, free_port
+from test_extension_events import stored
+from test_extension_resilience import eventually
 from test_extension_underlines import MARKS_JS, PLATFORM, WORD_RECTS_JS, covers
 
 BADGE_JS = "return document.querySelector('impartial-overlay')?.shadowRoot?.querySelector('.badge')?.innerText ?? null"
@@ -85,6 +90,14 @@ def test_firefox_holds_a_must_fix_post(firefox_factory, impartial_server, host):
     root.find_element("css selector", "[data-action=post-anyway]").click()
     ff.wait("return window.__posted.length === 1", what="the post")
     assert ff.js("return window.__posted") == ["Vote Labour on Thursday"]
+    # The decision also reaches the service's event store (the session's service shares this run's database).
+    db = Path(os.environ["IMPARTIAL_INSTANCE_PATH"]) / "impartial.db"
+    platform = PAGES[host].platform
+
+    def mine():
+        return [e for e in stored(db) if e["platform"] == platform and e["reason"] == "Quoting the returning officer"]
+    (event,) = eventually(mine, len)
+    assert event["decision"] == "posted_with_reason" and "party_political" in event["categories"]
 
 
 def test_firefox_outage_lets_the_officer_write_and_post(firefox_factory):  # noqa: F811
