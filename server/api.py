@@ -98,7 +98,7 @@ def check():
     result = checker.check(text, platform, election or settings.election_period)
     if settings.log_text:
         log.debug("check platform=%s text=%r verdict=%s", platform, text, result.verdict)
-    observability.metrics(current_app).observe_check(platform, result.verdict, result.shown())
+    observability.metrics(current_app).observe_check(platform, result.verdict, result.findings)
     rt = runtime()
     if rt.checks is not None:
         rt.checks.add(result)

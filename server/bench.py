@@ -207,7 +207,10 @@ def http_bench(posts, seconds: int, conns_list) -> list[dict]:
         bodies.write_text("\n".join(json.dumps({"text": t, "platform": "x"}) for t in posts) + "\n")
         script = Path(tmp) / "cycle.lua"
         script.write_text(WRK_LUA)
-        env = dict(os.environ, IMPARTIAL_RELOAD_INTERVAL="1.0")
+        # Metrics as gunicorn.conf.py sets them up (each worker writes to its files): the real cost.
+        metrics_dir = Path(tmp) / "metrics"
+        metrics_dir.mkdir()
+        env = dict(os.environ, IMPARTIAL_RELOAD_INTERVAL="1.0", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
         for label, app in (("floor (parse JSON, return {})", "server.bench_floor:create_app()"),
                            ("Impartial /v1/check", "server.app:create_app()")):
             proc, base = start_server(app, env)

@@ -58,11 +58,13 @@ def test_metrics_count_checks_findings_and_requests(fresh_app):
     text = r.get_data(as_text=True)
     assert value(text, "impartial_checks_total", platform="x", verdict=body["verdict"]) == 1
     assert total(text, "impartial_checks_total") == 2  # the 400 is not a check
-    by_category = Counter((f["category"], f["severity"]) for f in body["findings"])
+    # Every finding of the check, as /admin's daily counters count them (hidden model findings too).
+    found = runtime(fresh_app).store.checker().check(POST, "x").findings
+    by_category = Counter((f.category, f.severity) for f in found)
     assert by_category, "the post must have findings for this test to mean anything"
     for (category, severity), n in by_category.items():
         assert value(text, "impartial_findings_total", category=category, severity=severity) == n
-    for rule_id, n in Counter(f["rule_id"] for f in body["findings"]).items():
+    for rule_id, n in Counter(f.rule_id for f in found).items():
         assert value(text, "impartial_rule_findings_total", rule_id=rule_id) == n
     assert value(text, "impartial_http_requests_total", endpoint="/v1/check", method="POST", status="200") == 2
     assert value(text, "impartial_http_requests_total", endpoint="/v1/check", method="POST", status="400") == 1

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from gate_dialog import Gate
 from harness import Service, configure, free_port, open_composer
 from test_extension_behaviour import OVERLAY, audit_log, click_post, type_post
-from test_extension_gate import MUST_FIX, WARN_ONLY, open_card
+from test_extension_gate import EXT_ID, MUST_FIX, WARN_ONLY, open_card
 from test_extension_resilience import QUEUE_JS as OUTBOX_JS
 from test_extension_resilience import eventually
 from test_extension_underlines import wait_for_marks
@@ -157,4 +157,27 @@ def test_a_lost_answer_is_retried_with_the_same_id_and_stored_once(browser_facto
     finally:
         proxy.shutdown()
         proxy.server_close()
+        service.stop()
+
+
+def test_an_officer_id_set_by_policy_is_sent_and_an_ignored_finding_is_an_event(chromium_policy, browser_factory,
+                                                                                 fixture_server, tmp_path):
+    service, db = service_with_store(tmp_path)
+    try:
+        chromium_policy(EXT_ID, {"serverUrl": service.url, "apiKey": OFFICER_KEY, "officerId": "staff-4f9a2c"})
+        ctx, sw = browser_factory()
+        page = open_composer(ctx, fixture_server, "www.linkedin.com")
+        type_post(page, "www.linkedin.com", MUST_FIX)
+        marks = wait_for_marks(page, "m => m.some(x => x.severity === 'block')")
+        rule = next(m["rule"] for m in marks if m["severity"] == "block")
+        card = open_card(page, rule)
+        card.locator("[data-action=ignore]").click()
+        card.locator("textarea").fill("The returning officer's own wording")
+        card.locator("[data-action=confirm-ignore]").click()
+        (event,) = eventually(lambda: stored(db), len)
+        assert event["type"] == "ignored" and event["decision"] is None and event["severity"] == "block"
+        assert event["rule_ids"] == [rule] and event["reason"] == "The returning officer's own wording"
+        assert event["officer"] == "staff-4f9a2c"  # the policy's id, not a random one
+        assert sw.evaluate(OFFICER_JS) is None  # none was made
+    finally:
         service.stop()
