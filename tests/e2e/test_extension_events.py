@@ -12,7 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from gate_dialog import Gate
 from harness import Service, configure, free_port, open_composer
-from test_extension_behaviour import OVERLAY, audit_log, click_post, type_post
+from test_admin_page import axe
+from test_extension_behaviour import audit_log, click_post, type_post
 from test_extension_gate import EXT_ID, MUST_FIX, WARN_ONLY, open_card
 from test_extension_resilience import QUEUE_JS as OUTBOX_JS
 from test_extension_resilience import eventually
@@ -84,6 +85,14 @@ def test_decisions_and_reports_reach_the_service_and_wait_out_an_outage(browser_
             (service.url, "false_flag", [rule])]
         assert "lawyers" not in json.dumps(queued)  # never the post, not even the flagged words
         assert [e["id"] for e in stored(db)] == [event["id"]]
+        # The officer's own record says which entries have not reached the service yet.
+        options = ctx.new_page()
+        options.goto(sw.url.replace("background.js", "options.html"))
+        rows = options.locator("#audit tbody tr")
+        rows.first.wait_for()
+        assert [rows.nth(i).locator("td").last.inner_text() for i in range(2)] == ["Waiting to send", "Sent"]
+        assert "Reported a false flag" in rows.nth(0).inner_text()
+        assert axe(options) == []
 
         service.start()  # same port and database: the service is back
         page.keyboard.type(" again")  # the next successful check sends what was kept
@@ -94,6 +103,9 @@ def test_decisions_and_reports_reach_the_service_and_wait_out_an_outage(browser_
         assert flag["officer"] == officer and flag["categories"]
         assert eventually(lambda: sw.evaluate(OUTBOX_JS), lambda q: not q) == []
         assert len({e["id"] for e in after}) == 2
+        options.reload()
+        rows.first.wait_for()
+        assert rows.nth(0).locator("td").last.inner_text() == "Sent"
     finally:
         service.stop()
 
