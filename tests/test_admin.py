@@ -103,6 +103,20 @@ def test_sign_in_without_the_form_token_or_from_another_site_is_refused(client):
     assert form.headers["Referrer-Policy"] == "same-origin"
 
 
+def test_repeated_wrong_keys_are_throttled_then_allowed_again(client, app):
+    from server.admin import throttle
+
+    clock = [1000.0]
+    app.extensions["impartial.admin.throttle"] = throttle.Throttle(clock=lambda: clock[0])
+    for _ in range(throttle.MAX_FAILURES):
+        assert sign_in(client, "guess").status_code == 401
+    r = sign_in(client, ADMIN)  # even the right key waits: the address is guessing
+    assert r.status_code == 429 and "Try again in" in r.get_data(as_text=True)
+    assert 0 < int(r.headers["Retry-After"]) <= throttle.WINDOW + 1
+    clock[0] += throttle.WINDOW + 1
+    assert sign_in(client, ADMIN).status_code == 303
+
+
 def test_sign_out_needs_its_token_and_ends_the_session(client):
     sign_in(client)
     page = client.get("/admin", base_url=HTTPS).get_data(as_text=True)

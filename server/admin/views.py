@@ -21,6 +21,7 @@ from ..runtime import runtime
 from . import charts
 from .export import TABLES, to_csv
 from .session import Sessions
+from .throttle import Throttle
 
 bp = Blueprint("admin", __name__, template_folder="templates", static_folder="static",
                static_url_path="/admin/static")
@@ -41,6 +42,7 @@ EXTENSION = "impartial.admin"
 def init_app(app) -> None:
     settings = runtime(app).settings
     app.extensions[EXTENSION] = Sessions(settings.secret_key, settings.admin_session_hours)
+    app.extensions[EXTENSION + ".throttle"] = Throttle()
     app.register_blueprint(bp)
 
 
@@ -82,8 +84,8 @@ def login_form():
     return _login_page()
 
 
-def _login_page(error: str = "", status: int = 200) -> Response:
-    response = Response(status=status, mimetype="text/html")
+def _login_page(error: str = "", status: int = 200, headers=None) -> Response:
+    response = Response(status=status, mimetype="text/html", headers=headers)
     token = _sessions().login_token(response)
     response.set_data(render_template("admin/login.html", csrf=token, error=error))
     return response
@@ -94,6 +96,12 @@ def login():
     sessions = _sessions()
     if not sessions.login_token_ok():
         return _login_page("The sign-in form had expired or came from another site. Try again.", 400)
+    throttle: Throttle = current_app.extensions[EXTENSION + ".throttle"]
+    address = request.remote_addr or ""
+    wait = throttle.retry_after(address)
+    if wait:
+        return _login_page(f"Too many wrong keys from this address. Try again in {wait} seconds.", 429,
+                           headers={"Retry-After": str(wait)})
     key = request.form.get("key", "").strip()
     if not key or len(key) > 200:
         return _login_page("Enter your admin key.", 400)
@@ -102,6 +110,7 @@ def login():
     except DatabaseUnavailable:
         return _login_page("The key cannot be checked now (the database is unreachable). Try again shortly.", 503)
     if identity is None or identity.kind == "open":
+        throttle.failed(address)
         return _login_page("That key is not valid.", 401)
     if not identity.admin:
         return _login_page("That key is valid but is not an admin key.", 403)
