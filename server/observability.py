@@ -60,6 +60,8 @@ class Metrics:
                                      ("rule_id",), registry=r)
         self.feedback = Counter("impartial_feedback", "False-flag and other reports from officers, by rule and kind.",
                                 ("rule_id", "kind"), registry=r)
+        self.events = Counter("impartial_events", "Events received on POST /v1/events: recorded, or already there "
+                              "(a retry).", ("outcome",), registry=r)
         # livemax: 1 while any live worker serves that version; a dead worker's file is removed by child_exit.
         self.rulebook = Gauge("impartial_rulebook_info", "The rulebook served (1) or no longer served (0), "
                               "by version and digest.", ("version", "digest"), multiprocess_mode="livemax",
@@ -101,6 +103,12 @@ class Metrics:
 
     def observe_feedback(self, rule_id: str, kind: str) -> None:
         self._child(self.feedback, rule_id, kind).inc()
+
+    def observe_events(self, accepted: int, duplicates: int) -> None:
+        if accepted:
+            self._child(self.events, "accepted").inc(accepted)
+        if duplicates:
+            self._child(self.events, "duplicate").inc(duplicates)
 
     # -- the rulebook ---------------------------------------------------------------
 

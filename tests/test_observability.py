@@ -78,6 +78,17 @@ def _served_sha(app):
     return runtime(app).store.state.current.sha256[:12]
 
 
+def test_events_are_counted_as_accepted_or_duplicate(fresh_app):
+    c = fresh_app.test_client()
+    event = {"id": "metrics-evt-1", "type": "false_flag", "at": "2026-11-30T12:00:00Z", "platform": "x",
+             "rule_ids": ["attack.group-epithet"], "categories": ["attack"]}
+    assert c.post("/v1/events", json={"events": [event]}).get_json() == {"accepted": 1, "duplicates": 0}
+    assert c.post("/v1/events", json={"events": [event]}).get_json() == {"accepted": 0, "duplicates": 1}
+    text = c.get("/metrics").get_data(as_text=True)
+    assert value(text, "impartial_events_total", outcome="accepted") == 1
+    assert value(text, "impartial_events_total", outcome="duplicate") == 1
+
+
 def test_unmatched_paths_are_one_label_not_one_per_path(fresh_app):
     c = fresh_app.test_client()
     for i in range(3):

@@ -7,8 +7,9 @@ import logging
 import secrets
 from datetime import datetime, timezone
 
-from flask import request
+from flask import current_app, request
 
+from .. import observability
 from ..auth import require_admin, source_label
 from ..bodies import json_body
 from ..db import DatabaseUnavailable
@@ -40,6 +41,7 @@ def post_events():
         accepted, duplicates = store.record(batch, source_label())
     except DatabaseUnavailable as exc:
         raise _unavailable(exc) from None
+    observability.metrics(current_app).observe_events(accepted, duplicates)
     return json_response({"accepted": accepted, "duplicates": duplicates}, 202)
 
 
