@@ -141,6 +141,25 @@ def test_revoking_the_key_ends_its_sessions(client, app):
     assert client.get("/admin", base_url=HTTPS).status_code == 303
 
 
+def test_a_database_outage_is_a_503_not_a_crash(client, app, monkeypatch):
+    from server.db import DatabaseUnavailable
+
+    sign_in(client)
+
+    def down(*a, **k):
+        raise DatabaseUnavailable("connection refused")
+
+    monkeypatch.setattr(runtime(app).keys, "identify_hash", down)
+    r = client.get("/admin", base_url=HTTPS)
+    assert r.status_code == 503 and r.mimetype == "application/problem+json" and r.headers["Retry-After"] == "5"
+    monkeypatch.undo()
+    from server.events import query
+
+    monkeypatch.setattr(query, "summary", down)
+    r = client.get("/admin/export/checks.csv", base_url=HTTPS)
+    assert r.status_code == 503 and r.mimetype == "application/problem+json"
+
+
 def test_the_page_shows_checks_findings_decisions_and_false_flags(client, app):
     for text in ("Vote Labour on Thursday", "Vote Labour on Thursday", "Bins are collected on Tuesday"):
         assert client.post("/v1/check", json={"text": text}, headers={"Authorization": f"Bearer {OFFICER}"}).status_code == 200

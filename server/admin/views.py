@@ -66,7 +66,11 @@ def _admin_from_session():
     session = _sessions().read()
     if session is None:
         return None, None
-    identity = runtime().keys.identify_hash(session.digest)
+    try:
+        identity = runtime().keys.identify_hash(session.digest)
+    except DatabaseUnavailable:
+        raise Problem(503, "the sign-in cannot be checked now (the database is unreachable); try again shortly",
+                      headers={"Retry-After": "5"}) from None
     if identity is None or not identity.admin:
         return None, None
     return identity, session
