@@ -31,6 +31,8 @@ REQUEST_ID_HEADER = "X-Request-Id"
 access_log = logging.getLogger("server.access")
 
 # Seconds. A check takes about a millisecond; a slow client or a 70,000-character post far longer.
+# Any other method a client invents is counted as "other": label values must stay few.
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -178,13 +180,14 @@ def init_app(app: Flask, store, access_log_on: bool = False) -> Metrics:
         seconds = time.perf_counter() - g.get("request_started", time.perf_counter())
         rule = request.url_rule
         endpoint = rule.rule if rule is not None else "unmatched"  # never the raw path: bounded labels
-        m.observe_request(endpoint, request.method, response.status_code, seconds)
+        method = request.method if request.method in METHODS else "other"
+        m.observe_request(endpoint, method, response.status_code, seconds)
         rid = g.get("request_id") or request_id_from(None)
         response.headers[REQUEST_ID_HEADER] = rid
         if access_log_on:
             # No query string and no body: the path and figures only.
-            access_log.info("%s %s %d", request.method, endpoint, response.status_code,
-                            extra={"method": request.method, "endpoint": endpoint, "status": response.status_code,
+            access_log.info("%s %s %d", method, endpoint, response.status_code,
+                            extra={"method": method, "endpoint": endpoint, "status": response.status_code,
                                    "duration_ms": round(seconds * 1000, 3), "bytes": response.content_length})
         return response
 

@@ -89,13 +89,15 @@ def test_events_are_counted_as_accepted_or_duplicate(fresh_app):
     assert value(text, "impartial_events_total", outcome="duplicate") == 1
 
 
-def test_unmatched_paths_are_one_label_not_one_per_path(fresh_app):
+def test_unmatched_paths_and_invented_methods_are_one_label_each(fresh_app):
     c = fresh_app.test_client()
     for i in range(3):
         assert c.get(f"/nope/{i}").status_code == 404
+        assert c.open(f"/nope/{i}", method=f"BREW{i}").status_code == 404
     text = c.get("/metrics").get_data(as_text=True)
     assert value(text, "impartial_http_requests_total", endpoint="unmatched", method="GET", status="404") == 3
-    assert "/nope/" not in text
+    assert value(text, "impartial_http_requests_total", endpoint="unmatched", method="other", status="404") == 3
+    assert "/nope/" not in text and "BREW" not in text
 
 
 def test_a_refused_rulebook_counts_as_a_reload_failure_and_the_version_follows_the_file(fresh_app, rules_copy):
