@@ -125,7 +125,7 @@ def login():
 
 @bp.post("/admin/logout")
 def logout():
-    identity, session = _admin_from_session()
+    _, session = _admin_from_session()
     if session is not None and not _sessions().token_ok(session):
         raise Problem(400, "the sign-out form came from another site or has expired")
     response = redirect("/admin/login", code=303)
