@@ -104,8 +104,7 @@ test("while the service is unreachable events wait, then go with the same ids, o
 });
 
 test("a lost answer means a retry, which the service counts as duplicates, never twice", async () => {
-  const { svc, box } = setup();
-  await box.add(event(1), SERVER);
+  const svc = fakeService();
   let lose = true;
   const realFetch = svc.fetch;
   const flaky = async (url, init) => {
@@ -120,7 +119,6 @@ test("a lost answer means a retry, which the service counts as duplicates, never
   assert.equal(await box2.flush(settings), 0);
   assert.equal(svc.seen.size, 1);
   assert.deepEqual(svc.calls.map((c) => c.ids), [["event-0001"], ["event-0001"]]);
-  assert.ok(box); // the first outbox is untouched
 });
 
 test("more than 100 waiting events go in batches of 100", async () => {
