@@ -176,7 +176,8 @@ def test_reporting_a_must_fix_finding_as_a_false_flag_does_not_clear_the_post(br
     assert gate.count("[data-action=post-anyway]") == 0
     gate.click("back")
     assert page.evaluate("window.__posted") == []
-    assert [a["choice"] for a in audit_log(sw, 1)] == ["prevented"]
+    # The report is in the officer's record too (and sent as a false_flag event).
+    assert [a["choice"] for a in audit_log(sw, 2)] == ["reported_false_flag", "prevented"]
 
 
 def test_the_composer_with_text_is_gated_when_another_is_empty(browser, fixture_server):
