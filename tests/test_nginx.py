@@ -182,3 +182,8 @@ def test_nginx_refuses_big_bodies_and_keeps_the_headers(stack):
 
     with urllib.request.urlopen(base + "/healthz", timeout=10) as r:
         assert r.headers["X-Content-Type-Options"] == "nosniff" and r.headers["Cache-Control"] == "no-store"
+    # nginx sets the request id (a client's own is replaced), and the service answers with it.
+    req = urllib.request.Request(base + "/healthz", headers={"X-Request-Id": "chosen-by-the-client"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        rid = r.headers["X-Request-Id"]
+    assert rid != "chosen-by-the-client" and len(rid) == 32 and int(rid, 16) >= 0
