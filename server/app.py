@@ -17,7 +17,7 @@ from .counters import CheckCounter
 from .db import Database, DatabaseUnavailable
 from .events import EventStore
 from .keys import KeyRing
-from .ratelimit import init_rate_limits
+from .ratelimit import rate_limits
 from .runtime import EXTENSION, Runtime
 from .store import RulebookStore
 
@@ -47,12 +47,12 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         settings=settings, store=store, stats=api.make_stats(), db=db, events=events,
         keys=KeyRing(db, settings.api_keys, settings.admin_keys, settings.key_cache_seconds,
                      settings.trust_identity_header),
-        checks=CheckCounter(db, settings.counts_interval, on_flush=events.maybe_purge))
+        checks=CheckCounter(db, settings.counts_interval, on_flush=events.maybe_purge),
+        limits=rate_limits(settings))
     # Werkzeug's backstop for any body read; each JSON endpoint reads at most
     # its own limit first and answers a precise 413.
     app.config["MAX_CONTENT_LENGTH"] = api.largest_body(settings)
     app.json.ensure_ascii = False
-    init_rate_limits(app, settings, api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
 
