@@ -56,7 +56,12 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
 
-    if not app.extensions[EXTENSION].keys.keys_required():
+    try:
+        open_service = not app.extensions[EXTENSION].keys.keys_required()
+    except DatabaseUnavailable:
+        open_service = False
+        log.warning("the database cannot be reached: database keys cannot be verified until it can")
+    if open_service:
         log.warning("IMPARTIAL_API_KEYS is not set and no key was created with `impartial keys create`: /v1/* "
                     "answers anyone who can reach this service. Create keys unless only trusted machines can "
                     "connect.")
@@ -120,6 +125,8 @@ def open_database(settings: Settings) -> Database:
             db.upgrade()
         except DatabaseUnavailable as exc:
             raise SystemExit(f"cannot reach the database {db.describe()} to apply migrations: {exc}") from None
+        # gunicorn forks workers from this process next: no connection may cross the fork.
+        db.dispose()
     return db
 
 

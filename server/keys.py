@@ -71,7 +71,8 @@ class KeyRing:
         self.identity_header = identity_header
         self._cache: dict[str, tuple[float, Identity | None]] = {}
         self._lock = threading.Lock()
-        self._db_has_keys: tuple[float, bool] = (0.0, False)
+        # (valid until, whether the database has any key); None until first asked.
+        self._db_has_keys: tuple[float, bool] | None = None
 
     # -- the request path ----------------------------------------------------
 
@@ -100,20 +101,23 @@ class KeyRing:
         return None if self.keys_required() else OPEN
 
     def keys_required(self) -> bool:
-        """True once any key exists: in the environment, or ever created in the database."""
+        """True once any key exists: in the environment, or ever created in the database.
+        Raises DatabaseUnavailable when only the database can tell and it cannot be asked
+        (never answering 'no keys' on a guess: that would open the service)."""
         if self.env_keys or self.env_admin_keys:
             return True
         if self.db is None:
             return False
-        until, has = self._db_has_keys
-        if time.monotonic() < until:
-            return has
+        known = self._db_has_keys
+        if known is not None and time.monotonic() < known[0]:
+            return known[1]
         try:
             with self.db.begin() as conn:
                 has = conn.execute(select(func.count()).select_from(api_keys)).scalar_one() > 0
         except DatabaseUnavailable:
-            # Cannot tell: fail closed if keys were ever seen, open only if never.
-            return has
+            if known is None:
+                raise
+            return known[1]  # what it was a moment ago; keys are never deleted, only revoked
         self._db_has_keys = (time.monotonic() + self.cache_seconds, has)
         return has
 

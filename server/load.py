@@ -56,6 +56,8 @@ def cpu_seconds(pid: int) -> float:
         for p in pids:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / tick
+            if p == pid:  # workers that exited and were reaped count in their parent's cutime/cstime
+                total += (int(fields[13]) + int(fields[14])) / tick
     except OSError:
         return float("nan")
     return total
