@@ -99,7 +99,11 @@ def main(argv=None) -> int:
         base_env = dict(os.environ, DATABASE_URL=url, IMPARTIAL_RELOAD_INTERVAL="1.0", IMPARTIAL_LOG_LEVEL="WARNING",
                         IMPARTIAL_LOAD_KEY=key)
         # Limits on, high enough that this load measures their cost rather than hitting them.
-        app_env = dict(base_env, IMPARTIAL_RATE_LIMIT="10000000/minute;1000000/second")
+        # Metrics as gunicorn.conf.py sets them up (each worker writes to its files): their real cost.
+        metrics_dir = Path(tmp) / "metrics"
+        metrics_dir.mkdir()
+        app_env = dict(base_env, IMPARTIAL_RATE_LIMIT="10000000/minute;1000000/second",
+                       PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
         rows = []
         headers = {"Authorization": f"Bearer {key}"}
         phases = [
