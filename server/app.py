@@ -9,7 +9,7 @@ import traceback
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from . import api
+from . import api, playground
 from .config import Settings
 from .engine import readability
 from .problems import Problem
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = api.largest_body(settings)
     app.json.ensure_ascii = False
     app.register_blueprint(api.bp)
+    playground.init_app(app, settings)
 
     if not settings.api_keys:
         log.warning("IMPARTIAL_API_KEYS is not set: /v1/* answers anyone who can reach this service. "
@@ -61,6 +62,9 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     @app.after_request
     def _security_headers(response):
         for name, value in SECURITY_HEADERS.items():
+            # A page (the playground) sets a policy that lets it run its own scripts; everything else gets none.
+            if name == "Content-Security-Policy" and name in response.headers:
+                continue
             response.headers[name] = value
         return response
 

@@ -1,0 +1,262 @@
+"""The playground's HTTP side, through the real Flask app: the page and its
+policy, the extension scripts it serves, and the candidate rulebook endpoints."""
+
+import hashlib
+import json
+import logging
+import re
+
+import pytest
+
+from server.app import create_app
+from server.config import Settings
+from server.engine import RulebookError, parse_rulebook
+
+from helpers import ROOT, RULES, book_json, minimal_rule
+
+LINT_EXAMPLE = "activist lawyers"
+
+
+def compile_(client, raw, **kw):
+    data = raw if isinstance(raw, (bytes, str)) else json.dumps(raw)
+    return client.post("/playground/rulebooks", data=data, content_type=kw.pop("content_type", "application/json"),
+                       **kw)
+
+
+def candidate_check(client, digest, text, **body):
+    return client.post("/playground/check", json={"rulebook": digest, "text": text, **body})
+
+
+def lint_problems(raw: bytes) -> list[str]:
+    """What `impartial lint` prints for this rulebook (the loader's problems)."""
+    with pytest.raises(RulebookError) as err:
+        parse_rulebook(raw, source="candidate")
+    return err.value.problems
+
+
+def assert_problem(resp, status):
+    assert resp.status_code == status, resp.get_data(as_text=True)
+    assert resp.mimetype == "application/problem+json"
+    body = resp.get_json()
+    assert body["status"] == status and body["detail"]
+    return body
+
+
+# -- the page -------------------------------------------------------------------------------------------------------
+
+def test_page_has_a_strict_policy_with_a_fresh_style_nonce(client):
+    first, second = client.get("/playground"), client.get("/playground")
+    assert first.status_code == 200 and first.mimetype == "text/html"
+    csp = first.headers["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert directives["default-src"] == "'none'"
+    assert directives["script-src"] == "'self'"  # no inline script, no eval, nothing from elsewhere
+    assert directives["connect-src"] == "'self'" and directives["frame-ancestors"] == "'none'"
+    nonce = re.search(r"'nonce-([A-Za-z0-9_-]+)'", directives["style-src"]).group(1)
+    html = first.get_data(as_text=True)
+    assert f'<meta name="impartial-style-nonce" content="{nonce}">' in html
+    assert nonce not in second.headers["Content-Security-Policy"]
+    assert not re.search(r"\son[a-z]+=", html), "no inline event handlers"
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html), "every script is a file"
+    for name in ("X-Content-Type-Options", "Cache-Control", "X-Frame-Options", "Referrer-Policy"):
+        assert name in first.headers
+
+
+def test_every_script_the_page_loads_is_served_and_the_extension_ones_are_its_own_files(client):
+    html = client.get("/playground").get_data(as_text=True)
+    sources = re.findall(r'<script src="([^"]+)"', html)
+    assert [s.rsplit("/", 1)[1] for s in sources] == [
+        "textmodel.js", "settings.js", "adapters.js", "ui.js", "bridge.js", "content.js", "page.js"]
+    for src in sources:
+        r = client.get(src)
+        assert r.status_code == 200 and r.mimetype == "text/javascript", src
+        if "/extension/" in src:
+            assert r.data == (ROOT / "extension" / "src" / src.rsplit("/", 1)[1]).read_bytes()
+    css = re.search(r'<link rel="stylesheet" href="([^"]+)"', html).group(1)
+    assert client.get(css).mimetype == "text/css"
+
+
+@pytest.mark.parametrize("name", ["background.js", "options.js", "manifest.json", "..%2Fmanifest.json", "nope.js"])
+def test_only_the_content_scripts_of_the_extension_are_served(client, name):
+    body = assert_problem(client.get(f"/playground/extension/{name}"), 404)
+    assert "content.js" in body["detail"] or "not found" in body["detail"].lower()
+
+
+def test_the_page_asks_for_a_key_only_when_keys_are_configured(rules_copy):
+    open_app = create_app(Settings(rules=str(rules_copy), reload_interval=0))
+    keyed = create_app(Settings(rules=str(rules_copy), reload_interval=0, api_keys=("k1",)))
+    assert 'aria-labelledby="key-title" hidden>' in open_app.test_client().get("/playground").get_data(as_text=True)
+    page = keyed.test_client().get("/playground")
+    assert page.status_code == 200  # the page holds no data: open
+    assert 'aria-labelledby="key-title">' in page.get_data(as_text=True)
+
+
+# -- compiling a candidate ------------------------------------------------------------------------------------------
+
+def test_a_valid_candidate_compiles_and_reports_its_examples_as_lint_does(client):
+    raw = book_json(minimal_rule()).encode()
+    r = compile_(client, raw)
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["digest"] == hashlib.sha256(raw).hexdigest()
+    assert (body["version"], body["rules"]) == ("t1", 1)
+    assert body["examples"] == {"total": 2, "failed": 0, "failures": []}
+
+
+def test_failing_examples_are_listed_in_lints_words_and_the_candidate_is_still_usable(client):
+    rule = minimal_rule(examples={"flag": ["activist lawyers", "judges"], "pass": ["lawyers"]})
+    body = compile_(client, book_json(rule)).get_json()
+    assert body["examples"]["total"] == 3 and body["examples"]["failed"] == 1
+    assert body["examples"]["failures"] == ["test.rule [flag] 'judges': not flagged"]
+    assert candidate_check(client, body["digest"], LINT_EXAMPLE).status_code == 200
+
+
+@pytest.mark.parametrize("rule, field", [
+    (minimal_rule(severity="fatal"), "severity"),
+    (minimal_rule(match={"phrases": ["{@nolist}"]}), "match.phrases[0]"),
+    (minimal_rule(match={"patterns": ["(a+)+$"]}), "match.patterns[0]"),
+])
+def test_an_invalid_candidate_gets_every_problem_of_lint_naming_rule_and_field(client, rule, field):
+    raw = book_json(rule).encode()
+    body = assert_problem(compile_(client, raw), 422)
+    assert body["title"] == "Invalid rulebook"
+    assert body["problems"] == lint_problems(raw)
+    located = [e for e in body["errors"] if e.get("field") == field]
+    assert located, body["errors"]
+    assert located[0]["rule"] == "test.rule" and located[0]["index"] == 0 and located[0]["message"]
+    assert body["detail"].startswith(f"the candidate rulebook has {len(body['problems'])} problem")
+
+
+def test_broken_json_gets_the_loaders_line_and_column(client):
+    raw = b'{"version": "t1",\n "rules": [}'
+    body = assert_problem(compile_(client, raw), 422)
+    assert body["problems"] == lint_problems(raw) and "line 2 column" in body["problems"][0]
+
+
+def test_not_utf8_is_named_by_byte(client):
+    body = assert_problem(compile_(client, b'{"version": "\xff"}'), 422)
+    assert body["problems"] == ["not UTF-8 at byte 13"]
+
+
+@pytest.mark.parametrize("raw, words", [
+    (b"[" * 40 + b"]" * 40, "nests arrays and objects more than 32 deep"),
+    (b'{"version": 1' + b"0" * 30 + b"}", "31-digit number"),
+    (b'{"version": NaN}', "NaN, which is not JSON"),
+])
+def test_what_would_crash_the_loader_is_a_precise_422(client, raw, words):
+    body = assert_problem(compile_(client, raw), 422)
+    assert words in body["detail"]
+
+
+def test_a_candidate_cannot_make_the_service_open_a_file(client):
+    rule = minimal_rule(id="test.model", match={"model": {"head": "political", "path": "/etc/passwd"}})
+    body = assert_problem(compile_(client, book_json(rule)), 422)
+    assert body["errors"] == [{
+        "problem": body["problems"][0], "rule": "test.model", "index": 0, "field": "match.model.path",
+        "message": body["problems"][0].split(": ", 1)[1]}]
+    assert "cannot name a model file" in body["problems"][0]
+
+
+def test_limits_content_type_and_method(app, client):
+    app.extensions["impartial_candidates"].max_bytes = 100
+    body = assert_problem(compile_(client, b" " * 101 + b"{}"), 413)
+    assert body["limit"] == 100
+    assert_problem(compile_(client, b"{}", content_type="text/plain"), 415)
+    r = client.get("/playground/rulebooks")
+    assert_problem(r, 405)
+    assert r.headers["Allow"].startswith("POST") or "POST" in r.headers["Allow"]
+
+
+def test_a_compile_over_the_timeout_is_abandoned_and_holds_the_next_one_off(app, client):
+    candidates = app.extensions["impartial_candidates"]
+    candidates.timeout = 0.001  # the real rulebook takes far longer than a millisecond to compile
+    raw = RULES.read_bytes()
+    try:
+        r = compile_(client, raw)
+        body = assert_problem(r, 503)
+        assert "was abandoned" in body["detail"] and r.headers["Retry-After"]
+        again = compile_(client, book_json(minimal_rule()))
+        if candidates._compiling.is_alive():
+            assert "still compiling" in assert_problem(again, 503)["detail"]
+    finally:
+        candidates._compiling.join()
+    candidates.timeout = 60
+    assert compile_(client, book_json(minimal_rule())).status_code == 200
+
+
+def test_the_same_refused_bytes_are_not_compiled_twice(client, monkeypatch):
+    import server.candidates as module
+
+    calls = []
+    real = module.compile_candidate
+    monkeypatch.setattr(module, "compile_candidate", lambda *a: calls.append(1) or real(*a))
+    raw = book_json(minimal_rule(severity="fatal"))
+    first, second = compile_(client, raw), compile_(client, raw)
+    assert first.get_json() == second.get_json() and len(calls) == 1
+
+
+# -- checking with a candidate --------------------------------------------------------------------------------------
+
+def test_the_candidates_findings_differ_from_the_live_rulebooks(client):
+    rule = minimal_rule(id="test.windmills", match={"phrases": ["windmills"]}, severity="block",
+                        examples={"flag": ["windmills"], "pass": ["wind"]})
+    digest = compile_(client, book_json(rule)).get_json()["digest"]
+    text = "Vote Labour on Thursday to stop the windmills"
+    live = client.post("/v1/check", json={"text": text}).get_json()
+    mine = candidate_check(client, digest, text).get_json()
+    assert "test.windmills" not in {f["rule_id"] for f in live["findings"]}
+    assert [(f["rule_id"], f["match"]) for f in mine["findings"]] == [("test.windmills", "windmills")]
+    assert mine["rulebook"]["version"] == "t1" and mine["verdict"] == "block"
+
+
+def test_platform_and_election_reach_the_candidate(client):
+    rule = minimal_rule(id="test.purdah", match={"phrases": ["new policy"]}, when={"election_period": True},
+                        examples={"flag": ["our new policy"], "pass": ["our policy"]})
+    digest = compile_(client, book_json(rule)).get_json()["digest"]
+    off = candidate_check(client, digest, "Our new policy", platform="x").get_json()
+    on = candidate_check(client, digest, "Our new policy", platform="x", context={"election_period": True}).get_json()
+    assert off["findings"] == [] and [f["rule_id"] for f in on["findings"]] == ["test.purdah"]
+    assert on["metrics"]["length"]["platform"] == "x" and on["metrics"]["length"]["limit"] == 280
+
+
+def test_candidate_check_validates_as_v1_does(client):
+    digest = compile_(client, book_json(minimal_rule())).get_json()["digest"]
+    assert "'rulebook'" in assert_problem(candidate_check(client, "abc", "x"), 400)["detail"]
+    assert "'rulebook'" in assert_problem(client.post("/playground/check", json={"text": "x"}), 400)["detail"]
+    for body in ({"text": 5}, {"text": "a\ud800"}, {"text": "x", "platform": "myspace"},
+                 {"text": "x", "context": {"election_period": "yes"}}):
+        mine = assert_problem(client.post("/playground/check", data=json.dumps({"rulebook": digest, **body}),
+                                          content_type="application/json"), 400)
+        live = client.post("/v1/check", data=json.dumps(body), content_type="application/json").get_json()
+        assert mine["detail"] == live["detail"]
+
+
+def test_an_unknown_or_evicted_candidate_is_a_404_that_says_to_send_it_again(app, client):
+    app.extensions["impartial_candidates"].size = 2
+    digests = [compile_(client, book_json(minimal_rule(id=f"test.r{i}"))).get_json()["digest"] for i in range(3)]
+    body = assert_problem(candidate_check(client, digests[0], LINT_EXAMPLE), 404)
+    assert body["rulebook"] == digests[0] and "POST /playground/rulebooks" in body["detail"]
+    for d in digests[1:]:
+        assert candidate_check(client, d, LINT_EXAMPLE).status_code == 200
+
+
+def test_keys_protect_both_endpoints_like_v1(rules_copy):
+    client = create_app(Settings(rules=str(rules_copy), reload_interval=0, api_keys=("k1",))).test_client()
+    raw = book_json(minimal_rule())
+    assert_problem(compile_(client, raw), 401)
+    r = compile_(client, raw, headers={"Authorization": "Bearer k1"})
+    assert r.status_code == 200
+    digest = r.get_json()["digest"]
+    assert_problem(candidate_check(client, digest, "x"), 401)
+    ok = client.post("/playground/check", json={"rulebook": digest, "text": "x"}, headers={"X-API-Key": "k1"})
+    assert ok.status_code == 200
+
+
+def test_nothing_typed_is_logged(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    secret = "zqxjvv-marker"
+    rule = minimal_rule(match={"phrases": [secret]}, examples={"flag": [secret], "pass": ["x"]})
+    digest = compile_(client, book_json(rule)).get_json()["digest"]
+    candidate_check(client, digest, f"a post about {secret}")
+    compile_(client, book_json(minimal_rule(message=secret, severity="fatal")))
+    assert secret not in caplog.text
