@@ -259,10 +259,11 @@
       return;
     }
     const ex = body.examples;
-    status.replaceChildren(h("strong", {}, `Candidate ${body.version} loaded`),
-      `: ${body.rules} rules. ${ex.total - ex.failed} of ${ex.total} examples pass.`,
-      ex.failed ? h("details", { class: "example-failures" }, h("summary", {}, `${ex.failed} example${ex.failed > 1 ? "s" : ""} fail (as impartial lint reports them)`),
-        h("ul", {}, ex.failures.map((f) => h("li", {}, f)))) : null);
+    status.replaceChildren(h("p", {}, h("strong", {}, `Candidate ${body.version} loaded`),
+      `: ${body.rules} rules. ${ex.total - ex.failed} of ${ex.total} examples pass.`),
+      ...(ex.failed ? [h("details", { class: "example-failures" },
+        h("summary", {}, `${ex.failed} example${ex.failed > 1 ? "s" : ""} fail (as impartial lint reports them)`),
+        h("ul", {}, ex.failures.map((f) => h("li", {}, f))))] : []));
     $("#candidate-book").textContent = `Candidate ${body.version} · ${body.rules} rules`;
     $("#candidate-view").hidden = false;
     $("#candidate-remove").disabled = false;
