@@ -1,4 +1,4 @@
-"""HTTP routes: the v1 check contract, rules, feedback, health and the OpenAPI document.
+"""The v1 blueprint: check, rules, feedback and stats, all behind the API key.
 
 Request validation is strict and explicit: anything a client can send gets a
 precise 4xx problem, never a 500. A post's text is never logged unless the
@@ -7,7 +7,6 @@ admin sets IMPARTIAL_LOG_TEXT.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import os
@@ -15,17 +14,22 @@ import threading
 import time
 from collections import Counter
 
-from flask import Blueprint, Response, current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask import Blueprint
 
-from . import safejson
+from .auth import require_key
+from .bodies import json_body as _json_body
+from .bodies import type_name as _type_name
 from .engine.platforms import PLATFORMS
 from .engine.text import find_lone_surrogate, utf16_len
-from .openapi import openapi_document
+from .events import http as events_http
+from .events.http import record_feedback_event
 from .problems import Problem
+from .responses import iso as _iso
+from .responses import json_response as _json
+from .runtime import runtime
 
 log = logging.getLogger("server.api")
-bp = Blueprint("api", __name__)
+bp = Blueprint("v1", __name__)
 
 FEEDBACK_KINDS = ("false_positive", "missed", "helpful")
 FEEDBACK_BODY_LIMIT = 16_384
@@ -37,93 +41,22 @@ def check_body_limit(settings) -> int:
 
 
 def largest_body(settings) -> int:
-    return max(check_body_limit(settings), FEEDBACK_BODY_LIMIT)
-
-
-def _json(body, status: int = 200) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), status=status,
-                    mimetype="application/json")
+    return max(check_body_limit(settings), FEEDBACK_BODY_LIMIT, events_http.EVENTS_BODY_LIMIT)
 
 
 def _settings():
-    return current_app.config["IMPARTIAL_SETTINGS"]
+    return runtime().settings
 
 
 def _store():
-    return current_app.config["IMPARTIAL_STORE"]
+    return runtime().store
 
 
-def _require_key() -> None:
-    keys = _settings().api_keys
-    if not keys:
-        return
-    given = request.headers.get("X-API-Key", "")
-    auth = request.headers.get("Authorization", "")
-    if auth[:7].lower() == "bearer ":
-        given = auth[7:].strip()
-    if not any(hmac.compare_digest(given.encode(), k.encode()) for k in keys):
-        raise Problem(401, "a valid API key is required: send 'Authorization: Bearer <key>'")
-
-
-# Our bodies nest two deep ({"context": {...}}); anything much deeper is hostile.
-MAX_JSON_DEPTH = 16
-_READ_CHUNK = 64 * 1024
-
-
-def _read_body(max_bytes: int) -> bytes:
-    """The request body, read at most max_bytes + 1 bytes, whether or not a length was sent."""
-    length = request.content_length
-    if length is not None and length > max_bytes:
-        raise Problem(413, f"the body is {length} bytes; the limit is {max_bytes}", title="Content too large",
-                      limit=max_bytes)
-    # Werkzeug's own guard (request.max_content_length) stays as a backstop for
-    # chunked bodies; this loop stops first, one chunk past the limit.
-    request.max_content_length = max_bytes + _READ_CHUNK
-    chunks, total = [], 0
-    try:
-        stream = request.stream
-        while total <= max_bytes:
-            chunk = stream.read(min(_READ_CHUNK, max_bytes + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-    except RequestEntityTooLarge:
-        total = max_bytes + 1
-    if total > max_bytes:
-        raise Problem(413, f"the body is over {max_bytes} bytes (sent without a length; reading stopped at "
-                           "the limit)", title="Content too large", limit=max_bytes)
-    return b"".join(chunks)
-
-
-def _json_body(max_bytes: int) -> dict:
-    ctype = request.mimetype
-    if ctype != "application/json":
-        raise Problem(415, f"send the body as application/json (got {ctype or 'no Content-Type'})")
-    raw = _read_body(max_bytes)
-    too_deep = Problem(400, f"the body nests arrays and objects more than {MAX_JSON_DEPTH} deep",
-                       limit=MAX_JSON_DEPTH)
-    if safejson.nesting_over(raw, MAX_JSON_DEPTH):
-        raise too_deep
-    try:
-        # RFC 8259: JSON between systems is UTF-8; json.loads would guess UTF-16 from a BOM.
-        body = safejson.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise Problem(400, f"the body is not valid UTF-8 (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise Problem(400, f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except safejson.BadNumber as exc:
-        raise Problem(400, str(exc)) from None
-    except RecursionError:  # the scan above should have caught it; never a 500
-        raise too_deep from None
-    if not isinstance(body, dict):
-        raise Problem(400, f"the body must be a JSON object, not {_type_name(body)}")
-    return body
-
-
-def _type_name(value) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "number",
-            float: "number", type(None): "null"}.get(type(value), type(value).__name__)
+# One key check for every v1 route (server/auth.py): database keys,
+# IMPARTIAL_API_KEYS, or the proxy's identity header when trusted.
+bp.before_request(require_key)
+bp.add_url_rule("/v1/events", view_func=events_http.post_events, methods=["POST"])
+bp.add_url_rule("/v1/events/summary", view_func=events_http.events_summary, methods=["GET"])
 
 
 def check_request(body: dict, settings) -> tuple[str, str, bool]:
@@ -160,7 +93,6 @@ def check_request(body: dict, settings) -> tuple[str, str, bool]:
 
 @bp.post("/v1/check")
 def check():
-    _require_key()
     settings = _settings()
     body = _json_body(max_bytes=check_body_limit(settings))
     text, platform, election = check_request(body, settings)
@@ -170,16 +102,18 @@ def check():
     result = checker.check(text, platform, election)
     if settings.log_text:
         log.debug("check platform=%s text=%r verdict=%s", platform, text, result.verdict)
-    stats = current_app.config["IMPARTIAL_STATS"]
+    rt = runtime()
+    stats = rt.stats
     with stats["lock"]:
         stats["checks"] += 1
         stats["findings"].update(f.rule_id for f in result.findings)
+    if rt.checks is not None:
+        rt.checks.add(result)
     return _json(result.to_json())
 
 
 @bp.get("/v1/rules")
 def rules():
-    _require_key()
     state = _store().state
     current, refused = state.current, state.refused
     if current is None:
@@ -197,10 +131,6 @@ def rules():
     return _json(body)
 
 
-def _iso(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-
-
 def _refused(refused) -> dict:
     # The file's name, not its path: where the service keeps its files is not the client's business.
     return {"source": os.path.basename(refused.error.source), "problems": refused.error.problems,
@@ -209,7 +139,6 @@ def _refused(refused) -> dict:
 
 @bp.post("/v1/feedback")
 def feedback():
-    _require_key()
     body = _json_body(max_bytes=FEEDBACK_BODY_LIMIT)
     rule_id = body.get("rule_id")
     if not isinstance(rule_id, str) or not rule_id:
@@ -227,21 +156,22 @@ def feedback():
     # The post and the matched words are not kept: rule, kind, platform and time only.
     record = {"rule_id": rule_id, "kind": kind, "platform": platform,
               "rulebook": checker.rulebook.version, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    stats = current_app.config["IMPARTIAL_STATS"]
+    stats = runtime().stats
     with stats["lock"]:
         stats["feedback"][(rule_id, kind)] += 1
         path = _settings().feedback_path
         if path:
             with open(path, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(record) + "\n")
+    if kind == "false_positive":
+        record_feedback_event(rule_id, platform, checker)
     log.info("feedback %s on %s (%s)", kind, rule_id, platform)
     return _json({"status": "recorded", **record}, 202)
 
 
 @bp.get("/v1/stats")
 def stats():
-    _require_key()
-    s = current_app.config["IMPARTIAL_STATS"]
+    s = runtime().stats
     with s["lock"]:
         rules = sorted(set(s["findings"]) | {r for r, _ in s["feedback"]})
         body = {
@@ -251,33 +181,6 @@ def stats():
                           **{k: s["feedback"][(r, k)] for k in FEEDBACK_KINDS}} for r in rules},
         }
     return _json(body)
-
-
-@bp.get("/healthz")
-def healthz():
-    return _json({"status": "ok"})
-
-
-@bp.get("/readyz")
-def readyz():
-    store = _store()
-    store.nudge()  # look at the file again soon (a stale refusal clears); never waits for it
-    state = store.state
-    current, refused = state.current, state.refused
-    body = {"status": "ready" if current else "not ready"}
-    if current:
-        book = current.checker.rulebook
-        body["rulebook"] = {"version": book.version, "digest": book.digest, "rules": len(book.rules)}
-    if refused:
-        # Open to anyone, so only a count: the reasons are on /v1/rules (behind the key).
-        body["refused"] = {"problems": len(refused.error.problems), "since": _iso(refused.at),
-                           "details": "/v1/rules"}
-    return _json(body, 200 if current else 503)
-
-
-@bp.get("/openapi.json")
-def openapi():
-    return _json(openapi_document())
 
 
 def make_stats() -> dict:

@@ -20,11 +20,16 @@ import re
 import secrets
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
+from flask import Blueprint, Response, render_template, request, send_from_directory
 
 from . import api
+from .auth import require_key
+from .bodies import _read_body as read_body
+from .bodies import json_body
 from .candidates import CandidateRefused, Candidates, structured
 from .problems import Problem
+from .responses import json_response
+from .runtime import runtime
 
 bp = Blueprint("playground", __name__, template_folder="templates", static_folder="static/playground",
                static_url_path="/playground/static")
@@ -37,12 +42,12 @@ _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 def init_app(app, settings) -> None:
     """Register the page and its endpoints, with this process's candidate cache."""
-    app.extensions["impartial_candidates"] = Candidates(regex_timeout=settings.regex_timeout)
+    runtime(app).extra["candidates"] = Candidates(regex_timeout=settings.regex_timeout)
     app.register_blueprint(bp)
 
 
-def _candidates() -> Candidates:
-    return current_app.extensions["impartial_candidates"]
+def candidates(app=None) -> Candidates:
+    return runtime(app).extra["candidates"]
 
 
 def page_csp(nonce: str) -> str:
@@ -57,8 +62,8 @@ def page_csp(nonce: str) -> str:
 def page():
     nonce = secrets.token_urlsafe(18)
     html = render_template("playground.html", nonce=nonce, scripts=EXTENSION_SCRIPTS,
-                           max_bytes=_candidates().max_bytes,
-                           keys_required=bool(api._settings().api_keys))
+                           max_bytes=candidates().max_bytes,
+                           keys_required=runtime().keys.keys_required())
     resp = Response(html, mimetype="text/html")
     resp.headers["Content-Security-Policy"] = page_csp(nonce)
     return resp
@@ -77,16 +82,16 @@ def extension_script(name: str):
 def compile_rulebook():
     """Body: a rulebook exactly as rules.json would hold it. 200: its summary and
     digest; 422: every problem, in lint's words and split by rule and field."""
-    api._require_key()
+    require_key()
     if request.mimetype != "application/json":
         raise Problem(415, f"send the rulebook as application/json (got {request.mimetype or 'no Content-Type'})")
-    candidates = _candidates()
-    raw = api._read_body(candidates.max_bytes)
+    cands = candidates()
+    raw = read_body(cands.max_bytes)
     try:
-        candidate = candidates.compile(raw)
+        candidate = cands.compile(raw)
     except CandidateRefused as exc:
         raise _problem(exc) from None
-    return api._json(candidate.summary())
+    return json_response(candidate.summary())
 
 
 def _problem(exc: CandidateRefused) -> Problem:
@@ -107,16 +112,16 @@ def check_candidate():
     """/v1/check's body plus "rulebook": a candidate's digest. 404 when this
     worker does not hold it (evicted, or compiled by another worker): the page
     sends the rulebook again and retries."""
-    api._require_key()
-    settings = api._settings()
-    body = api._json_body(max_bytes=api.check_body_limit(settings) + 256)
+    require_key()
+    settings = runtime().settings
+    body = json_body(max_bytes=api.check_body_limit(settings) + 256)
     digest = body.get("rulebook")
     if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
         raise Problem(400, "field 'rulebook' must be a candidate's digest (64 lowercase hex digits, "
                            "from POST /playground/rulebooks)")
     text, platform, election = api.check_request(body, settings)
-    candidate = _candidates().get(digest)
+    candidate = candidates().get(digest)
     if candidate is None:
         raise Problem(404, f"no candidate rulebook {digest[:12]}… on this worker; send it to "
                            "POST /playground/rulebooks again", title="Unknown candidate", rulebook=digest)
-    return api._json(candidate.checker.check(text, platform, election).to_json())
+    return json_response(candidate.checker.check(text, platform, election).to_json())

@@ -1,6 +1,12 @@
+import os
 import shutil
+import tempfile
 
 import pytest
+
+# The service's default SQLite database goes to a folder of this test run, never
+# the checkout's instance folder (gunicorn started by a test inherits this too).
+os.environ["IMPARTIAL_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="impartial-instance-")
 
 from helpers import RULES
 
