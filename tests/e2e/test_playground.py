@@ -170,7 +170,9 @@ def test_a_valid_candidate_shows_its_findings_beside_the_live_ones_and_the_diffe
     load_candidate(page, candidate_book(WINDMILLS, disable=("party_political.electoral-call",)))
     page.locator("#candidate-view").wait_for(timeout=60000)
     assert "Candidate 2026.12.01-candidate loaded: 104 rules" in page.inner_text("#candidate-status")
-    found = marks(page, f"m => m.some(x => x.field === '{CANDIDATE_FIELD}' && x.rule === 'loaded_language.windmills')")
+    # Loading a candidate checks both boxes again (content.js forgets its answers when settings change).
+    found = marks(page, f"m => m.some(x => x.field === '{CANDIDATE_FIELD}' && x.rule === 'loaded_language.windmills')"
+                        f" && m.some(x => x.field === '{LIVE_FIELD}')")
     live_rules = {m["rule"] for m in found if m["field"] == LIVE_FIELD}
     assert "loaded_language.windmills" not in live_rules and "party_political.electoral-call" in live_rules
     assert "party_political.electoral-call" not in {m["rule"] for m in found if m["field"] == CANDIDATE_FIELD}
