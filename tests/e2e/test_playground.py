@@ -271,3 +271,33 @@ def test_keyboard_only(open_playground):
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.activeElement.id === 'candidate-errors'")
     assert "'rules' is a required property" in page.inner_text("#candidate-errors")
+
+
+def test_upload_a_candidate_and_report_false_flags_honestly(open_playground, tmp_path):
+    page = open_playground(height=1400)
+    big = tmp_path / "huge.json"
+    big.write_bytes(b" " * 1_000_001 + b"{}")
+    page.set_input_files("#candidate-file", str(big))
+    page.wait_for_function("() => document.activeElement.id === 'candidate-errors'")
+    assert "The file is 1,000,003 bytes; the limit is 1,000,000." in page.inner_text("#candidate-errors")
+    good = tmp_path / "candidate.json"
+    good.write_text(json.dumps({"version": "t-upload", "rules": [WINDMILLS]}), encoding="utf-8")
+    page.set_input_files("#candidate-file", str(good))
+    page.locator("#candidate-view").wait_for(timeout=60000)
+    assert page.input_value("#candidate-text").startswith('{"version": "t-upload"')  # shown, to edit and reload
+    page.click("#post")
+    page.keyboard.type("Vote Labour to stop the windmills")
+    found = marks(page, f"m => m.some(x => x.field === '{CANDIDATE_FIELD}' && x.rule === 'loaded_language.windmills')"
+                        f" && m.some(x => x.field === '{LIVE_FIELD}' && x.rule === 'party_political.electoral-call')")
+    # A rule only the candidate has cannot be reported to the service: the page says so, and promises nothing.
+    mill = next(m for m in found if m["field"] == CANDIDATE_FIELD)
+    page.mouse.click(mill["x"], mill["y"])
+    card(page).wait_for()
+    card(page).locator("[data-action=report]").click()
+    page.wait_for_function("() => document.querySelector('#announcer').textContent.startsWith('Report not sent')")
+    assert "no rule loaded_language.windmills" in page.inner_text("#announcer")
+    vote = next(m for m in found if m["field"] == LIVE_FIELD and m["rule"] == "party_political.electoral-call")
+    page.mouse.click(vote["x"], vote["y"])
+    card(page).wait_for()
+    card(page).locator("[data-action=report]").click()
+    page.wait_for_function("() => document.querySelector('#announcer').textContent === 'Reported as a false flag. Thank you.'")

@@ -25,7 +25,7 @@
                     editors: "#post, #candidate-post", submit: null };
   I.adapters.ADAPTERS.unshift(adapter);
 
-  const state = { platform: "generic", election: false, key: "", candidate: null };
+  const state = { platform: "generic", election: false, key: "", candidate: null, unsent: null };
   const listeners = [];
   const inflight = {};
 
@@ -97,15 +97,21 @@
     }
   }
 
-  // "Report a false flag": the live rulebook's rules only (a candidate's are not the service's yet).
+  // "Report a false flag" goes to the service as from the extension. Unlike the
+  // extension, this page keeps no queue: why a report was not sent is left in
+  // state.unsent for the page to say (content.js would promise a later send).
   async function feedback(msg) {
+    state.unsent = null;
     try {
       const res = await post("/v1/feedback", JSON.stringify({ rule_id: msg.rule_id, kind: "false_positive",
                                                               platform: state.platform }));
-      return { ok: true, sent: res.ok };
+      if (res.ok) return { ok: true, sent: true };
+      state.unsent = res.status === 400 ? `the live rulebook has no rule ${msg.rule_id} (only the candidate has it)`
+        : res.status === 401 || res.status === 403 ? "the service needs a valid key" : "the service answered with an error";
     } catch (e) {
-      return { ok: true, sent: false };
+      state.unsent = "the service cannot be reached";
     }
+    return { ok: true, sent: false };
   }
 
   function settings() {

@@ -34,7 +34,13 @@
   }
   // The extension's overlay would announce its badge summary too; the verdict
   // below says the same, so only its other messages ("Ignored once.") pass.
-  I.announcer = (text) => { if (!String(text).startsWith("Impartial:")) announce(text); };
+  I.announcer = (text) => {
+    text = String(text);
+    if (text.startsWith("Impartial:")) return;
+    // The extension queues a report it could not send; this page keeps nothing, so it says what happened.
+    if (text.startsWith("Saved your report")) text = `Report not sent: ${playground.state.unsent || "the service did not take it"}.`;
+    announce(text);
+  };
 
   // -- settings
 
@@ -281,6 +287,11 @@
   $("#candidate-file").addEventListener("change", async (e) => {
     const file = e.target.files && e.target.files[0];
     if (!file) return;
+    const limit = Number(form.dataset.maxBytes);
+    if (file.size > limit) { // the service would refuse it too; no need to read it all first
+      showErrors(`The file is ${file.size.toLocaleString("en-GB")} bytes; the limit is ${limit.toLocaleString("en-GB")}.`, []);
+      return;
+    }
     const text = await file.text();
     $("#candidate-text").value = text;
     load(text);
