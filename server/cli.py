@@ -11,6 +11,10 @@
   impartial diff OLD.json NEW.json CORPUS...
                                       what a rulebook change does to labelled posts
   impartial catalogue [--out PATH]    write docs/rules-catalogue.md from the rulebook
+  impartial db upgrade                apply the database migrations
+  impartial keys create --label L [--admin] | keys list | keys revoke ID
+                                      API keys (shown once, stored hashed)
+  impartial events purge [--days N]   clear stored event texts older than N days
 """
 
 from __future__ import annotations
@@ -196,6 +200,9 @@ def main(argv=None) -> int:
     s.add_argument("--rules", default="rules.json")
     s.set_defaults(fn=cmd_check)
     _workbench_parsers(sub)
+    from .cli_admin import add_parsers as admin_parsers
+
+    admin_parsers(sub)
     from .evaluate import NAMES, VIEWS
 
     for name, fn, what in (("eval", cmd_eval, "every figure on every corpus"),

@@ -88,7 +88,9 @@ class CheckCounter:
         atexit.register(self.flush)
 
     def close(self) -> None:
+        """Stop the flusher and save what is left (an app being discarded, as in tests)."""
         self._wake.set()
+        atexit.unregister(self.flush)
         self.flush()
 
 
