@@ -211,6 +211,7 @@ def openapi_document() -> dict:
                     "decisions", "presend_after_warning", "false_flags_per_rule")},
             },
         },
+        **_playground_schemas(),
         "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
         "Problem": {
             "type": "object",
@@ -302,6 +303,7 @@ def openapi_document() -> dict:
                     "503": _problem_response("Database unavailable"),
                 },
             }},
+            **_playground_paths(auth),
             "/healthz": {"get": {"summary": "Liveness", "responses": {
                 "200": {"description": "Alive", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}}}},
             "/readyz": {"get": {"summary": "Readiness: a valid rulebook is loaded", "responses": {
@@ -315,4 +317,76 @@ def openapi_document() -> dict:
                                            "description": "Needed once any key exists (IMPARTIAL_API_KEYS, "
                                                           "or `impartial keys create`)."}},
         },
+    }
+
+
+def _playground_schemas() -> dict:
+    """The playground's candidate rulebooks (server/playground.py)."""
+    return {
+        "CandidateSummary": {
+            "type": "object", "required": ["digest", "version", "rules", "examples"],
+            "properties": {
+                "digest": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256 of the bytes sent."},
+                "version": {"type": "string"}, "description": {"type": "string"},
+                "rules": {"type": "integer", "minimum": 0},
+                "examples": {"type": "object", "required": ["total", "failed", "failures"], "properties": {
+                    "total": {"type": "integer"}, "failed": {"type": "integer"},
+                    "failures": {"type": "array", "items": {"type": "string"},
+                                 "description": "As `impartial lint` prints them (the first 50)."}}},
+            },
+        },
+        "InvalidRulebook": {
+            "allOf": [{"$ref": "#/components/schemas/Problem"}, {
+                "type": "object", "required": ["problems", "errors"],
+                "properties": {
+                    "problems": {"type": "array", "items": {"type": "string"},
+                                 "description": "Every problem, as `impartial lint` prints it."},
+                    "errors": {"type": "array", "items": {"type": "object", "required": ["problem"], "properties": {
+                        "problem": {"type": "string"}, "rule": {"type": "string"}, "index": {"type": "integer"},
+                        "list": {"type": "string"}, "field": {"type": "string"}, "message": {"type": "string"}}}},
+                }}],
+        },
+        "CandidateCheckRequest": {
+            "allOf": [{"$ref": "#/components/schemas/CheckRequest"}, {
+                "type": "object", "required": ["rulebook"],
+                "properties": {"rulebook": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}}],
+        },
+    }
+
+
+def _playground_paths(auth: list) -> dict:
+    key = {"401": _problem_response("Missing or wrong API key (the same keys as /v1)")}
+    return {
+        "/playground/rulebooks": {"post": {
+            "summary": "Compile a candidate rulebook for the playground (kept in this worker's memory by digest)",
+            "security": auth,
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"type": "object", "description": "A rulebook as rules.json holds it"}}}},
+            "responses": {
+                "200": {"description": "Compiled", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/CandidateSummary"}}}},
+                **key,
+                "413": _problem_response("Over 1 MB"),
+                "415": _problem_response("Body is not application/json"),
+                "422": {"description": "Not a valid rulebook", "content": {"application/problem+json": {
+                    "schema": {"$ref": "#/components/schemas/InvalidRulebook"}}}},
+                "503": _problem_response("Another candidate is compiling on this worker, or compiling took over "
+                                         "30 s; Retry-After says when to try again"),
+            },
+        }},
+        "/playground/check": {"post": {
+            "summary": "Check a draft with a compiled candidate rulebook",
+            "security": auth,
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/CandidateCheckRequest"}}}},
+            "responses": {
+                "200": {"description": "Findings", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/CheckResponse"}}}},
+                "400": _problem_response("Malformed request, as for /v1/check, or no candidate digest"),
+                **key,
+                "404": _problem_response("This worker does not hold the candidate: send it again"),
+                "413": _problem_response("Text over the configured limit"),
+                "415": _problem_response("Body is not application/json"),
+            },
+        }},
     }

@@ -14,18 +14,24 @@ from server.engine import RulebookError, parse_rulebook
 from server.playground import candidates
 
 from helpers import ROOT, RULES, book_json, minimal_rule
+from test_api import assert_conforms
 
 LINT_EXAMPLE = "activist lawyers"
 
 
 def compile_(client, raw, **kw):
+    """POST a candidate; every answer must be the one /openapi.json describes."""
     data = raw if isinstance(raw, (bytes, str)) else json.dumps(raw)
-    return client.post("/playground/rulebooks", data=data, content_type=kw.pop("content_type", "application/json"),
+    resp = client.post("/playground/rulebooks", data=data, content_type=kw.pop("content_type", "application/json"),
                        **kw)
+    assert_conforms(resp, "/playground/rulebooks", "post")
+    return resp
 
 
 def candidate_check(client, digest, text, **body):
-    return client.post("/playground/check", json={"rulebook": digest, "text": text, **body})
+    resp = client.post("/playground/check", json={"rulebook": digest, "text": text, **body})
+    assert_conforms(resp, "/playground/check", "post")
+    return resp
 
 
 def lint_problems(raw: bytes) -> list[str]:
