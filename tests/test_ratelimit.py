@@ -36,13 +36,15 @@ def test_callers_without_a_valid_key_are_limited_by_address(make_app, tmp_path):
     assert [check(c, "guess").status_code for _ in range(2)] == [401, 401]
     assert check(c, "guess").status_code == 429
     assert check(c, "k").status_code == 200  # the real key is its own bucket
+    other = c.post("/v1/check", json={"text": "a"}, headers={"X-API-Key": "guess"},
+                   environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert other.status_code == 401  # another address: not yet limited
 
 
-def test_open_service_limits_by_address(make_app, tmp_path):
+def test_a_service_without_keys_is_not_limited(make_app, tmp_path):
+    # Nothing to count by: behind a proxy every officer would share one address.
     c = make_app(database_url=f"sqlite:///{tmp_path / 'r.db'}", rate_limit="2/minute").test_client()
-    assert [check(c).status_code for _ in range(3)] == [200, 200, 429]
-    other = c.post("/v1/check", json={"text": "a"}, environ_base={"REMOTE_ADDR": "10.0.0.2"})
-    assert other.status_code == 200
+    assert [check(c).status_code for _ in range(5)] == [200] * 5
 
 
 def test_limits_can_be_turned_off_and_are_validated(make_app, tmp_path):
