@@ -302,3 +302,32 @@ def test_upload_a_candidate_and_report_false_flags_honestly(open_playground, tmp
     card(page).wait_for()
     card(page).locator("[data-action=report]").click()
     page.wait_for_function("() => document.querySelector('#announcer').textContent === 'Reported as a false flag. Thank you.'")
+
+
+def test_with_keys_configured_the_page_asks_for_one_and_keeps_it_in_the_tab(browser_factory, impartial_server_factory):
+    service = impartial_server_factory(env={"IMPARTIAL_API_KEYS": "k-playground"})
+    ctx, _ = browser_factory(extension=None)
+    page = ctx.new_page()
+    page.add_init_script(CSP_WATCH)
+    page.goto(service.url + "/playground")
+    assert page.locator("#key-section").is_visible()
+    page.wait_for_function("() => document.querySelector('#live-book').textContent.includes('needs the service key')")
+    page.click("#post")
+    page.keyboard.type("Vote Labour on Thursday")
+    page.wait_for_function("() => document.querySelector('#live-summary').dataset.state === 'problem'")
+    assert "refused the key" in page.inner_text("#live-summary .service-problem")
+    assert marks(page, "m => true", timeout=1000) == []
+    page.fill("#api-key", "wrong")
+    page.click("#key-form button")
+    page.wait_for_function("() => document.querySelector('#key-status').textContent.includes('refused this key')")
+    page.fill("#api-key", "k-playground")
+    page.click("#key-form button")
+    page.wait_for_function("() => document.querySelector('#key-status').textContent.startsWith('Key accepted')")
+    marks(page, "m => m.some(x => x.rule === 'party_political.electoral-call')")
+    assert wait_verdict(page, "block")["words"].endswith("Must fix")
+    # Candidates need the key too, and get it.
+    load_candidate(page, json.dumps({"version": "t-key", "rules": [WINDMILLS]}))
+    page.locator("#candidate-view").wait_for(timeout=60000)
+    # Nothing of it outlives the tab: no storage, no cookie.
+    assert page.evaluate("() => [localStorage.length, sessionStorage.length, document.cookie]") == [0, 0, ""]
+    assert page.evaluate("window.__csp") == []

@@ -48,12 +48,14 @@
   $("#election").addEventListener("change", (e) => playground.setElection(e.target.checked));
   $("#settings").addEventListener("submit", (e) => e.preventDefault());
 
-  $("#key-form").addEventListener("submit", (e) => {
+  $("#key-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     playground.setKey($("#api-key").value.trim());
-    loadLiveBook();
+    const ok = await loadLiveBook();
+    $("#key-status").textContent = ok ? "Key accepted: posts are checked." : "The service refused this key. Check it and try again.";
   });
 
+  // The live rulebook's version for the heading; false when the service wants a (valid) key.
   async function loadLiveBook() {
     const book = $("#live-book");
     try {
@@ -61,7 +63,7 @@
       if (res.status === 401) {
         $("#key-section").hidden = false;
         book.textContent = "Live rulebook (needs the service key)";
-        return;
+        return false;
       }
       if (!res.ok) { book.textContent = "Live rulebook (not available)"; return; }
       const data = await res.json();
@@ -69,6 +71,7 @@
     } catch (e) {
       book.textContent = "Live rulebook (service not reachable)";
     }
+    return true;
   }
 
   // -- the post and its copy
