@@ -355,7 +355,9 @@ def _playground_schemas() -> dict:
 
 
 def _playground_paths(auth: list) -> dict:
-    key = {"401": _problem_response("Missing or wrong API key (the same keys as /v1)")}
+    key = {"401": _problem_response("Missing or wrong API key (the same keys as /v1)"),
+           "429": _problem_response("Over the key's rate limit (compiles: 12 a minute; checks: the v1 allowance); "
+                                    "the Retry-After header says when to retry")}
     return {
         "/playground/rulebooks": {"post": {
             "summary": "Compile a candidate rulebook for the playground (kept in this worker's memory by digest)",

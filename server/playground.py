@@ -23,7 +23,7 @@ from pathlib import Path
 from flask import Blueprint, Response, render_template, request, send_from_directory
 
 from . import api
-from .auth import require_key
+from .auth import rate_limit_bucket, require_key, unidentified_open
 from .bodies import _read_body as read_body
 from .bodies import json_body
 from .candidates import CandidateRefused, Candidates, structured
@@ -40,10 +40,22 @@ EXTENSION_SCRIPTS = ("textmodel.js", "settings.js", "adapters.js", "ui.js", "con
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
+# Compiling is CPU work for seconds: each key (or address) gets this many a minute,
+# on top of the v1 allowance, wherever rate limits are on (server/ratelimit.py).
+COMPILE_LIMIT = "12/minute"
+
+
 def init_app(app, settings) -> None:
     """Register the page and its endpoints, with this process's candidate cache."""
     runtime(app).extra["candidates"] = Candidates(regex_timeout=settings.regex_timeout)
     app.register_blueprint(bp)
+    views = app.view_functions
+    for limiter in app.extensions.get("limiter", ()):  # none when IMPARTIAL_RATE_LIMIT is empty
+        # Flask-Limiter checks a decorated limit in the wrapper it returns: the wrapper becomes the view.
+        views["playground.compile_rulebook"] = limiter.limit(
+            COMPILE_LIMIT, key_func=rate_limit_bucket, exempt_when=unidentified_open)(compile_rulebook)
+        views["playground.check_candidate"] = limiter.shared_limit(
+            settings.rate_limit, scope="v1", key_func=rate_limit_bucket, exempt_when=unidentified_open)(check_candidate)
 
 
 def candidates(app=None) -> Candidates:

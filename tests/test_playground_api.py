@@ -286,3 +286,19 @@ def test_nothing_typed_is_logged(client, caplog):
     candidate_check(client, digest, f"a post about {secret}")
     compile_(client, book_json(minimal_rule(message=secret, severity="fatal")))
     assert secret not in caplog.text
+
+
+def test_compiles_are_rate_limited_per_key(tmp_path):
+    from server.playground import COMPILE_LIMIT
+
+    allowed = int(COMPILE_LIMIT.split("/")[0])
+    app = create_app(Settings(rules=str(RULES), reload_interval=0, api_keys=("k1", "k2"), rate_limit="1000/minute",
+                              database_url=f"sqlite:///{tmp_path / 'r.db'}"))
+    client = app.test_client()
+    raw = book_json(minimal_rule())  # the same bytes: compiled once, then from the cache; still counted
+    for _ in range(allowed):
+        assert compile_(client, raw, headers={"Authorization": "Bearer k1"}).status_code == 200
+    r = compile_(client, raw, headers={"Authorization": "Bearer k1"})
+    assert_problem(r, 429)
+    assert r.headers["Retry-After"]
+    assert compile_(client, raw, headers={"Authorization": "Bearer k2"}).status_code == 200  # another key's own
