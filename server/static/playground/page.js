@@ -51,11 +51,12 @@
   $("#key-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     playground.setKey($("#api-key").value.trim());
-    const ok = await loadLiveBook();
-    $("#key-status").textContent = ok ? "Key accepted: posts are checked." : "The service refused this key. Check it and try again.";
+    const got = await loadLiveBook();
+    $("#key-status").textContent = got === "refused" ? "The service refused this key. Check it and try again."
+      : got === "ok" ? "Key accepted: posts are checked." : "The service cannot answer just now; the key is kept for when it can.";
   });
 
-  // The live rulebook's version for the heading; false when the service wants a (valid) key.
+  // The live rulebook's version for the heading: "ok", "refused" (the service wants a valid key) or "unavailable".
   async function loadLiveBook() {
     const book = $("#live-book");
     try {
@@ -63,15 +64,16 @@
       if (res.status === 401) {
         $("#key-section").hidden = false;
         book.textContent = "Live rulebook (needs the service key)";
-        return false;
+        return "refused";
       }
-      if (!res.ok) { book.textContent = "Live rulebook (not available)"; return; }
+      if (!res.ok) { book.textContent = "Live rulebook (not available)"; return "unavailable"; }
       const data = await res.json();
       book.textContent = `Live rulebook ${data.version} · ${data.rules.length} rules`;
     } catch (e) {
       book.textContent = "Live rulebook (service not reachable)";
+      return "unavailable";
     }
-    return true;
+    return "ok";
   }
 
   // -- the post and its copy
@@ -123,6 +125,7 @@
       verdict.dataset.verdict = "none";
       value.textContent = "Nothing checked yet";
       box.querySelectorAll("dd").forEach((dd) => { dd.textContent = "–"; });
+      box.querySelector(".service-problem").hidden = true;
       if (pane === "candidate") renderDifferences();
       return;
     }
