@@ -7,6 +7,8 @@ import logging
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from server.app import create_app
 from server.config import Settings
@@ -302,3 +304,28 @@ def test_compiles_are_rate_limited_per_key(tmp_path):
     assert_problem(r, 429)
     assert r.headers["Retry-After"]
     assert compile_(client, raw, headers={"Authorization": "Bearer k2"}).status_code == 200  # another key's own
+
+
+# -- whatever a maintainer pastes, the answer is a rulebook or its problems -------------------------------------
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False)
+                     | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                     max_leaves=12)
+_FIELDS = ["id", "category", "severity", "message", "guidance", "match", "examples", "exceptions", "platforms",
+           "when", "active", "enabled", "suggestions"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(_FIELDS), value=_JSON, top=st.sampled_from([None, "version", "lists", "guidance"]))
+def test_any_mangled_rulebook_gets_200_or_its_problems_never_a_500(client, field, value, top):
+    rule = minimal_rule()
+    rule[field] = value
+    book = json.loads(book_json(rule))
+    if top:
+        book[top] = value
+    r = compile_(client, json.dumps(book))
+    assert r.status_code in (200, 422), r.get_data(as_text=True)
+    if r.status_code == 422:
+        body = r.get_json()
+        assert body["problems"] and len(body["errors"]) == len(body["problems"])
