@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -54,6 +55,10 @@ class CandidateRefused(Exception):
         self.detail = detail
         self.problems = problems or []
         self.extra = extra
+
+    def again(self) -> "CandidateRefused":
+        """A fresh copy to raise (re-raising one instance would pile up its tracebacks)."""
+        return CandidateRefused(self.status, self.detail, list(self.problems), **self.extra)
 
 
 @dataclass(frozen=True)
@@ -171,7 +176,7 @@ class Candidates:
                 self._cache.move_to_end(digest)
                 return self._cache[digest]
             if digest in self._refused:
-                raise self._refused[digest]  # the same bytes were refused: the same answer, no work
+                raise self._refused[digest].again()  # the same bytes were refused: the same answer, no work
             busy = self._compiling is not None and self._compiling.is_alive()
             if busy:
                 raise CandidateRefused(503, "another candidate rulebook is still compiling on this worker; "
@@ -186,7 +191,9 @@ class Candidates:
             # Threads cannot be stopped: it runs on, and refuses other compiles until it ends; its result is dropped.
             raise CandidateRefused(503, f"compiling the candidate took over {self.timeout:g} s and was abandoned; "
                                         "try again when the service is less busy, or with fewer or simpler rules",
-                                   retry_after=int(self.timeout))
+                                   retry_after=max(1, math.ceil(self.timeout)))
+        if not outcome:  # only if the thread died of something no except clause takes
+            raise CandidateRefused(422, "loading failed", ["rulebook: loading failed"])
         result = outcome[0]
         if isinstance(result, Candidate):
             with self._lock:
