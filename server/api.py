@@ -19,6 +19,7 @@ from collections import Counter
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from . import layers
 from .engine.platforms import PLATFORMS
 from .engine.text import find_lone_surrogate, utf16_len
 from .openapi import openapi_document
@@ -216,6 +217,7 @@ def rules():
         "description": book.description,
         "loaded_at": _iso(current.loaded_at),
         "rules": [r.public() for r in book.rules],
+        "layers": layers.public(book),
     }
     if refused:
         body["refused"] = _refused(refused)
@@ -229,7 +231,7 @@ def _iso(t: float) -> str:
 def _refused(refused) -> dict:
     # The file's name, not its path: where the service keeps its files is not the client's business.
     return {"source": os.path.basename(refused.error.source), "problems": refused.error.problems,
-            "since": _iso(refused.at)}
+            "since": _iso(refused.at), **({"layers": layers.refused_layers(refused)} if refused.layers else {})}
 
 
 @bp.post("/v1/feedback")
@@ -292,7 +294,8 @@ def readyz():
     body = {"status": "ready" if current else "not ready"}
     if current:
         book = current.checker.rulebook
-        body["rulebook"] = {"version": book.version, "digest": book.digest, "rules": len(book.rules)}
+        body["rulebook"] = {"version": book.version, "digest": book.digest, "rules": len(book.rules),
+                            "layers": layers.public(book, full=False)}
     if refused:
         # Open to anyone, so only a count: the reasons are on /v1/rules (behind the key).
         body["refused"] = {"problems": len(refused.error.problems), "since": _iso(refused.at),

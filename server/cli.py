@@ -1,6 +1,7 @@
 """`impartial`: the command line for rule maintainers and admins.
 
-  impartial lint [rules.json]         validate, then run every rule's examples
+  impartial lint [RULES...] [--strict] validate, run every rule's examples, then the lint checks
+                                      (errors fail; advice fails only with --strict)
   impartial check "text" [--platform x] [--election]
   impartial eval [--corpus NAME] [--per-rule] [--json PATH] [--misses dev|tune]
                                       recall, false-positive rate, per category and
@@ -11,6 +12,10 @@
   impartial diff OLD.json NEW.json CORPUS...
                                       what a rulebook change does to labelled posts
   impartial catalogue [--out PATH]    write docs/rules-catalogue.md from the rulebook
+  impartial feedback [--reports PATH] the false-flag reports per rule against its hits: what to review first
+
+Every command reads the rulebook from --rules PATH (repeatable; default $IMPARTIAL_RULES or rules.json):
+the core first, then layer files; a folder stands for its *.json files in name order.
 """
 
 from __future__ import annotations
@@ -20,29 +25,78 @@ import json
 import os
 import sys
 
-from .engine import Checker, RulebookError, load_rulebook
+from . import layers
+from .engine import Checker, RulebookError
 from .engine.examples import run_all
 from .engine.platforms import PLATFORMS
 
 
-def _load(path: str):
+def default_rules() -> list[str]:
+    return [os.environ.get("IMPARTIAL_RULES") or "rules.json"]
+
+
+def _compose(spec) -> layers.Composed:
+    """The rulebook of a --rules setting. The service serves the other layers when one is
+    broken; a maintainer's command refuses it (exit 2) so the problem is seen before it ships."""
     try:
-        return load_rulebook(path)
+        composed = layers.load(spec)
     except RulebookError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(2)
+    if composed.refused:
+        for exc in composed.refused:
+            print(f"layer refused: {exc}", file=sys.stderr)
+        raise SystemExit(2)
+    return composed
+
+
+def _load(spec):
+    return _compose(spec).rulebook
+
+
+def _named(spec) -> str:
+    return spec if isinstance(spec, str) else os.pathsep.join(spec)
 
 
 def cmd_lint(args) -> int:
-    book = _load(args.rules)
+    import datetime as dt
+
+    from .lint import ADVICE, ERROR, lint, summary
+
+    spec = args.paths + (args.rules or []) or default_rules()
+    composed = _compose(spec)
+    book = composed.rulebook
     checker = Checker(book)
     failures = run_all(checker)
     n = sum(len(r.flag_examples) + len(r.pass_examples) for r in checker.rules)
     for f in failures:
         print(f"FAIL {f}")
-    print(f"{args.rules}: version {book.version}, {len(book.rules)} rules, "
+    today = dt.date.fromisoformat(args.today) if args.today else None
+    problems = lint(composed.data, checker, today, _lint_corpus(args.corpus), composed.origin)
+    for p in sorted(problems, key=lambda p: p.level != ERROR):
+        if not args.kind or p.kind in args.kind:
+            print(p)
+    print(f"{_named(spec)}: version {book.version}, {len(book.rules)} rules, "
           f"{checker.phrase_count} phrases; {n - len(failures)} of {n} examples pass")
-    return 1 if failures else 0
+    print(f"lint: {summary(problems)}")
+    levels = {p.level for p in problems}
+    return 1 if failures or ERROR in levels or (args.strict and ADVICE in levels) else 0
+
+
+def _lint_corpus(paths) -> list:
+    """Posts for the same-span check; the check split is never read (its texts are never shown)."""
+    from .evaluate import HIDDEN_SPLIT, read_jsonl
+
+    posts = []
+    for path in paths or ():
+        try:
+            rows = read_jsonl(path)
+        except (OSError, ValueError) as exc:
+            print(f"cannot read the corpus {path}: {exc}", file=sys.stderr)
+            raise SystemExit(2)
+        posts += [(r["text"], r.get("platform", "generic"), bool(r.get("election_period")))
+                  for r in rows if r.get("split") != HIDDEN_SPLIT and isinstance(r.get("text"), str)]
+    return posts
 
 
 def cmd_check(args) -> int:
@@ -61,7 +115,7 @@ def cmd_explain(args) -> int:
     try:
         report = explain(checker, text, args.platform, args.election, args.rule)
     except KeyError:
-        print(f"no rule {args.rule!r} in {args.rules}", file=sys.stderr)
+        print(f"no rule {args.rule!r} in {_named(args.rules)}", file=sys.stderr)
         return 2
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else to_text(report))
     return 0
@@ -98,8 +152,8 @@ def cmd_catalogue(args) -> int:
     if args.check:
         if _read(args.out) == text:
             return 0
-        print(f"{args.out} is not current for {args.rules}: run `{COMMAND}` "
-              f"(impartial catalogue --rules {args.rules} --out {args.out}) and commit it", file=sys.stderr)
+        print(f"{args.out} is not current for {_named(args.rules)}: run `{COMMAND}` "
+              f"(impartial catalogue --rules {_named(args.rules)} --out {args.out}) and commit it", file=sys.stderr)
         return 1
     if args.out == "-":
         sys.stdout.write(text)
@@ -159,13 +213,21 @@ def cmd_stats(args) -> int:
     return 0
 
 
+def _rules_option(parser, default=default_rules) -> None:
+    parser.add_argument("--rules", action="append", metavar="PATH",
+                        help="the core rulebook, then layer files, in order (repeatable; a folder stands for its "
+                             "*.json files; default $IMPARTIAL_RULES or rules.json)")
+    if default is not None:
+        parser.set_defaults(rules=None, rules_default=default)
+
+
 def _workbench_parsers(sub) -> None:
     """explain, diff and catalogue: the rule maintainers' workbench."""
     s = sub.add_parser("explain", help="each finding and what matched; --rule ID: why that rule did not fire")
     s.add_argument("text", help="the post, or - to read standard input")
     s.add_argument("--platform", default="generic", choices=PLATFORMS)
     s.add_argument("--election", action="store_true", help="check as in a pre-election period")
-    s.add_argument("--rules", default="rules.json")
+    _rules_option(s)
     s.add_argument("--rule", metavar="ID", help="also say why this rule did or did not fire")
     s.add_argument("--json", action="store_true", help="JSON instead of text")
     s.set_defaults(fn=cmd_explain)
@@ -177,7 +239,7 @@ def _workbench_parsers(sub) -> None:
     s.add_argument("--limit", type=int, default=0, help="at most this many posts listed per group (0: all)")
     s.set_defaults(fn=cmd_diff)
     s = sub.add_parser("catalogue", help="write the rules catalogue (docs/rules-catalogue.md) from the rulebook")
-    s.add_argument("--rules", default="rules.json")
+    _rules_option(s)
     s.add_argument("--out", default="docs/rules-catalogue.md", help="where to write it (- for standard output)")
     s.add_argument("--check", action="store_true", help="only say whether --out is current (exit 1 if not)")
     s.set_defaults(fn=cmd_catalogue)
@@ -186,14 +248,20 @@ def _workbench_parsers(sub) -> None:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="impartial", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
-    s = sub.add_parser("lint", help="validate rules.json and run every rule example")
-    s.add_argument("rules", nargs="?", default="rules.json")
+    s = sub.add_parser("lint", help="validate the rulebook, run every rule example, then the lint checks")
+    s.add_argument("paths", nargs="*", metavar="RULES", help="the core rulebook, then layer files or a folder")
+    _rules_option(s, default=None)
+    s.add_argument("--strict", action="store_true", help="advice fails the lint too (exit 1)")
+    s.add_argument("--corpus", action="append", metavar="FILE",
+                   help="also look for rules underlining the same words on these JSON-lines posts")
+    s.add_argument("--kind", action="append", metavar="KIND", help="print only problems of this kind (repeatable)")
+    s.add_argument("--today", metavar="YYYY-MM-DD", help="the date review_after is compared with (default today)")
     s.set_defaults(fn=cmd_lint)
     s = sub.add_parser("check", help="check one text")
     s.add_argument("text", help="the post, or - to read standard input")
     s.add_argument("--platform", default="generic", choices=PLATFORMS)
     s.add_argument("--election", action="store_true", help="check as in a pre-election period")
-    s.add_argument("--rules", default="rules.json")
+    _rules_option(s)
     s.set_defaults(fn=cmd_check)
     _workbench_parsers(sub)
     from .evaluate import NAMES, VIEWS
@@ -206,7 +274,7 @@ def main(argv=None) -> int:
                        help="the shared folder holding corpus/ (default ../shared or $IMPARTIAL_SHARED)")
         s.add_argument("--corpus", action="append", choices=NAMES, metavar="NAME",
                        help=f"only this corpus, repeatable: {', '.join(NAMES)}")
-        s.add_argument("--rules", default="rules.json")
+        _rules_option(s)
         s.set_defaults(fn=fn, view="both")
         if name == "eval":
             s.add_argument("--per-rule", action="store_true", help="also print posts hit per rule")
@@ -217,6 +285,8 @@ def main(argv=None) -> int:
             s.add_argument("--view", choices=VIEWS, default="both", help="whose findings --misses judges by")
             s.add_argument("--limit", type=int, default=0, help="at most this many per list (0: all)")
     args = p.parse_args(argv)
+    if getattr(args, "rules_default", None) and not args.rules:
+        args.rules = args.rules_default()
     return args.fn(args)
 
 
