@@ -1,4 +1,4 @@
-"""HTTP routes: the v1 check contract, rules, feedback, health and the OpenAPI document.
+"""The v1 blueprint: check, rules, feedback and stats, all behind the API key.
 
 Request validation is strict and explicit: anything a client can send gets a
 precise 4xx problem, never a 500. A post's text is never logged unless the
@@ -16,17 +16,19 @@ import threading
 import time
 from collections import Counter
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import layers
 from .engine.platforms import PLATFORMS
 from .engine.text import find_lone_surrogate, utf16_len
-from .openapi import openapi_document
 from .problems import Problem
+from .responses import iso as _iso
+from .responses import json_response as _json
+from .runtime import runtime
 
 log = logging.getLogger("server.api")
-bp = Blueprint("api", __name__)
+bp = Blueprint("v1", __name__)
 
 FEEDBACK_KINDS = ("false_positive", "missed", "helpful")
 FEEDBACK_BODY_LIMIT = 16_384
@@ -41,20 +43,19 @@ def largest_body(settings) -> int:
     return max(check_body_limit(settings), FEEDBACK_BODY_LIMIT)
 
 
-def _json(body, status: int = 200) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), status=status,
-                    mimetype="application/json")
-
-
 def _settings():
-    return current_app.config["IMPARTIAL_SETTINGS"]
+    return runtime().settings
 
 
 def _store():
-    return current_app.config["IMPARTIAL_STORE"]
+    return runtime().store
 
 
+@bp.before_request
 def _require_key() -> None:
+    # A CORS preflight carries no credentials by design; flask-cors answers it.
+    if request.method == "OPTIONS":
+        return
     keys = _settings().api_keys
     if not keys:
         return
@@ -161,7 +162,6 @@ def _type_name(value) -> str:
 
 @bp.post("/v1/check")
 def check():
-    _require_key()
     settings = _settings()
     limit = settings.max_text_length
     body = _json_body(max_bytes=check_body_limit(settings))
@@ -196,7 +196,7 @@ def check():
     result = checker.check(text, platform, election or settings.election_period)
     if settings.log_text:
         log.debug("check platform=%s text=%r verdict=%s", platform, text, result.verdict)
-    stats = current_app.config["IMPARTIAL_STATS"]
+    stats = runtime().stats
     with stats["lock"]:
         stats["checks"] += 1
         stats["findings"].update(f.rule_id for f in result.findings)
@@ -205,7 +205,6 @@ def check():
 
 @bp.get("/v1/rules")
 def rules():
-    _require_key()
     state = _store().state
     current, refused = state.current, state.refused
     if current is None:
@@ -224,10 +223,6 @@ def rules():
     return _json(body)
 
 
-def _iso(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-
-
 def _refused(refused) -> dict:
     # The file's name, not its path: where the service keeps its files is not the client's business.
     return {"source": os.path.basename(refused.error.source), "problems": refused.error.problems,
@@ -236,7 +231,6 @@ def _refused(refused) -> dict:
 
 @bp.post("/v1/feedback")
 def feedback():
-    _require_key()
     body = _json_body(max_bytes=FEEDBACK_BODY_LIMIT)
     rule_id = body.get("rule_id")
     if not isinstance(rule_id, str) or not rule_id:
@@ -254,7 +248,7 @@ def feedback():
     # The post and the matched words are not kept: rule, kind, platform and time only.
     record = {"rule_id": rule_id, "kind": kind, "platform": platform,
               "rulebook": checker.rulebook.version, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    stats = current_app.config["IMPARTIAL_STATS"]
+    stats = runtime().stats
     with stats["lock"]:
         stats["feedback"][(rule_id, kind)] += 1
         path = _settings().feedback_path
@@ -267,8 +261,7 @@ def feedback():
 
 @bp.get("/v1/stats")
 def stats():
-    _require_key()
-    s = current_app.config["IMPARTIAL_STATS"]
+    s = runtime().stats
     with s["lock"]:
         rules = sorted(set(s["findings"]) | {r for r, _ in s["feedback"]})
         body = {
@@ -278,34 +271,6 @@ def stats():
                           **{k: s["feedback"][(r, k)] for k in FEEDBACK_KINDS}} for r in rules},
         }
     return _json(body)
-
-
-@bp.get("/healthz")
-def healthz():
-    return _json({"status": "ok"})
-
-
-@bp.get("/readyz")
-def readyz():
-    store = _store()
-    store.nudge()  # look at the file again soon (a stale refusal clears); never waits for it
-    state = store.state
-    current, refused = state.current, state.refused
-    body = {"status": "ready" if current else "not ready"}
-    if current:
-        book = current.checker.rulebook
-        body["rulebook"] = {"version": book.version, "digest": book.digest, "rules": len(book.rules),
-                            "layers": layers.public(book, full=False)}
-    if refused:
-        # Open to anyone, so only a count: the reasons are on /v1/rules (behind the key).
-        body["refused"] = {"problems": len(refused.error.problems), "since": _iso(refused.at),
-                           "details": "/v1/rules"}
-    return _json(body, 200 if current else 503)
-
-
-@bp.get("/openapi.json")
-def openapi():
-    return _json(openapi_document())
 
 
 def make_stats() -> dict:

@@ -9,10 +9,11 @@ import traceback
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from . import api
+from . import api, ops
 from .config import Settings
 from .engine import readability
 from .problems import Problem
+from .runtime import EXTENSION, Runtime
 from .store import RulebookStore
 
 log = logging.getLogger("server.app")
@@ -33,16 +34,15 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask(__name__)
-    app.config["IMPARTIAL_SETTINGS"] = settings
-    app.config["IMPARTIAL_STORE"] = RulebookStore(settings.rules, settings.reload_interval, settings.regex_timeout,
-                                                  max_bytes=settings.rules_max_bytes,
-                                                  load_timeout=settings.reload_timeout)
-    app.config["IMPARTIAL_STATS"] = api.make_stats()
+    store = RulebookStore(settings.rules, settings.reload_interval, settings.regex_timeout,
+                          max_bytes=settings.rules_max_bytes, load_timeout=settings.reload_timeout)
+    app.extensions[EXTENSION] = Runtime(settings=settings, store=store, stats=api.make_stats())
     # Werkzeug's backstop for any body read; each JSON endpoint reads at most
     # its own limit first and answers a precise 413.
     app.config["MAX_CONTENT_LENGTH"] = api.largest_body(settings)
     app.json.ensure_ascii = False
     app.register_blueprint(api.bp)
+    app.register_blueprint(ops.bp)
 
     if not settings.api_keys:
         log.warning("IMPARTIAL_API_KEYS is not set: /v1/* answers anyone who can reach this service. "
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
 
     @app.before_request
     def _watch_rulebook():
-        app.config["IMPARTIAL_STORE"].ensure_watching()
+        store.ensure_watching()
 
     @app.after_request
     def _security_headers(response):
@@ -102,8 +102,9 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
 def worker_started(app) -> None:
     """A new server process (a gunicorn worker) is about to serve: bring its
     rulebook up to date before the first request, then watch the file."""
-    store = getattr(app, "config", {}).get("IMPARTIAL_STORE")
-    if store is None:
+    rt = getattr(app, "extensions", {}).get(EXTENSION)
+    if rt is None:
         return
+    store = rt.store
     store.reload()
     store.ensure_watching()

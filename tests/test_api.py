@@ -225,7 +225,7 @@ def test_refusals_conform_to_openapi(rules_copy):
     while "refused" not in c.get("/readyz").get_json():
         assert time.monotonic() < deadline, "the broken file was not refused"
         time.sleep(0.05)
-    app.config["IMPARTIAL_STORE"].close()
+    app.extensions["impartial"].store.close()
     ready = c.get("/readyz")
     assert_conforms(ready, "/readyz", "get")
     assert ready.get_json()["refused"]["problems"] >= 1

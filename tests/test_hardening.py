@@ -122,7 +122,7 @@ def test_a_body_without_a_length_is_read_only_up_to_the_limit(app):
 
 def test_a_crash_is_a_problem_and_logs_no_post_text(client, app, caplog, monkeypatch):
     caplog.set_level(logging.DEBUG)
-    checker = app.config["IMPARTIAL_STORE"].checker()
+    checker = app.extensions["impartial"].store.checker()
 
     def boom(text, *a, **k):
         try:

@@ -52,7 +52,7 @@ _apps = []
 def _close_stores():
     yield
     while _apps:
-        _apps.pop().config["IMPARTIAL_STORE"].close()
+        _apps.pop().extensions["impartial"].store.close()
 
 
 def app_for(path, **kw):
@@ -206,7 +206,7 @@ def test_rules_file_deleted_while_serving(rules_copy):
 
 def test_a_hung_read_times_out_and_requests_never_wait_for_it(rules_copy, monkeypatch):
     app = app_for(rules_copy, reload_timeout=0.5)
-    store = app.config["IMPARTIAL_STORE"]
+    store = app.extensions["impartial"].store
     c = app.test_client()
     version = check(c)["rulebook"]["version"]
     release = threading.Event()
@@ -243,4 +243,4 @@ def test_reload_interval_zero_means_no_watcher(rules_copy):
     write(rules_copy, with_rule(json.loads(rules_copy.read_text()), "plonk", "never-seen"))
     time.sleep(0.3)
     assert check(c)["rulebook"]["version"] == version
-    assert app.config["IMPARTIAL_STORE"]._watcher_pid is None
+    assert app.extensions["impartial"].store._watcher_pid is None
