@@ -72,7 +72,8 @@ def cmd_lint(args) -> int:
     for f in failures:
         print(f"FAIL {f}")
     today = dt.date.fromisoformat(args.today) if args.today else None
-    problems = lint(composed.data, checker, today, _lint_corpus(args.corpus), composed.origin)
+    # The check split's texts are never read here: same-span problems quote the words.
+    problems = lint(composed.data, checker, today, _posts(args.corpus, hidden=False), composed.origin)
     for p in sorted(problems, key=lambda p: p.level != ERROR):
         if not args.kind or p.kind in args.kind:
             print(p)
@@ -83,8 +84,8 @@ def cmd_lint(args) -> int:
     return 1 if failures or ERROR in levels or (args.strict and ADVICE in levels) else 0
 
 
-def _lint_corpus(paths) -> list:
-    """Posts for the same-span check; the check split is never read (its texts are never shown)."""
+def _posts(paths, hidden: bool) -> list:
+    """(text, platform, election_period) of JSON-lines posts; with hidden=False not the check split."""
     from .evaluate import HIDDEN_SPLIT, read_jsonl
 
     posts = []
@@ -95,8 +96,39 @@ def _lint_corpus(paths) -> list:
             print(f"cannot read the corpus {path}: {exc}", file=sys.stderr)
             raise SystemExit(2)
         posts += [(r["text"], r.get("platform", "generic"), bool(r.get("election_period")))
-                  for r in rows if r.get("split") != HIDDEN_SPLIT and isinstance(r.get("text"), str)]
+                  for r in rows if isinstance(r, dict) and isinstance(r.get("text"), str)
+                  and (hidden or r.get("split") != HIDDEN_SPLIT)]
     return posts
+
+
+def cmd_feedback(args) -> int:
+    import glob
+
+    from . import feedback
+
+    paths = args.reports or ([os.environ["IMPARTIAL_FEEDBACK_PATH"]] if os.environ.get("IMPARTIAL_FEEDBACK_PATH") else [])
+    if not paths:
+        print("no reports to read: pass --reports PATH or set IMPARTIAL_FEEDBACK_PATH (the file POST /v1/feedback "
+              "appends to)", file=sys.stderr)
+        return 2
+    reports = feedback.Reports()
+    for path in paths:
+        try:
+            feedback.read_file(path, reports, args.since or "")
+        except OSError as exc:
+            print(f"cannot read the reports {path}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+    corpora = args.corpus or sorted(glob.glob(os.path.join(args.shared, "corpus", "*.jsonl")))
+    checker = Checker(_load(args.rules))
+    # Only counts are printed, so the check split's posts count too.
+    per_rule, n = feedback.hits(checker, _posts(corpora, hidden=True))
+    rows = feedback.queue(reports, per_rule, [r.id for r in checker.rulebook.rules])
+    if args.json:
+        print(json.dumps({"reports": reports.sources, "skipped": reports.skipped, "posts": n,
+                          "corpora": corpora, "queue": [r.to_json() for r in rows]}, indent=1))
+    else:
+        print(feedback.to_text(rows, reports, n, [os.path.basename(c) for c in corpora]))
+    return 0
 
 
 def cmd_check(args) -> int:
@@ -243,6 +275,17 @@ def _workbench_parsers(sub) -> None:
     s.add_argument("--out", default="docs/rules-catalogue.md", help="where to write it (- for standard output)")
     s.add_argument("--check", action="store_true", help="only say whether --out is current (exit 1 if not)")
     s.set_defaults(fn=cmd_catalogue)
+    s = sub.add_parser("feedback", help="false-flag reports per rule against its hits on a corpus: what to review first")
+    s.add_argument("--reports", action="append", metavar="PATH",
+                   help="a feedback file (JSON lines; repeatable; default $IMPARTIAL_FEEDBACK_PATH)")
+    s.add_argument("--corpus", action="append", metavar="FILE",
+                   help="posts to count hits on (repeatable; default every shared corpus/*.jsonl)")
+    s.add_argument("--shared", default=os.environ.get("IMPARTIAL_SHARED", "../shared"),
+                   help="the shared folder holding corpus/ (default ../shared or $IMPARTIAL_SHARED)")
+    s.add_argument("--since", metavar="YYYY-MM-DD", help="only reports from this day on")
+    s.add_argument("--json", action="store_true", help="JSON instead of text")
+    _rules_option(s)
+    s.set_defaults(fn=cmd_feedback)
 
 
 def main(argv=None) -> int:

@@ -307,7 +307,10 @@ def layer_schema_problems(layer) -> list[str]:
             head = f"rule {rid!r} (rules[{path[1]}])" if isinstance(rid, str) else f"rules[{path[1]}]"
             path = path[2:]
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
-        problems.append(f"{head}{' field ' + repr(where) if where else ''}: {err.message}")
+        if head == "layer" and where:
+            problems.append(f"field {where!r}: {err.message}")
+        else:
+            problems.append(f"{head}{' field ' + repr(where) if where else ''}: {err.message}")
     return problems
 
 
