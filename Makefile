@@ -45,6 +45,7 @@ run: setup
 # Not -include: a missing file must stop `make test`, not silently drop the
 # node and browser tests.
 include tests/e2e/e2e.mk
+include tests/pg.mk
 include extension/extension.mk
 
 # The Node.js version the extension's tests and the e2e fixtures are built with

@@ -45,3 +45,10 @@ def post_worker_init(worker):
     from server.app import worker_started
 
     worker_started(worker.wsgi)
+
+
+def worker_exit(server, worker):
+    """Before a worker exits (a restart, max_requests, shutdown): save its check counts."""
+    from server.app import worker_stopping
+
+    worker_stopping(worker.wsgi)

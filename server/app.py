@@ -13,6 +13,11 @@ from . import api, ops
 from .config import Settings
 from .engine import readability
 from .problems import Problem
+from .counters import CheckCounter
+from .db import Database, DatabaseUnavailable
+from .events import EventStore
+from .keys import KeyRing
+from .ratelimit import init_rate_limits
 from .runtime import EXTENSION, Runtime
 from .store import RulebookStore
 
@@ -36,17 +41,25 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     app = Flask(__name__)
     store = RulebookStore(settings.rules, settings.reload_interval, settings.regex_timeout,
                           max_bytes=settings.rules_max_bytes, load_timeout=settings.reload_timeout)
-    app.extensions[EXTENSION] = Runtime(settings=settings, store=store, stats=api.make_stats())
+    db = open_database(settings)
+    events = EventStore(db, settings.store_text_days)
+    app.extensions[EXTENSION] = Runtime(
+        settings=settings, store=store, stats=api.make_stats(), db=db, events=events,
+        keys=KeyRing(db, settings.api_keys, settings.admin_keys, settings.key_cache_seconds,
+                     settings.trust_identity_header),
+        checks=CheckCounter(db, settings.counts_interval, on_flush=events.maybe_purge))
     # Werkzeug's backstop for any body read; each JSON endpoint reads at most
     # its own limit first and answers a precise 413.
     app.config["MAX_CONTENT_LENGTH"] = api.largest_body(settings)
     app.json.ensure_ascii = False
+    init_rate_limits(app, settings, api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
 
-    if not settings.api_keys:
-        log.warning("IMPARTIAL_API_KEYS is not set: /v1/* answers anyone who can reach this service. "
-                    "Set keys unless only trusted machines can connect.")
+    if not app.extensions[EXTENSION].keys.keys_required():
+        log.warning("IMPARTIAL_API_KEYS is not set and no key was created with `impartial keys create`: /v1/* "
+                    "answers anyone who can reach this service. Create keys unless only trusted machines can "
+                    "connect.")
     if settings.cors_origins:
         from flask_cors import CORS
 
@@ -97,6 +110,24 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     gc.collect()
     gc.freeze()
     return app
+
+
+def open_database(settings: Settings) -> Database:
+    """The database, its schema brought up to date unless the admin migrates by hand."""
+    db = Database(settings.database_url or None)
+    if settings.db_auto_upgrade:
+        try:
+            db.upgrade()
+        except DatabaseUnavailable as exc:
+            raise SystemExit(f"cannot reach the database {db.describe()} to apply migrations: {exc}") from None
+    return db
+
+
+def worker_stopping(app) -> None:
+    """A server process is about to exit: save its last check counts."""
+    rt = getattr(app, "extensions", {}).get(EXTENSION)
+    if rt is not None and rt.checks is not None:
+        rt.checks.flush()
 
 
 def worker_started(app) -> None:

@@ -13,9 +13,13 @@
                                       what a rulebook change does to labelled posts
   impartial catalogue [--out PATH]    write docs/rules-catalogue.md from the rulebook
   impartial feedback [--reports PATH] the false-flag reports per rule against its hits: what to review first
+  impartial db upgrade                apply the database migrations
+  impartial keys create --label L [--admin] | keys list | keys revoke ID
+                                      API keys (shown once, stored hashed)
+  impartial events purge [--days N]   clear stored event texts older than N days
 
-Every command reads the rulebook from --rules PATH (repeatable; default $IMPARTIAL_RULES or rules.json):
-the core first, then layer files; a folder stands for its *.json files in name order.
+Every rulebook command reads the rulebook from --rules PATH (repeatable; default $IMPARTIAL_RULES or
+rules.json): the core first, then layer files; a folder stands for its *.json files in name order.
 """
 
 from __future__ import annotations
@@ -307,6 +311,9 @@ def main(argv=None) -> int:
     _rules_option(s)
     s.set_defaults(fn=cmd_check)
     _workbench_parsers(sub)
+    from .cli_admin import add_parsers as admin_parsers
+
+    admin_parsers(sub)
     from .evaluate import NAMES, VIEWS
 
     for name, fn, what in (("eval", cmd_eval, "every figure on every corpus"),

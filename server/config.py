@@ -55,6 +55,26 @@ class Settings:
     rules_max_bytes: int = 4_000_000
     # Seconds one (background) load of the rulebook may take before it is reported as hung.
     reload_timeout: float = 10.0
+    # The database: SQLite in the instance folder when empty; DATABASE_URL also sets it.
+    database_url: str = field(default="", repr=False)
+    # Apply the database migrations when the service starts (off: run `impartial db upgrade` yourself).
+    db_auto_upgrade: bool = True
+    # Admin keys from the environment (the database's admin keys come from `impartial keys create --admin`).
+    admin_keys: tuple[str, ...] = field(default=(), repr=False)
+    # Seconds each worker trusts what it learnt about a key: a revoked key stops working within this.
+    key_cache_seconds: float = 5.0
+    # A request header set by the organisation's reverse proxy naming the signed-in user
+    # (e.g. X-Forwarded-User). Empty: no header is trusted.
+    trust_identity_header: str = ""
+    # Requests per key (Flask-Limiter syntax, ';' between limits); empty: no limit.
+    rate_limit: str = "1200/minute;50/second"
+    # Where rate-limit counts live: memory:// (per worker), or redis://host:port for exact
+    # limits across workers and instances.
+    rate_limit_storage: str = "memory://"
+    # Keep an event's text this many days (0: never keep it).
+    store_text_days: int = 0
+    # Seconds between each worker's saves of its check counts.
+    counts_interval: float = 5.0
 
     def validate(self) -> "Settings":
         """Refuse settings that would make the service unsafe; the message says what to do."""
@@ -73,6 +93,17 @@ class Settings:
             raise ConfigError("IMPARTIAL_MAX_TEXT_LENGTH must be at least 1")
         if self.rules_max_bytes < 1 or self.reload_timeout <= 0:
             raise ConfigError("IMPARTIAL_RULES_MAX_BYTES and IMPARTIAL_RELOAD_TIMEOUT must be positive")
+        if self.store_text_days < 0 or self.key_cache_seconds < 0 or self.counts_interval <= 0:
+            raise ConfigError("IMPARTIAL_STORE_TEXT_DAYS and IMPARTIAL_KEY_CACHE_SECONDS must be 0 or more, "
+                              "IMPARTIAL_COUNTS_INTERVAL above 0")
+        if self.rate_limit:
+            from limits import parse_many
+
+            try:
+                parse_many(self.rate_limit)
+            except ValueError:
+                raise ConfigError(f"IMPARTIAL_RATE_LIMIT: {self.rate_limit!r} is not a rate limit; write e.g. "
+                                  "'1200/minute;50/second'") from None
         return self
 
     @classmethod
@@ -93,5 +124,7 @@ class Settings:
                 values[f.name] = _list(raw)
             else:
                 values[f.name] = raw
+        if "database_url" not in values and env.get("DATABASE_URL"):
+            values["database_url"] = env["DATABASE_URL"]
         values.update(overrides)
         return cls(**values)

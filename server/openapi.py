@@ -8,7 +8,7 @@ from . import __version__
 from .engine.findings import CATEGORIES, SEVERITIES
 from .engine.matchers import KINDS
 from .engine.platforms import PLATFORMS
-from .engine.matchers import KINDS
+from .events import validate as ev
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
@@ -179,6 +179,52 @@ def openapi_document() -> dict:
                 },
             },
         },
+        "Event": {
+            "type": "object",
+            "description": "One thing an officer did with the findings (docs/events.md).",
+            "required": ["id", "type", "at", "platform", "rule_ids", "categories"],
+            "additionalProperties": False,
+            "properties": {
+                "id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$",
+                       "description": "Made by the client; the idempotency key (a retried id is not counted twice)."},
+                "type": {"type": "string", "enum": list(ev.TYPES)},
+                "at": {"type": "string", "description": "ISO-8601 in UTC, e.g. 2026-11-30T12:34:56Z."},
+                "platform": {"type": "string", "enum": list(PLATFORMS)},
+                "rule_ids": {"type": "array", "maxItems": ev.MAX_RULES,
+                             "items": {"type": "string", "minLength": 1, "maxLength": ev.MAX_RULE_ID}},
+                "categories": {"type": "array", "maxItems": ev.MAX_CATEGORIES,
+                               "items": {"type": "string", "enum": list(CATEGORIES)}},
+                "decision": {"type": ["string", "null"], "enum": [*ev.DECISIONS, None],
+                             "description": "Required for presend events, absent otherwise."},
+                "reason": {"type": ["string", "null"], "maxLength": ev.MAX_REASON},
+                "officer": {"type": ["string", "null"], "minLength": 1, "maxLength": ev.MAX_OFFICER,
+                            "description": "A pseudonymous officer id."},
+                "severity": {"type": ["string", "null"], "enum": [*SEVERITIES, None]},
+                "text": {"type": ["string", "null"], "maxLength": ev.MAX_TEXT,
+                         "description": "Kept only when IMPARTIAL_STORE_TEXT_DAYS > 0, then purged."},
+            },
+        },
+        "EventsRequest": {
+            "type": "object", "required": ["events"], "additionalProperties": False,
+            "properties": {"events": {"type": "array", "minItems": 1, "maxItems": ev.MAX_EVENTS,
+                                      "items": {"$ref": "#/components/schemas/Event"}}},
+        },
+        "EventsResponse": {
+            "type": "object", "required": ["accepted", "duplicates"], "additionalProperties": False,
+            "properties": {"accepted": {"type": "integer", "minimum": 0},
+                           "duplicates": {"type": "integer", "minimum": 0}},
+        },
+        "EventsSummary": {
+            "type": "object",
+            "required": ["since", "until", "checks_per_day", "findings_per_category", "findings_per_rule",
+                         "events_per_day", "decisions", "presend_after_warning", "false_flags_per_rule"],
+            "properties": {
+                "since": {"type": ["string", "null"]}, "until": {"type": ["string", "null"]},
+                **{name: {"type": "array", "items": {"type": "object"}} for name in (
+                    "checks_per_day", "findings_per_category", "findings_per_rule", "events_per_day",
+                    "decisions", "presend_after_warning", "false_flags_per_rule")},
+            },
+        },
         "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
         "Problem": {
             "type": "object",
@@ -190,6 +236,10 @@ def openapi_document() -> dict:
         },
     }
     auth = [{"bearer": []}, {}]
+    v1_problems = {
+        "401": _problem_response("Missing or wrong API key"),
+        "429": _problem_response("Over the key's rate limit; the Retry-After header says when to retry"),
+    }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -207,7 +257,7 @@ def openapi_document() -> dict:
                     "200": {"description": "Findings", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckResponse"}}}},
                     "400": _problem_response("Malformed request (details in `detail`), including JSON nested "
                                              "more than 16 deep or a number of more than 20 digits"),
-                    "401": _problem_response("Missing or wrong API key"),
+                    **v1_problems,
                     "413": _problem_response("Text over the configured limit"),
                     "415": _problem_response("Body is not application/json"),
                     "503": _problem_response("No valid rulebook loaded"),
@@ -218,7 +268,7 @@ def openapi_document() -> dict:
                 "security": auth,
                 "responses": {
                     "200": {"description": "Rules", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RulesResponse"}}}},
-                    "401": _problem_response("Missing or wrong API key"),
+                    **v1_problems,
                     "503": _problem_response("No valid rulebook loaded"),
                 },
             }},
@@ -229,7 +279,7 @@ def openapi_document() -> dict:
                 "responses": {
                     "202": {"description": "Recorded", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FeedbackResponse"}}}},
                     "400": _problem_response("Malformed request"),
-                    "401": _problem_response("Missing or wrong API key"),
+                    **v1_problems,
                     "413": _problem_response("Body over its limit"),
                     "415": _problem_response("Body is not application/json"),
                 },
@@ -238,7 +288,33 @@ def openapi_document() -> dict:
                 "summary": "Per-rule finding and feedback counts for this worker",
                 "security": auth,
                 "responses": {"200": {"description": "Counts", "content": {"application/json": {"schema": {"type": "object"}}}},
-                              "401": _problem_response("Missing or wrong API key")},
+                              **v1_problems},
+            }},
+            "/v1/events": {"post": {
+                "summary": "Record what officers did with the findings (docs/events.md)",
+                "security": auth,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventsRequest"}}}},
+                "responses": {
+                    "202": {"description": "Recorded (or already recorded)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventsResponse"}}}},
+                    "400": _problem_response("A bad body or event; `index` and `field` name the event and field"),
+                    **v1_problems,
+                    "413": _problem_response("Body over 256 KB"),
+                    "415": _problem_response("Body is not application/json"),
+                    "503": _problem_response("Database unavailable: retry later with the same ids"),
+                },
+            }},
+            "/v1/events/summary": {"get": {
+                "summary": "Counts for the admin page over a date range (admin key)",
+                "security": [{"bearer": []}],
+                "parameters": [{"name": n, "in": "query", "required": False,
+                                "schema": {"type": "string", "format": "date"}} for n in ("since", "until")],
+                "responses": {
+                    "200": {"description": "Summary", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventsSummary"}}}},
+                    "400": _problem_response("A date that is not YYYY-MM-DD, or since after until"),
+                    **v1_problems,
+                    "403": _problem_response("The key is not an admin key"),
+                    "503": _problem_response("Database unavailable"),
+                },
             }},
             "/healthz": {"get": {"summary": "Liveness", "responses": {
                 "200": {"description": "Alive", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}}}},
@@ -250,6 +326,7 @@ def openapi_document() -> dict:
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "Needed only when the admin sets IMPARTIAL_API_KEYS."}},
+                                           "description": "Needed once any key exists (IMPARTIAL_API_KEYS, "
+                                                          "or `impartial keys create`)."}},
         },
     }

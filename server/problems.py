@@ -7,8 +7,8 @@ import json
 from flask import Response
 
 _TITLES = {
-    400: "Bad request", 401: "Unauthorized", 404: "Not found", 405: "Method not allowed",
-    413: "Text too long", 415: "Unsupported media type", 500: "Internal server error",
+    400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+    413: "Text too long", 415: "Unsupported media type", 429: "Too many requests", 500: "Internal server error",
     503: "Service unavailable",
 }
 

@@ -1,0 +1,58 @@
+"""The caller's identity for this request, worked out once and kept on flask.g
+(the rate limiter asks for it before the v1 blueprint's key check does)."""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from .db import DatabaseUnavailable
+from .keys import Identity
+from .problems import Problem
+from .runtime import runtime
+
+RETRY_DB = 5
+
+
+def current_identity() -> Identity | None:
+    if "impartial_identity" not in g:
+        g.impartial_identity_error = None
+        try:
+            g.impartial_identity = runtime().keys.identify(request.headers)
+        except DatabaseUnavailable as exc:
+            g.impartial_identity, g.impartial_identity_error = None, exc
+    return g.impartial_identity
+
+
+def require_key() -> None:
+    """The v1 blueprint's before_request hook."""
+    # A CORS preflight carries no credentials by design; flask-cors answers it.
+    if request.method == "OPTIONS":
+        return
+    if current_identity() is None:
+        if g.impartial_identity_error is not None:
+            raise Problem(503, "the API key cannot be verified now (the database is unreachable); retry shortly",
+                          headers={"Retry-After": str(RETRY_DB)})
+        raise Problem(401, "a valid API key is required: send 'Authorization: Bearer <key>'")
+
+
+def require_admin() -> Identity:
+    identity = current_identity()
+    if identity is None or identity.kind == "open":
+        raise Problem(401, "an admin API key is required (create one with `impartial keys create --admin`)")
+    if not identity.admin:
+        raise Problem(403, "this needs an admin API key; the key sent is not one")
+    return identity
+
+
+def source_label() -> str:
+    """What events record as their sender: the key's label or the proxy's identity."""
+    identity = current_identity()
+    return identity.label if identity is not None else "(unknown)"
+
+
+def rate_limit_bucket() -> str:
+    """One rate-limit bucket per key or identity; callers without one share their address's."""
+    identity = current_identity()
+    if identity is not None and identity.kind != "open":
+        return identity.bucket
+    return "ip:" + (request.remote_addr or "")
