@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import sys
+from types import SimpleNamespace
 
 from . import layers
 from .engine import Checker, RulebookError
@@ -105,23 +106,50 @@ def _posts(paths, hidden: bool) -> list:
     return posts
 
 
+def _reports(args, paths: list, url: str | None):
+    """The reports of the files and, with a database, of the events store (which already holds
+    every false_positive the files have: the files then give only missed and helpful)."""
+    from . import feedback
+
+    reports = feedback.Reports()
+    if url:
+        from .cli_admin import _ready_database
+        from .db import DatabaseUnavailable
+
+        db = _ready_database(SimpleNamespace(database_url=url))
+        try:
+            feedback.read_events(db, reports, args.since or "")
+        except DatabaseUnavailable as exc:
+            print(f"cannot read the events store {db.describe()}: {exc}", file=sys.stderr)
+            raise SystemExit(2)
+    kinds = ("missed", "helpful") if url else feedback.KINDS
+    for path in paths:
+        feedback.read_file(path, reports, args.since or "", kinds)
+    return reports
+
+
 def cmd_feedback(args) -> int:
+    import datetime as dt
     import glob
 
     from . import feedback
 
-    paths = args.reports or ([os.environ["IMPARTIAL_FEEDBACK_PATH"]] if os.environ.get("IMPARTIAL_FEEDBACK_PATH") else [])
-    if not paths:
-        print("no reports to read: pass --reports PATH or set IMPARTIAL_FEEDBACK_PATH (the file POST /v1/feedback "
-              "appends to)", file=sys.stderr)
+    try:
+        dt.date.fromisoformat(args.since or "2000-01-01")
+    except ValueError:
+        print(f"--since must be a date such as 2026-11-30, not {args.since!r}", file=sys.stderr)
         return 2
-    reports = feedback.Reports()
-    for path in paths:
-        try:
-            feedback.read_file(path, reports, args.since or "")
-        except OSError as exc:
-            print(f"cannot read the reports {path}: {exc.strerror or exc}", file=sys.stderr)
-            return 2
+    paths = args.reports or ([os.environ["IMPARTIAL_FEEDBACK_PATH"]] if os.environ.get("IMPARTIAL_FEEDBACK_PATH") else [])
+    url = args.database_url or os.environ.get("DATABASE_URL") or os.environ.get("IMPARTIAL_DATABASE_URL")
+    if not paths and not url:
+        print("no reports to read: pass --reports PATH or set IMPARTIAL_FEEDBACK_PATH (the file POST /v1/feedback "
+              "appends to), or --database-url / DATABASE_URL for the events store", file=sys.stderr)
+        return 2
+    try:
+        reports = _reports(args, paths, url)
+    except OSError as exc:
+        print(f"cannot read the reports {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     corpora = args.corpus or sorted(glob.glob(os.path.join(args.shared, "corpus", "*.jsonl")))
     checker = Checker(_load(args.rules))
     # Only counts are printed, so the check split's posts count too.
@@ -286,6 +314,9 @@ def _workbench_parsers(sub) -> None:
                    help="posts to count hits on (repeatable; default every shared corpus/*.jsonl)")
     s.add_argument("--shared", default=os.environ.get("IMPARTIAL_SHARED", "../shared"),
                    help="the shared folder holding corpus/ (default ../shared or $IMPARTIAL_SHARED)")
+    s.add_argument("--database-url", metavar="URL",
+                   help="also read the events store's false_flag events (default $DATABASE_URL or "
+                        "$IMPARTIAL_DATABASE_URL; none: the files only)")
     s.add_argument("--since", metavar="YYYY-MM-DD", help="only reports from this day on")
     s.add_argument("--json", action="store_true", help="JSON instead of text")
     _rules_option(s)

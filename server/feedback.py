@@ -2,7 +2,10 @@
 
 Reports come from the file `POST /v1/feedback` appends to (IMPARTIAL_FEEDBACK_PATH,
 JSON lines of rule_id, kind, platform, rulebook, at) and, when a database is
-configured, from the events store's false_flag events. Hits are the posts of a
+configured, from the events store's false_flag events (the extension's reports,
+and every false_positive posted to /v1/feedback: the service records those in
+both places, so with the store read the file gives only `missed` and `helpful`,
+never the same report twice). Hits are the posts of a
 corpus each rule underlines (what an officer would see), so a rule reported
 10 times out of 20 posts it flags comes before one reported 10 times out of
 2,000. The queue: most false-flag reports first, then most reports per hit.
@@ -27,15 +30,15 @@ class Reports:
         self.per_rule.setdefault(rule_id, Counter())[kind] += n
 
 
-def read_file(path: str, reports: Reports, since: str = "") -> None:
-    """Add the reports of a feedback file; a line that is not one is skipped and named, never fatal
-    (the service appends to the file, and a line cut short by a full disk must not hide the rest)."""
+def read_file(path: str, reports: Reports, since: str = "", kinds=KINDS) -> None:
+    """Add the reports of a feedback file (of these kinds); a line that is not one is skipped and
+    named, never fatal (the service appends to the file: a line cut short must not hide the rest)."""
     n = 0
     with open(path, encoding="utf-8", errors="replace") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
-            why = _read_line(line, reports, since)
+            why = _read_line(line, reports, since, kinds)
             if why:
                 reports.skipped.append(f"{path}:{lineno}: {why}")
             else:
@@ -43,7 +46,7 @@ def read_file(path: str, reports: Reports, since: str = "") -> None:
     reports.sources.append(f"{path} ({n} reports)")
 
 
-def _read_line(line: str, reports: Reports, since: str) -> str | None:
+def _read_line(line: str, reports: Reports, since: str, kinds) -> str | None:
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -55,15 +58,16 @@ def _read_line(line: str, reports: Reports, since: str) -> str | None:
         return f"unknown kind {kind!r}"
     if since and str(record.get("at", "")) < since:
         return None  # before the period asked for: not counted, not a problem
-    reports.add(record["rule_id"], kind)
+    if kind in kinds:
+        reports.add(record["rule_id"], kind)
     return None
 
 
 def read_events(db, reports: Reports, since: str = "") -> None:
-    """Add the events store's false_flag events (fleet's server.events.query interface)."""
-    from .events.query import EventQuery, false_flags_per_rule  # present once the events store is
+    """Add the events store's false_flag events (server/events/query.py)."""
+    from .events.query import EventQuery, false_flags_per_rule, parse_day
 
-    rows = false_flags_per_rule(EventQuery(db, since=since or None))
+    rows = false_flags_per_rule(EventQuery(db, since=parse_day(since)))
     for row in rows:
         reports.add(row["rule_id"], "false_positive", row["count"])
     reports.sources.append(f"events store ({sum(r['count'] for r in rows)} false_flag events)")

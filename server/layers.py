@@ -97,7 +97,9 @@ def compose(sources: list[Source], last_good: dict | None = None) -> Composed:
         book = build_rulebook(core_data, core.path, core.sha256[:12])
         book.layers = (_info(core, core_data, "core"),)
         return Composed(book, core_data, {}, {core.path: core.raw})
-    if not isinstance(core_data, dict) or not isinstance(core_data.get("rules"), list):
+    shaped = isinstance(core_data, dict) and isinstance(core_data.get("rules"), list) and \
+        all(isinstance(core_data.get(k, {}), dict) for k in ("lists", "guidance"))
+    if not shaped:
         build_rulebook(core_data, core.path, "")  # raises the schema's own words
     stack = _Stack(core, core_data, last_good or {})
     for layer in sources[1:]:

@@ -92,3 +92,23 @@ def test_reports_posted_to_the_service_come_back_in_the_queue(files, tmp_path, m
     monkeypatch.setenv("IMPARTIAL_FEEDBACK_PATH", str(log))
     out = json.loads(run("feedback", "--rules", rules, "--corpus", corpus, "--json").stdout)
     assert [(q["rule_id"], q["false_positive"]) for q in out["queue"]] == [("tone.gamma", 2), ("tone.alpha", 1)]
+
+
+def test_the_events_store_adds_false_flags_without_counting_a_report_twice(files, tmp_path, monkeypatch):
+    rules, corpus, _ = files
+    log, url = tmp_path / "posted.jsonl", f"sqlite:///{tmp_path / 'events.db'}"
+    app = create_app(Settings(rules=str(rules), reload_interval=0.0, feedback_path=str(log), database_url=url))
+    c = app.test_client()
+    flags = [{"id": f"evt-000000{i}", "type": "false_flag", "at": "2026-11-29T10:00:00Z", "platform": "x",
+              "rule_ids": ["tone.beta"], "categories": ["tone"]} for i in range(3)]
+    assert c.post("/v1/events", json={"events": flags}).status_code == 202  # the extension's reports
+    for kind in ("false_positive", "false_positive", "missed"):  # both in the file and, false_positive, the store
+        assert c.post("/v1/feedback", json={"rule_id": "tone.gamma", "kind": kind}).status_code == 202
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    out = json.loads(run("feedback", "--rules", rules, "--corpus", corpus, "--reports", log,
+                         "--database-url", url, "--json").stdout)
+    assert [(q["rule_id"], q["false_positive"], q["missed"]) for q in out["queue"]] == [
+        ("tone.beta", 3, 0), ("tone.gamma", 2, 1)]
+    assert out["reports"][0].startswith("events store (5 false_flag events)")
+    r = run("feedback", "--rules", rules, "--corpus", corpus, "--reports", log, "--since", "last week")
+    assert r.returncode == 2 and "--since must be a date such as 2026-11-30, not 'last week'" in r.stderr

@@ -216,3 +216,9 @@ def test_a_broken_layer_is_refused_alone_and_its_last_good_content_serves(served
     assert found(c, "Jane Doe is a shambles") == ["attack.scorn"]
     rewrite(d / "10-council.json", COUNCIL)
     wait_for(lambda: "refused" not in c.get("/readyz").get_json(), "the fixed layer")
+
+
+def test_a_core_of_the_wrong_shape_is_named_not_a_crash(tmp_path):
+    with pytest.raises(RulebookError) as exc:
+        layers.load(str(folder(tmp_path, **{"00_core.json": dict(CORE, lists=[]), "10_council.json": COUNCIL})))
+    assert exc.value.source.endswith("00-core.json") and any("'lists'" in p for p in exc.value.problems)
