@@ -66,27 +66,43 @@ def _named(spec) -> str:
 def cmd_lint(args) -> int:
     import datetime as dt
 
-    from .lint import ADVICE, ERROR, lint, summary
+    from .lint import ADVICE, ERROR, lint
 
+    try:
+        today = dt.date.fromisoformat(args.today) if args.today else None
+    except ValueError:
+        print(f"--today must be a date such as 2026-11-30, not {args.today!r}", file=sys.stderr)
+        return 2
     spec = args.paths + (args.rules or []) or default_rules()
     composed = _compose(spec)
-    book = composed.rulebook
-    checker = Checker(book)
+    checker = Checker(composed.rulebook)
     failures = run_all(checker)
-    n = sum(len(r.flag_examples) + len(r.pass_examples) for r in checker.rules)
-    for f in failures:
-        print(f"FAIL {f}")
-    today = dt.date.fromisoformat(args.today) if args.today else None
     # The check split's texts are never read here: same-span problems quote the words.
     problems = lint(composed.data, checker, today, _posts(args.corpus, hidden=False), composed.origin)
-    for p in sorted(problems, key=lambda p: p.level != ERROR):
-        if not args.kind or p.kind in args.kind:
-            print(p)
-    print(f"{_named(spec)}: version {book.version}, {len(book.rules)} rules, "
-          f"{checker.phrase_count} phrases; {n - len(failures)} of {n} examples pass")
-    print(f"lint: {summary(problems)}")
+    _print_lint(args, _named(spec), checker, failures, problems)
     levels = {p.level for p in problems}
     return 1 if failures or ERROR in levels or (args.strict and ADVICE in levels) else 0
+
+
+def _print_lint(args, named: str, checker, failures, problems) -> None:
+    from dataclasses import asdict
+
+    from .lint import ERROR, counts, summary
+
+    book = checker.rulebook
+    n = sum(len(r.flag_examples) + len(r.pass_examples) for r in checker.rules)
+    shown = [p for p in sorted(problems, key=lambda p: p.level != ERROR) if not args.kind or p.kind in args.kind]
+    if args.json:
+        print(json.dumps({"rules": named, "version": book.version, "examples": n,
+                          "failures": [asdict(f) for f in failures], "problems": [p.to_json() for p in shown],
+                          "counts": {f"{lv} {kind}": c for (lv, kind), c in sorted(counts(problems).items())}},
+                         indent=1, ensure_ascii=False))
+        return
+    for line in [f"FAIL {f}" for f in failures] + [str(p) for p in shown]:
+        print(line)
+    print(f"{named}: version {book.version}, {len(book.rules)} rules, "
+          f"{checker.phrase_count} phrases; {n - len(failures)} of {n} examples pass")
+    print(f"lint: {summary(problems)}")
 
 
 def _posts(paths, hidden: bool) -> list:
@@ -334,6 +350,7 @@ def main(argv=None) -> int:
                    help="also look for rules underlining the same words on these JSON-lines posts")
     s.add_argument("--kind", action="append", metavar="KIND", help="print only problems of this kind (repeatable)")
     s.add_argument("--today", metavar="YYYY-MM-DD", help="the date review_after is compared with (default today)")
+    s.add_argument("--json", action="store_true", help="JSON instead of text (failures, problems, counts)")
     s.set_defaults(fn=cmd_lint)
     s = sub.add_parser("check", help="check one text")
     s.add_argument("text", help="the post, or - to read standard input")

@@ -202,3 +202,14 @@ def test_an_error_fails_and_names_the_kind_counts(tmp_path):
     assert r.stdout.strip().splitlines()[-1] == "lint: 1 error: 1 id-category; 2 advice: 1 duplicate-term, 1 same-span"
     only = run("lint", path, "--kind", "id-category").stdout
     assert "id-category" in only and "advice duplicate-term" not in only
+
+
+def test_json_output_and_a_bad_today(tmp_path):
+    path = write(tmp_path, book(rule("attack.x", category="tone")))
+    r = run("lint", path, "--json")
+    assert r.returncode == 1
+    out = json.loads(r.stdout)
+    assert out["counts"] == {"error id-category": 1} and out["failures"] == [] and out["examples"] == 2
+    assert out["problems"][0]["where"] == "rule 'attack.x' (rules[0]) field 'id'"
+    r = run("lint", path, "--today", "tomorrow")
+    assert r.returncode == 2 and "--today must be a date such as 2026-11-30, not 'tomorrow'" in r.stderr
