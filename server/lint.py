@@ -76,6 +76,7 @@ class Context:
     today: dt.date
     corpus: tuple = ()  # (text, platform, election_period) posts the overlap check also runs
     origin: dict = field(default_factory=dict)  # rule id or "list:name" -> the layer that wrote it
+    _terms: dict = field(default_factory=dict, repr=False)
 
     def problem(self, kind: str, where: str, message: str, hint: str, level: str | None = None) -> LintProblem:
         return LintProblem(kind, level or CHECKS[kind].level, where, message, hint)
@@ -85,10 +86,10 @@ class Context:
         return self.data.get("lists", {})
 
     def terms(self, name: str) -> list[str]:
-        cache = self.__dict__.setdefault("_terms", {})
-        if name not in cache:
-            cache[name] = list_terms(self.data, name) if name in self.lists else []
-        return cache[name]
+        """A list's own terms, then its lexicon's words."""
+        if name not in self._terms:
+            self._terms[name] = list_terms(self.data, name) if name in self.lists else []
+        return self._terms[name]
 
     def rule_where(self, index: int, spec: dict) -> str:
         layer = self.origin.get(spec.get("id"))
@@ -102,10 +103,12 @@ class Context:
     def expand(self, entries: list, head: str, fld: str, _seen: tuple = (),
                _list: str | None = None) -> Iterator[tuple[str, str, str | None]]:
         """(where, term, the list it is in or None) for a phrase list, {@list} references followed."""
+        own = len(self.lists[_list].get("terms", [])) if _list else len(entries)
         for i, entry in enumerate(entries):
             ref = LIST_REF.fullmatch(entry)
             if not ref:
-                yield f"{head} field '{fld}[{i}]'", entry, _list
+                yield (f"{head} field '{fld}[{i}]'" if i < own else f"{head} field 'lexicon' (the word {entry!r})"), \
+                    entry, _list
             elif ref.group(1) in self.lists and ref.group(1) not in _seen:
                 name = ref.group(1)
                 yield from self.expand(self.terms(name), self.list_where(name), "terms", _seen + (name,), name)

@@ -213,3 +213,10 @@ def test_json_output_and_a_bad_today(tmp_path):
     assert out["problems"][0]["where"] == "rule 'attack.x' (rules[0]) field 'id'"
     r = run("lint", path, "--today", "tomorrow")
     assert r.returncode == 2 and "--today must be a date such as 2026-11-30, not 'tomorrow'" in r.stderr
+
+
+def test_a_lexicon_word_is_named_as_such():
+    lists = {"judgements": {"lexicon": {"name": "vader", "max_valence": -1.5}, "terms": ["zorblax"]}}
+    data = book(rule(phrases=["{@judgements}"], exceptions=["disgrace"]), lists=lists)
+    (p,) = problems(data, "exception-cancels")
+    assert p.where == "list 'judgements' field 'lexicon' (the word 'disgrace')" and p.level == "error"
