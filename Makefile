@@ -12,13 +12,14 @@ SHARED ?= $(firstword $(wildcard ../shared /work/shared))
 TEST_PREREQS :=
 TEST_EXTRA :=
 
-.PHONY: setup setup-train run test test-py bench eval lint-rules catalogue train clean
+.PHONY: setup setup-train run test test-py bench load eval lint-rules catalogue train clean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run         start the check service on $(HOST):$(PORT) (gunicorn)"
 	@echo "make test        set up and run every test"
 	@echo "make bench       latency and throughput figures"
+	@echo "make load        bounded load test of checks and events with keys, limits and the database"
 	@echo "make eval        detection figures on every corpus (EVAL_ARGS='--per-rule --json out.json')"
 	@echo "make lint-rules  validate rules.json and run every rule example"
 	@echo "make catalogue   regenerate docs/rules-catalogue.md from rules.json (after every rule edit)"
@@ -73,6 +74,10 @@ eval: setup
 
 bench: setup
 	$(PY) -m server.bench --posts $(SHARED)/bench/posts.jsonl
+
+# Not part of `make test`: a bounded load test of checks and events (keys, limits, database).
+load: setup
+	$(PY) -m server.load --posts $(SHARED)/bench/posts.jsonl $(LOAD_ARGS)
 
 train: setup-train
 	$(PY) -m server.learned.train --shared $(SHARED)

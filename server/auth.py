@@ -50,9 +50,15 @@ def source_label() -> str:
     return identity.label if identity is not None else "(unknown)"
 
 
-def rate_limit_bucket() -> str:
-    """One rate-limit bucket per key or identity; callers without one share their address's."""
+def unidentified_open() -> bool:
+    """True when no key is configured anywhere (then nothing is rate-limited)."""
     identity = current_identity()
-    if identity is not None and identity.kind != "open":
+    return identity is not None and identity.kind == "open"
+
+
+def rate_limit_bucket() -> str:
+    """One rate-limit bucket per key or identity; a missing or wrong key counts against its address."""
+    identity = current_identity()
+    if identity is not None:
         return identity.bucket
     return "ip:" + (request.remote_addr or "")

@@ -127,7 +127,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(app: str, env: dict) -> tuple[subprocess.Popen, str]:
+def start_server(app: str, env: dict, headers: dict | None = None) -> tuple[subprocess.Popen, str]:
     port = free_port()
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     cmd = [gunicorn, *GUNICORN_ARGS, "-b", f"127.0.0.1:{port}", "--log-level", "warning", app]
@@ -139,7 +139,7 @@ def start_server(app: str, env: dict) -> tuple[subprocess.Popen, str]:
     while time.monotonic() < deadline:
         try:
             req = urllib.request.Request(base + "/v1/check", data=b'{"text": "warm"}',
-                                         headers={"Content-Type": "application/json"})
+                                         headers={"Content-Type": "application/json", **(headers or {})})
             urllib.request.urlopen(req, timeout=2).read()
             return proc, base
         except OSError:
@@ -175,11 +175,11 @@ def _wrk_duration(token: str) -> float:
     return float(token)
 
 
-def run_wrk(wrk: str, base: str, bodies_file: str, script: str, conns: int, seconds: int) -> dict:
+def run_wrk(wrk: str, base: str, bodies_file: str, script: str, conns: int, seconds: int, env=None) -> dict:
     cmd = [wrk, "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", script, base]
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", str(CLIENT_CPU), *cmd]
-    out = subprocess.run(cmd, env=dict(os.environ, IMPARTIAL_BENCH_BODIES=bodies_file),
+    out = subprocess.run(cmd, env=dict(env or os.environ, IMPARTIAL_BENCH_BODIES=bodies_file),
                          capture_output=True, text=True, timeout=seconds + 30).stdout
     res = {"rps": 0.0}
     in_dist = False

@@ -66,8 +66,9 @@ class Settings:
     # A request header set by the organisation's reverse proxy naming the signed-in user
     # (e.g. X-Forwarded-User). Empty: no header is trusted.
     trust_identity_header: str = ""
-    # Requests per key (Flask-Limiter syntax, ';' between limits); empty: no limit.
-    rate_limit: str = "1200/minute;50/second"
+    # Requests per key (Flask-Limiter syntax, ";" between limits); empty: no limit. A team of
+    # officers shares a key, each checking about once a second while typing.
+    rate_limit: str = "3000/minute;100/second"
     # Where rate-limit counts live: memory:// (per worker), or redis://host:port for exact
     # limits across workers and instances.
     rate_limit_storage: str = "memory://"

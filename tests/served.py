@@ -33,13 +33,14 @@ def request(base, path, body=None, timeout=10):
 class Gunicorn:
     """A real gunicorn (gunicorn.conf.py) on 127.0.0.1, its log in a file."""
 
-    def __init__(self, workdir: Path, rules: Path, **env):
-        self.port = free_port()
+    def __init__(self, workdir: Path, rules: Path, port: int | None = None, **env):
+        # A given port: the same instance started again (a restart behind a load balancer).
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.rules = rules
         self.home = workdir / "home"
         self.home.mkdir(exist_ok=True)
-        self.log_path = workdir / f"gunicorn-{self.port}.log"
+        self.log_path = workdir / f"gunicorn-{self.port}-{time.time_ns()}.log"
         full_env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
         full_env.update({"IMPARTIAL_RULES": str(rules), "IMPARTIAL_RELOAD_INTERVAL": "0.2", "HOST": "127.0.0.1",
                          "PORT": str(self.port), "WEB_CONCURRENCY": "2", "HOME": str(self.home), **env})
