@@ -222,3 +222,16 @@ def test_a_core_of_the_wrong_shape_is_named_not_a_crash(tmp_path):
     with pytest.raises(RulebookError) as exc:
         layers.load(str(folder(tmp_path, **{"00_core.json": dict(CORE, lists=[]), "10_council.json": COUNCIL})))
     assert exc.value.source.endswith("00-core.json") and any("'lists'" in p for p in exc.value.problems)
+
+
+def test_the_layer_in_the_docs_lays_over_the_bundled_rulebook(tmp_path):
+    from helpers import ROOT, RULES
+
+    docs = (ROOT / "docs" / "rules.md").read_text()
+    section = docs[docs.index("## Layers: your own rules on top of the core"):]
+    example = json.loads(section[section.index("```json") + 7:section.index("```", section.index("```json") + 7)])
+    example["rules"] = []  # the docs elide the rule's fields
+    (tmp_path / "council.json").write_text(json.dumps(example))
+    c = layers.load([str(RULES), str(tmp_path / "council.json")])
+    assert c.refused == [] and c.rulebook.layers[1]["lists_extended"] == {"politicians": 2, "slogans": 1}
+    assert ids("Cllr Jane Smith is a disgrace", c) != []
