@@ -16,6 +16,7 @@ from collections import Counter
 
 from flask import Blueprint
 
+from . import layers
 from .auth import require_key
 from .bodies import json_body as _json_body
 from .bodies import type_name as _type_name
@@ -125,6 +126,7 @@ def rules():
         "description": book.description,
         "loaded_at": _iso(current.loaded_at),
         "rules": [r.public() for r in book.rules],
+        "layers": layers.public(book),
     }
     if refused:
         body["refused"] = _refused(refused)
@@ -134,7 +136,7 @@ def rules():
 def _refused(refused) -> dict:
     # The file's name, not its path: where the service keeps its files is not the client's business.
     return {"source": os.path.basename(refused.error.source), "problems": refused.error.problems,
-            "since": _iso(refused.at)}
+            "since": _iso(refused.at), **({"layers": layers.refused_layers(refused)} if refused.layers else {})}
 
 
 @bp.post("/v1/feedback")
