@@ -27,12 +27,14 @@ import logging
 import math
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
 from . import safejson
 from .engine import Checker, RulebookError, parse_rulebook
 from .engine.examples import run_all
+from .lint import ADVICE, ERROR, lint
+from .lint import summary as lint_summary
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ MAX_DEPTH = 32  # rules.json nests 8 deep
 COMPILE_TIMEOUT = 30.0  # seconds; rules.json compiles in about 2 s on one core
 CACHE_SIZE = 4  # a compiled rules.json holds about 6 MB (its automaton and lists); the model is shared
 EXAMPLE_FAILURES_SHOWN = 50
+LINT_PROBLEMS_SHOWN = 300
 
 _WHERE = re.compile(r"^(?:rule '(?P<rule>[^']*)' \(rules\[(?P<index>\d+)\]\)|rules\[(?P<bare>\d+)\]"
                     r"|list '(?P<list>[^']*)'|rulebook)(?: field '(?P<field>[^']*)'(?P<item>(?:\[\d+\])*))?: (?P<message>.*)$", re.S)
@@ -67,9 +70,11 @@ class Candidate:
     checker: Checker
     examples: int
     failures: tuple[str, ...]
+    lint: tuple = ()  # server/lint.py's LintProblems: errors and advice, as `impartial lint` prints them
 
     def summary(self) -> dict:
         book = self.checker.rulebook
+        levels = Counter(p.level for p in self.lint)
         return {
             "digest": self.digest,
             "version": book.version,
@@ -77,6 +82,10 @@ class Candidate:
             "rules": len(book.rules),
             "examples": {"total": self.examples, "failed": len(self.failures),
                          "failures": list(self.failures[:EXAMPLE_FAILURES_SHOWN])},
+            "lint": {"errors": levels[ERROR], "advice": levels[ADVICE], "summary": lint_summary(list(self.lint)),
+                     # errors first: they are what a release would fail on
+                     "problems": [p.to_json() for p in sorted(self.lint, key=lambda p: p.level != ERROR)
+                                  ][:LINT_PROBLEMS_SHOWN]},
         }
 
 
@@ -132,12 +141,18 @@ def _headline(problems: list[str]) -> str:
 
 
 def compile_candidate(raw: bytes, digest: str, regex_timeout: float) -> Candidate:
-    """Load, build and run every example, as `impartial lint` does. Raises RulebookError."""
+    """Load, build, run every example and the lint checks, as `impartial lint` does. Raises RulebookError."""
     book = parse_rulebook(raw, source="candidate")
     checker = Checker(book, regex_timeout=regex_timeout)
     failures = run_all(checker)
     total = sum(len(r.flag_examples) + len(r.pass_examples) for r in checker.rules)
-    return Candidate(digest, checker, total, tuple(str(f) for f in failures))
+    # preflight() parsed these bytes safely already; the loader accepted them.
+    try:
+        problems = lint(json.loads(raw), checker)
+    except Exception as exc:  # advice must not cost the maintainer the comparison
+        log.error("candidate lint failed: %s", type(exc).__name__)
+        problems = []
+    return Candidate(digest, checker, total, tuple(str(f) for f in failures), tuple(problems))
 
 
 class Candidates:

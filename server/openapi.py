@@ -338,7 +338,7 @@ def _playground_schemas() -> dict:
     """The playground's candidate rulebooks (server/playground.py)."""
     return {
         "CandidateSummary": {
-            "type": "object", "required": ["digest", "version", "rules", "examples"],
+            "type": "object", "required": ["digest", "version", "rules", "examples", "lint"],
             "properties": {
                 "digest": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256 of the bytes sent."},
                 "version": {"type": "string"}, "description": {"type": "string"},
@@ -347,6 +347,15 @@ def _playground_schemas() -> dict:
                     "total": {"type": "integer"}, "failed": {"type": "integer"},
                     "failures": {"type": "array", "items": {"type": "string"},
                                  "description": "As `impartial lint` prints them (the first 50)."}}},
+                "lint": {"type": "object", "required": ["errors", "advice", "summary", "problems"], "properties": {
+                    "errors": {"type": "integer"}, "advice": {"type": "integer"}, "summary": {"type": "string"},
+                    "problems": {"type": "array", "description": "`impartial lint --json`'s problems, errors first "
+                                                                 "(the first 300)",
+                                 "items": {"type": "object", "required": ["kind", "level", "where", "message", "hint"],
+                                           "properties": {"kind": {"type": "string"},
+                                                          "level": {"enum": ["error", "advice"]},
+                                                          "where": {"type": "string"}, "message": {"type": "string"},
+                                                          "hint": {"type": "string"}}}}}},
             },
         },
         "InvalidRulebook": {

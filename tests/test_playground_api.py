@@ -110,6 +110,23 @@ def test_a_valid_candidate_compiles_and_reports_its_examples_as_lint_does(client
     assert body["digest"] == hashlib.sha256(raw).hexdigest()
     assert (body["version"], body["rules"]) == ("t1", 1)
     assert body["examples"] == {"total": 2, "failed": 0, "failures": []}
+    # It loads, so it can be compared; lint still says what a release would fail on, errors first.
+    assert body["lint"]["errors"] == 1 and body["lint"]["problems"][0]["kind"] == "id-category"
+
+
+def test_lints_errors_and_advice_come_with_the_candidate_in_lints_own_words(client):
+    from server.engine import Checker
+    from server.lint import lint
+
+    rule = minimal_rule(match={"phrases": ["activist lawyer", "activist lawyer"]})
+    raw = book_json(rule)
+    body = compile_(client, raw).get_json()
+    expected = lint(json.loads(raw), Checker(parse_rulebook(raw)))
+    assert expected, "the rulebook was meant to draw lint problems"
+    assert sorted(map(json.dumps, body["lint"]["problems"])) == sorted(json.dumps(p.to_json()) for p in expected)
+    assert any(p["kind"] == "duplicate-term" and p["where"].startswith("rule 'test.rule'") and p["hint"]
+               for p in body["lint"]["problems"])
+    assert body["lint"]["advice"] + body["lint"]["errors"] == len(expected)
 
 
 def test_the_shipped_rulebook_compiles_with_every_example_passing(client, rulebook):
@@ -117,6 +134,7 @@ def test_the_shipped_rulebook_compiles_with_every_example_passing(client, rulebo
     examples = sum(len(r.flag_examples) + len(r.pass_examples) for r in rulebook.rules)
     assert (body["version"], body["rules"]) == (rulebook.version, len(rulebook.rules))
     assert body["examples"] == {"total": examples, "failed": 0, "failures": []}
+    assert body["lint"]["errors"] == 0 and body["lint"]["summary"].startswith("0 error")
 
 
 def test_failing_examples_are_listed_in_lints_words_and_the_candidate_is_still_usable(client):

@@ -170,7 +170,9 @@ def test_a_valid_candidate_shows_its_findings_beside_the_live_ones_and_the_diffe
     load_candidate(page, candidate_book(WINDMILLS, disable=("party_political.electoral-call",)))
     page.locator("#candidate-view").wait_for(timeout=60000)
     n = len(json.loads((ROOT / "rules.json").read_text(encoding="utf-8"))["rules"]) + 1
-    assert f"Candidate 2026.12.01-candidate loaded: {n} rules" in page.inner_text("#candidate-status")
+    status = page.inner_text("#candidate-status")
+    assert f"Candidate 2026.12.01-candidate loaded: {n} rules" in status and "Lint: 0 error;" in status
+    assert page.locator(".lint-problems li[data-kind=no-description]").count() >= 1  # the new rule has none
     # Loading a candidate checks both boxes again (content.js forgets its answers when settings change).
     found = marks(page, f"m => m.some(x => x.field === '{CANDIDATE_FIELD}' && x.rule === 'loaded_language.windmills')"
                         f" && m.some(x => x.field === '{LIVE_FIELD}')")
@@ -231,6 +233,7 @@ def test_the_page_meets_wcag_22_aa_in_every_state(open_playground):
     load_candidate(page, candidate_book(WINDMILLS))
     page.locator("#candidate-view").wait_for(timeout=60000)
     page.wait_for_function("() => document.querySelector('#differences [data-group=added]')")
+    page.click(".lint-problems summary")
     assert axe(page) == []
 
 

@@ -270,12 +270,17 @@
       showErrors(body.detail, body.errors || []);
       return;
     }
-    const ex = body.examples;
+    const ex = body.examples, lint = body.lint;
     status.replaceChildren(h("p", {}, h("strong", {}, `Candidate ${body.version} loaded`),
-      `: ${body.rules} rules. ${ex.total - ex.failed} of ${ex.total} examples pass.`),
+      `: ${body.rules} rules. ${ex.total - ex.failed} of ${ex.total} examples pass. Lint: ${lint.summary}.`),
       ...(ex.failed ? [h("details", { class: "example-failures" },
         h("summary", {}, `${ex.failed} example${ex.failed > 1 ? "s" : ""} fail (as impartial lint reports them)`),
-        h("ul", {}, ex.failures.map((f) => h("li", {}, f))))] : []));
+        h("ul", {}, ex.failures.map((f) => h("li", {}, f))))] : []),
+      ...(lint.problems.length ? [h("details", { class: "lint-problems", "data-errors": String(lint.errors) },
+        h("summary", {}, lint.errors ? `${lint.errors} lint error${lint.errors > 1 ? "s" : ""} and ${lint.advice} advice`
+          : `${lint.advice} lint advice`),
+        h("ul", {}, lint.problems.map((p) => h("li", { "data-kind": p.kind, "data-level": p.level },
+          h("strong", {}, `${p.level} ${p.kind}`), ` ${p.where}: ${p.message}`, h("br", {}), `Fix: ${p.hint}`))))] : []));
     $("#candidate-book").textContent = `Candidate ${body.version} · ${body.rules} rules`;
     $("#candidate-view").hidden = false;
     $("#candidate-remove").disabled = false;
