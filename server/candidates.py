@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from . import safejson
 from .engine import Checker, RulebookError, parse_rulebook
 from .engine.examples import run_all
+from .layers import Source, combine, compose
 from .lint import ADVICE, ERROR, lint
 from .lint import summary as lint_summary
 
@@ -44,6 +45,7 @@ COMPILE_TIMEOUT = 30.0  # seconds; rules.json compiles in about 2 s on one core
 CACHE_SIZE = 4  # a compiled rules.json holds about 6 MB (its automaton and lists); the model is shared
 EXAMPLE_FAILURES_SHOWN = 50
 LINT_PROBLEMS_SHOWN = 300
+LAYER_NAME = "candidate-layer.json"  # what the layer's problems and lint's origins call it
 
 _WHERE = re.compile(r"^(?:rule '(?P<rule>[^']*)' \(rules\[(?P<index>\d+)\]\)|rules\[(?P<bare>\d+)\]"
                     r"|list '(?P<list>[^']*)'|rulebook)(?: field '(?P<field>[^']*)'(?P<item>(?:\[\d+\])*))?: (?P<message>.*)$", re.S)
@@ -140,15 +142,23 @@ def _headline(problems: list[str]) -> str:
     return f"the candidate rulebook has {n} problem{'s' if n != 1 else ''}; the first: {problems[0]}"
 
 
-def compile_candidate(raw: bytes, digest: str, regex_timeout: float) -> Candidate:
-    """Load, build, run every example and the lint checks, as `impartial lint` does. Raises RulebookError."""
-    book = parse_rulebook(raw, source="candidate")
+def compile_candidate(raw: bytes, digest: str, regex_timeout: float, base: list[Source] | None = None) -> Candidate:
+    """Load, build, run every example and the lint checks, as `impartial lint` does. Raises RulebookError.
+
+    base: the live set's files (core, layers) when the candidate is a layer to lay on top of them."""
+    if base is None:
+        book = parse_rulebook(raw, source="candidate")
+        data, origin = json.loads(raw), {}  # preflight() parsed these bytes safely already
+    else:
+        composed = compose(list(base) + [Source(LAYER_NAME, raw)])
+        if composed.refused:
+            raise combine(composed.refused)
+        book, data, origin = composed.rulebook, composed.data, composed.origin
     checker = Checker(book, regex_timeout=regex_timeout)
     failures = run_all(checker)
     total = sum(len(r.flag_examples) + len(r.pass_examples) for r in checker.rules)
-    # preflight() parsed these bytes safely already; the loader accepted them.
     try:
-        problems = lint(json.loads(raw), checker)
+        problems = lint(data, checker, origin=origin)
     except Exception as exc:  # advice must not cost the maintainer the comparison
         log.error("candidate lint failed: %s", type(exc).__name__)
         problems = []
@@ -170,8 +180,11 @@ class Candidates:
         self._compiling: threading.Thread | None = None
 
     @staticmethod
-    def digest_of(raw: bytes) -> str:
-        return hashlib.sha256(raw).hexdigest()
+    def digest_of(raw: bytes, base: list[Source] | None = None) -> str:
+        """A whole rulebook: the SHA-256 of its bytes. A layer: of the files it lies on and its bytes."""
+        if base is None:
+            return hashlib.sha256(raw).hexdigest()
+        return hashlib.sha256(b"layer\n" + "\n".join(s.sha256 for s in base).encode() + b"\n" + raw).hexdigest()
 
     def get(self, digest: str) -> Candidate | None:
         with self._lock:
@@ -180,12 +193,12 @@ class Candidates:
                 self._cache.move_to_end(digest)
             return found
 
-    def compile(self, raw: bytes) -> Candidate:
-        """The compiled candidate for these bytes, or CandidateRefused."""
+    def compile(self, raw: bytes, base: list[Source] | None = None) -> Candidate:
+        """The compiled candidate for these bytes (a layer over `base` when given), or CandidateRefused."""
         if len(raw) > self.max_bytes:
             raise CandidateRefused(413, f"the rulebook is {len(raw)} bytes; the limit is {self.max_bytes}",
                                    limit=self.max_bytes)
-        digest = self.digest_of(raw)
+        digest = self.digest_of(raw, base)
         with self._lock:
             if digest in self._cache:
                 self._cache.move_to_end(digest)
@@ -197,7 +210,7 @@ class Candidates:
                 raise CandidateRefused(503, "another candidate rulebook is still compiling on this worker; "
                                             "try again in a few seconds", retry_after=5)
             outcome: list = []
-            thread = threading.Thread(target=self._run, args=(raw, digest, outcome), name="candidate-compile",
+            thread = threading.Thread(target=self._run, args=(raw, digest, outcome, base), name="candidate-compile",
                                       daemon=True)
             self._compiling = thread
             thread.start()
@@ -222,10 +235,10 @@ class Candidates:
                 self._refused.popitem(last=False)
         raise result
 
-    def _run(self, raw: bytes, digest: str, outcome: list) -> None:
+    def _run(self, raw: bytes, digest: str, outcome: list, base: list[Source] | None) -> None:
         try:
             preflight(raw)
-            outcome.append(compile_candidate(raw, digest, self.regex_timeout))
+            outcome.append(compile_candidate(raw, digest, self.regex_timeout, base))
         except CandidateRefused as exc:
             outcome.append(exc)
         except RulebookError as exc:

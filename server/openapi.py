@@ -385,18 +385,23 @@ def _playground_paths(auth: list) -> dict:
         "/playground/rulebooks": {"post": {
             "summary": "Compile a candidate rulebook for the playground (kept in this worker's memory by digest)",
             "security": auth,
+            "parameters": [{"name": "as", "in": "query", "required": False,
+                            "description": "rulebook: a whole rulebook; layer: a layer file laid on the live set",
+                            "schema": {"enum": ["rulebook", "layer"], "default": "rulebook"}}],
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"type": "object", "description": "A rulebook as rules.json holds it"}}}},
             "responses": {
                 "200": {"description": "Compiled", "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/CandidateSummary"}}}},
+                "400": _problem_response("'as' is neither rulebook nor layer"),
                 **key,
                 "413": _problem_response("Over 1 MB"),
                 "415": _problem_response("Body is not application/json"),
                 "422": {"description": "Not a valid rulebook", "content": {"application/problem+json": {
                     "schema": {"$ref": "#/components/schemas/InvalidRulebook"}}}},
                 "503": _problem_response("Another candidate is compiling on this worker, or compiling took over "
-                                         "30 s; Retry-After says when to try again"),
+                                         "30 s (Retry-After says when to try again); or, for a layer, no live "
+                                         "rulebook to lay it on"),
             },
         }},
         "/playground/check": {"post": {

@@ -27,6 +27,7 @@ from .auth import rate_limit_bucket, require_key, unidentified_open
 from .bodies import _read_body as read_body
 from .bodies import json_body
 from .candidates import CandidateRefused, Candidates, structured
+from .layers import Source
 from .problems import Problem
 from .responses import json_response
 from .runtime import runtime
@@ -92,18 +93,31 @@ def extension_script(name: str):
 
 @bp.post("/playground/rulebooks")
 def compile_rulebook():
-    """Body: a rulebook exactly as rules.json would hold it. 200: its summary and
-    digest; 422: every problem, in lint's words and split by rule and field."""
+    """Body: a rulebook exactly as rules.json would hold it, or with ?as=layer a layer
+    file to lay on the live set (core and layers). 200: its summary and digest;
+    422: every problem, in lint's words and split by rule and field."""
     require_key()
     if request.mimetype != "application/json":
         raise Problem(415, f"send the rulebook as application/json (got {request.mimetype or 'no Content-Type'})")
+    mode = request.args.get("as", "rulebook")
+    if mode not in ("rulebook", "layer"):
+        raise Problem(400, f"query parameter 'as' must be rulebook or layer; got {mode!r}")
+    base = _live_files() if mode == "layer" else None
     cands = candidates()
     raw = read_body(cands.max_bytes)
     try:
-        candidate = cands.compile(raw)
+        candidate = cands.compile(raw, base)
     except CandidateRefused as exc:
         raise _problem(exc) from None
     return json_response(candidate.summary())
+
+
+def _live_files() -> list[Source]:
+    """The files of the rulebook served now, core first: what a candidate layer lies on."""
+    current = runtime().store.state.current
+    if current is None or not current.used:
+        raise Problem(503, "no valid rulebook is loaded to lay the candidate on; see /readyz")
+    return [Source(path, raw) for path, raw in current.used.items()]
 
 
 def _problem(exc: CandidateRefused) -> Problem:

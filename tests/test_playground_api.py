@@ -21,11 +21,11 @@ from test_api import assert_conforms
 LINT_EXAMPLE = "activist lawyers"
 
 
-def compile_(client, raw, **kw):
+def compile_(client, raw, as_=None, **kw):
     """POST a candidate; every answer must be the one /openapi.json describes."""
     data = raw if isinstance(raw, (bytes, str)) else json.dumps(raw)
-    resp = client.post("/playground/rulebooks", data=data, content_type=kw.pop("content_type", "application/json"),
-                       **kw)
+    path = "/playground/rulebooks" + (f"?as={as_}" if as_ else "")
+    resp = client.post(path, data=data, content_type=kw.pop("content_type", "application/json"), **kw)
     assert_conforms(resp, "/playground/rulebooks", "post")
     return resp
 
@@ -239,6 +239,38 @@ def test_the_same_refused_bytes_are_not_compiled_twice(client, monkeypatch):
     raw = book_json(minimal_rule(severity="fatal"))
     first, second = compile_(client, raw), compile_(client, raw)
     assert first.get_json() == second.get_json() and len(calls) == 1
+
+
+# -- a candidate layer on the live set -----------------------------------------------------------------------------
+
+TESTSHIRE = {"version": "2026.12.01", "extend_lists": {"slogans": ["Testshire First"]},
+             "disable": [{"id": "party_political.electoral-call", "reason": "testing the layer"}]}
+
+
+def test_a_layer_lies_on_the_live_rulebook(client, rulebook):
+    body = compile_(client, json.dumps(TESTSHIRE), as_="layer").get_json()
+    assert body["version"] == f"{rulebook.version}+2026.12.01" and body["rules"] == len(rulebook.rules)
+    assert body["examples"]["failed"] == 0
+    text = "Testshire First! Vote Labour on Thursday."
+    live = {f["rule_id"] for f in client.post("/v1/check", json={"text": text}).get_json()["findings"]}
+    layered = {f["rule_id"] for f in candidate_check(client, body["digest"], text).get_json()["findings"]}
+    assert "party_political.slogan" in layered - live  # the extended list
+    assert "party_political.electoral-call" in live - layered  # the disabled rule
+    # The same bytes as a whole rulebook are another candidate: a layer is not a rulebook.
+    whole = assert_problem(compile_(client, json.dumps(TESTSHIRE)), 422)
+    assert "'rules' is a required property" in " ".join(whole["problems"])
+
+
+def test_a_broken_layer_gets_the_layer_loaders_problems(client):
+    bad = {"version": "x", "disable": [{"id": "tone.shoutin", "reason": "r"}]}
+    body = assert_problem(compile_(client, json.dumps(bad), as_="layer"), 422)
+    assert body["problems"] == ["disable[0] field 'id': no rule 'tone.shoutin' in the layers before "
+                                "(did you mean 'tone.shouting'?)"]
+    dup = {"version": "x", "rules": [minimal_rule(id="party_political.electoral-call",
+                                                  category="party_political")]}
+    assert any("electoral-call" in p for p in assert_problem(compile_(client, json.dumps(dup), as_="layer"),
+                                                             422)["problems"])
+    assert "'as' must be rulebook or layer" in assert_problem(compile_(client, "{}", as_="core"), 400)["detail"]
 
 
 # -- checking with a candidate --------------------------------------------------------------------------------------

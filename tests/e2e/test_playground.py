@@ -334,3 +334,24 @@ def test_with_keys_configured_the_page_asks_for_one_and_keeps_it_in_the_tab(brow
     # Nothing of it outlives the tab: no storage, no cookie.
     assert page.evaluate("() => [localStorage.length, sessionStorage.length, document.cookie]") == [0, 0, ""]
     assert page.evaluate("window.__csp") == []
+
+
+def test_a_layer_is_laid_on_the_live_rulebook(open_playground):
+    page = open_playground(height=1500)
+    layer = {"version": "2026.12.01", "extend_lists": {"slogans": ["Testshire First"]},
+             "disable": [{"id": "party_political.electoral-call", "reason": "testing the layer"}]}
+    page.check("#kind-layer")
+    load_candidate(page, json.dumps(layer))
+    page.locator("#candidate-view").wait_for(timeout=60000)
+    assert "Live rulebook with the layer" in page.inner_text("#candidate-status")
+    assert "+2026.12.01 loaded" in page.inner_text("#candidate-status")
+    page.click("#post")
+    page.keyboard.type("Testshire First! Vote Labour on Thursday.")
+    found = marks(page, f"m => m.some(x => x.field === '{CANDIDATE_FIELD}' && x.rule === 'party_political.slogan')"
+                        f" && m.some(x => x.field === '{LIVE_FIELD}' && x.rule === 'party_political.electoral-call')")
+    assert "party_political.electoral-call" not in {m["rule"] for m in found if m["field"] == CANDIDATE_FIELD}
+    page.wait_for_function("() => document.querySelector('#differences [data-group=removed]')")
+    broken = {"version": "x", "disable": [{"id": "tone.shoutin", "reason": "r"}]}
+    load_candidate(page, json.dumps(broken))
+    page.locator("#candidate-errors").wait_for()
+    assert "did you mean 'tone.shouting'?" in page.inner_text("#candidate-errors")

@@ -44,9 +44,10 @@
                          cache: "no-store" });
   }
 
-  // Send the candidate's bytes to be compiled (again); resolves to the response.
-  function compile(raw, signal) {
-    return post("/playground/rulebooks", raw, signal);
+  // Send the candidate's bytes to be compiled (again): a whole rulebook, or a
+  // layer over the live set (mode "layer"); resolves to the response.
+  function compile(raw, mode, signal) {
+    return post(`/playground/rulebooks?as=${mode === "layer" ? "layer" : "rulebook"}`, raw, signal);
   }
 
   async function checkOnce(pane, text, signal) {
@@ -58,7 +59,7 @@
     let res = await post("/playground/check", JSON.stringify(body), signal);
     if (res.status === 404) {
       // This worker does not hold the candidate (evicted, or another worker compiled it): send it, retry once.
-      const again = await compile(candidate.raw, signal);
+      const again = await compile(candidate.raw, candidate.mode, signal);
       if (!again.ok) return again;
       res = await post("/playground/check", JSON.stringify(body), signal);
     }
@@ -148,7 +149,7 @@
     setElection(on) { state.election = !!on; recheck(); },
     setKey(key) { state.key = key; recheck(); },
     headers,
-    // {digest, raw}: the candidate the second box is checked with (null: none).
+    // {digest, raw, mode}: the candidate the second box is checked with (null: none).
     setCandidate(candidate) { state.candidate = candidate; recheck(); },
   };
 })(globalThis);

@@ -253,9 +253,10 @@
     }
     status.textContent = "Checking the candidate rulebook…";
     $("#candidate-load").disabled = true;
+    const mode = form.elements.kind.value;
     let res, body;
     try {
-      res = await playground.compile(raw);
+      res = await playground.compile(raw, mode);
       body = await res.json();
     } catch (e) {
       status.textContent = "";
@@ -271,7 +272,7 @@
       return;
     }
     const ex = body.examples, lint = body.lint;
-    status.replaceChildren(h("p", {}, h("strong", {}, `Candidate ${body.version} loaded`),
+    status.replaceChildren(h("p", {}, h("strong", {}, `${mode === "layer" ? "Live rulebook with the layer" : "Candidate"} ${body.version} loaded`),
       `: ${body.rules} rules. ${ex.total - ex.failed} of ${ex.total} examples pass. Lint: ${lint.summary}.`),
       ...(ex.failed ? [h("details", { class: "example-failures" },
         h("summary", {}, `${ex.failed} example${ex.failed > 1 ? "s" : ""} fail (as impartial lint reports them)`),
@@ -285,7 +286,7 @@
     $("#candidate-view").hidden = false;
     $("#candidate-remove").disabled = false;
     latest.candidate = null;
-    playground.setCandidate({ digest: body.digest, raw });
+    playground.setCandidate({ digest: body.digest, raw, mode });
     mirror();
     render("candidate");
   }
