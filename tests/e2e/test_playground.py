@@ -266,7 +266,7 @@ def test_keyboard_only(open_playground):
     page.wait_for_function("() => document.querySelector('#live-summary .length').textContent.endsWith('of 280')")
     page.keyboard.press("Tab")
     # Onward to the candidate form: a broken rulebook's problems take the focus.
-    for expected in ("post", "candidate-file", "candidate-text"):
+    for expected in ("post", "kind-rulebook", "candidate-file", "candidate-text"):
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.id") == expected
     page.keyboard.type('{"version": "x"}')
