@@ -47,8 +47,10 @@ EXAMPLE_FAILURES_SHOWN = 50
 LINT_PROBLEMS_SHOWN = 300
 LAYER_NAME = "candidate-layer.json"  # what the layer's problems and lint's origins call it
 
+# Where a loader problem is: a rule, a list, a layer's section, or the rulebook; then maybe a field.
 _WHERE = re.compile(r"^(?:rule '(?P<rule>[^']*)' \(rules\[(?P<index>\d+)\]\)|rules\[(?P<bare>\d+)\]"
-                    r"|list '(?P<list>[^']*)'|rulebook)(?: field '(?P<field>[^']*)'(?P<item>(?:\[\d+\])*))?: (?P<message>.*)$", re.S)
+                    r"|list '(?P<list>[^']*)'|(?P<section>disable\[\d+\]|extend_lists|lists|guidance)|rulebook)?"
+                    r"(?: ?field '(?P<field>[^']*)'(?P<item>(?:\[\d+\])*))?: (?P<message>.*)$", re.S)
 
 
 class CandidateRefused(Exception):
@@ -104,6 +106,8 @@ def structured(problem: str) -> dict:
         out["index"] = int(index)
     if m["list"] is not None:
         out["list"] = m["list"]
+    if m["section"] is not None:
+        out["section"] = m["section"]  # a layer's: disable[2], extend_lists...
     if m["field"] is not None:
         out["field"] = m["field"] + m["item"]  # the loader writes an entry as 'match.phrases'[2]
     out["message"] = m["message"]

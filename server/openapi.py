@@ -366,7 +366,8 @@ def _playground_schemas() -> dict:
                                  "description": "Every problem, as `impartial lint` prints it."},
                     "errors": {"type": "array", "items": {"type": "object", "required": ["problem"], "properties": {
                         "problem": {"type": "string"}, "rule": {"type": "string"}, "index": {"type": "integer"},
-                        "list": {"type": "string"}, "field": {"type": "string"}, "message": {"type": "string"}}}},
+                        "list": {"type": "string"}, "section": {"type": "string"}, "field": {"type": "string"},
+                        "message": {"type": "string"}}}},
                 }}],
         },
         "CandidateCheckRequest": {

@@ -266,6 +266,7 @@ def test_a_broken_layer_gets_the_layer_loaders_problems(client):
     body = assert_problem(compile_(client, json.dumps(bad), as_="layer"), 422)
     assert body["problems"] == ["disable[0] field 'id': no rule 'tone.shoutin' in the layers before "
                                 "(did you mean 'tone.shouting'?)"]
+    assert body["errors"][0]["section"] == "disable[0]" and body["errors"][0]["field"] == "id"
     dup = {"version": "x", "rules": [minimal_rule(id="party_political.electoral-call",
                                                   category="party_political")]}
     assert any("electoral-call" in p for p in assert_problem(compile_(client, json.dumps(dup), as_="layer"),

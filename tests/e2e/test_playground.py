@@ -354,4 +354,5 @@ def test_a_layer_is_laid_on_the_live_rulebook(open_playground):
     broken = {"version": "x", "disable": [{"id": "tone.shoutin", "reason": "r"}]}
     load_candidate(page, json.dumps(broken))
     page.locator("#candidate-errors").wait_for()
-    assert "did you mean 'tone.shouting'?" in page.inner_text("#candidate-errors")
+    assert "disable[0], field id: no rule 'tone.shoutin' in the layers before (did you mean 'tone.shouting'?)" in \
+        page.locator("#candidate-errors li").all_inner_texts()

@@ -231,11 +231,15 @@
 
   function showErrors(detail, list) {
     errors.querySelector(".error-detail").textContent = detail || "";
-    errors.querySelector(".error-list").replaceChildren(...(list || []).map((e) => h("li", {},
-      e.rule ? [h("strong", {}, `Rule ${e.rule}`), e.index != null ? ` (rules[${e.index}])` : ""]
-        : e.list ? h("strong", {}, `List ${e.list}`) : e.index != null ? h("strong", {}, `rules[${e.index}]`) : null,
-      e.field ? [e.rule || e.list || e.index != null ? ", field " : "Field ", h("code", {}, e.field)] : null,
-      e.message ? [e.rule || e.list || e.field || e.index != null ? ": " : "", e.message] : e.problem)));
+    errors.querySelector(".error-list").replaceChildren(...(list || []).map((e) => {
+      // Where first (the rule or list, a layer's section), then the field, then what is wrong.
+      const head = e.rule ? [h("strong", {}, `Rule ${e.rule}`), e.index != null ? ` (rules[${e.index}])` : ""]
+        : e.list ? [h("strong", {}, `List ${e.list}`)] : e.section ? [h("strong", {}, e.section)]
+        : e.index != null ? [h("strong", {}, `rules[${e.index}]`)] : [];
+      const field = e.field ? [head.length ? ", field " : "Field ", h("code", {}, e.field)] : [];
+      const what = e.message ? [head.length || field.length ? ": " : "", e.message] : [e.problem];
+      return h("li", {}, ...head, ...field, ...what);
+    }));
     errors.hidden = false;
     errors.focus(); // the maintainer's next step is to read this (an error summary, as GOV.UK forms do)
   }
