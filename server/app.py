@@ -17,7 +17,7 @@ from .counters import CheckCounter
 from .db import Database, DatabaseUnavailable
 from .events import EventStore
 from .keys import KeyRing
-from .ratelimit import init_rate_limits
+from .ratelimit import rate_limits
 from .runtime import EXTENSION, Runtime
 from .store import RulebookStore
 
@@ -47,17 +47,22 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         settings=settings, store=store, stats=api.make_stats(), db=db, events=events,
         keys=KeyRing(db, settings.api_keys, settings.admin_keys, settings.key_cache_seconds,
                      settings.trust_identity_header),
-        checks=CheckCounter(db, settings.counts_interval, on_flush=events.maybe_purge))
+        checks=CheckCounter(db, settings.counts_interval, on_flush=events.maybe_purge),
+        limits=rate_limits(settings))
     # Werkzeug's backstop for any body read; each JSON endpoint reads at most
     # its own limit first and answers a precise 413.
     app.config["MAX_CONTENT_LENGTH"] = api.largest_body(settings)
     app.json.ensure_ascii = False
-    init_rate_limits(app, settings, api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
     playground.init_app(app, settings)
 
-    if not app.extensions[EXTENSION].keys.keys_required():
+    try:
+        open_service = not app.extensions[EXTENSION].keys.keys_required()
+    except DatabaseUnavailable:
+        open_service = False
+        log.warning("the database cannot be reached: database keys cannot be verified until it can")
+    if open_service:
         log.warning("IMPARTIAL_API_KEYS is not set and no key was created with `impartial keys create`: /v1/* "
                     "answers anyone who can reach this service. Create keys unless only trusted machines can "
                     "connect.")
@@ -124,6 +129,8 @@ def open_database(settings: Settings) -> Database:
             db.upgrade()
         except DatabaseUnavailable as exc:
             raise SystemExit(f"cannot reach the database {db.describe()} to apply migrations: {exc}") from None
+        # gunicorn forks workers from this process next: no connection may cross the fork.
+        db.dispose()
     return db
 
 

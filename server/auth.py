@@ -24,11 +24,18 @@ def current_identity() -> Identity | None:
 
 
 def require_key() -> None:
-    """The v1 blueprint's before_request hook."""
+    """The v1 blueprint's before_request hook: who is calling, and within their rate limit?"""
     # A CORS preflight carries no credentials by design; flask-cors answers it.
     if request.method == "OPTIONS":
         return
-    if current_identity() is None:
+    identity = current_identity()
+    limits = runtime().limits
+    # A service with no key at all has nothing to count by (behind a proxy every
+    # officer shares one address): it is not limited. A missing or wrong key
+    # counts against the caller's address.
+    if limits is not None and (identity is None or identity.kind != "open"):
+        limits.enforce(identity.bucket if identity is not None else "ip:" + (request.remote_addr or ""))
+    if identity is None:
         if g.impartial_identity_error is not None:
             raise Problem(503, "the API key cannot be verified now (the database is unreachable); retry shortly",
                           headers={"Retry-After": str(RETRY_DB)})
@@ -48,17 +55,3 @@ def source_label() -> str:
     """What events record as their sender: the key's label or the proxy's identity."""
     identity = current_identity()
     return identity.label if identity is not None else "(unknown)"
-
-
-def unidentified_open() -> bool:
-    """True when no key is configured anywhere (then nothing is rate-limited)."""
-    identity = current_identity()
-    return identity is not None and identity.kind == "open"
-
-
-def rate_limit_bucket() -> str:
-    """One rate-limit bucket per key or identity; a missing or wrong key counts against its address."""
-    identity = current_identity()
-    if identity is not None:
-        return identity.bucket
-    return "ip:" + (request.remote_addr or "")

@@ -66,7 +66,7 @@ class Settings:
     # A request header set by the organisation's reverse proxy naming the signed-in user
     # (e.g. X-Forwarded-User). Empty: no header is trusted.
     trust_identity_header: str = ""
-    # Requests per key (Flask-Limiter syntax, ";" between limits); empty: no limit. A team of
+    # Requests per key (the limits library's syntax, ";" between limits); empty: no limit. A team of
     # officers shares a key, each checking about once a second while typing.
     rate_limit: str = "3000/minute;100/second"
     # Where rate-limit counts live: memory:// (per worker), or redis://host:port for exact

@@ -71,7 +71,8 @@ class KeyRing:
         self.identity_header = identity_header
         self._cache: dict[str, tuple[float, Identity | None]] = {}
         self._lock = threading.Lock()
-        self._db_has_keys: tuple[float, bool] = (0.0, False)
+        # (valid until, whether the database has any key); None until first asked.
+        self._db_has_keys: tuple[float, bool] | None = None
 
     # -- the request path ----------------------------------------------------
 
@@ -91,26 +92,32 @@ class KeyRing:
             for i, k in enumerate(self.env_keys):
                 if hmac.compare_digest(given.encode(), k.encode()):
                     return Identity(label=f"IMPARTIAL_API_KEYS #{i + 1}", kind="env", bucket=f"e:{i}")
+            found = None
             if self.db is not None and given.startswith(KEY_PREFIX) and len(given) <= 128:
-                return self._lookup(key_hash(given))
-            return None
+                found = self._lookup(key_hash(given))
+            if found is not None:
+                return found
+        # A key sent to a service that has none is ignored, as before keys were stored.
         return None if self.keys_required() else OPEN
 
     def keys_required(self) -> bool:
-        """True once any key exists: in the environment, or ever created in the database."""
+        """True once any key exists: in the environment, or ever created in the database.
+        Raises DatabaseUnavailable when only the database can tell and it cannot be asked
+        (never answering 'no keys' on a guess: that would open the service)."""
         if self.env_keys or self.env_admin_keys:
             return True
         if self.db is None:
             return False
-        until, has = self._db_has_keys
-        if time.monotonic() < until:
-            return has
+        known = self._db_has_keys
+        if known is not None and time.monotonic() < known[0]:
+            return known[1]
         try:
             with self.db.begin() as conn:
                 has = conn.execute(select(func.count()).select_from(api_keys)).scalar_one() > 0
         except DatabaseUnavailable:
-            # Cannot tell: fail closed if keys were ever seen, open only if never.
-            return has
+            if known is None:
+                raise
+            return known[1]  # what it was a moment ago; keys are never deleted, only revoked
         self._db_has_keys = (time.monotonic() + self.cache_seconds, has)
         return has
 

@@ -28,6 +28,8 @@ class Runtime:
     events: Any = None
     keys: Any = None
     checks: Any = None
+    # Rate limits per key (server/ratelimit.py); None when turned off.
+    limits: Any = None
     extra: dict = field(default_factory=dict)
 
 

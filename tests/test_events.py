@@ -282,12 +282,19 @@ def test_summary_needs_an_admin_key_and_valid_dates(make_app, tmp_path):
 
 
 def test_database_down_is_503_for_events_while_checks_go_on(make_app):
-    app = make_app(database_url="postgresql://nobody@127.0.0.1:9/none", db_auto_upgrade=False)
+    down = "postgresql://nobody@127.0.0.1:9/none"
+    app = make_app(database_url=down, db_auto_upgrade=False, api_keys=("env-key",))
     c = app.test_client()
-    r = send(c, [presend("down-0000001")])
+    key = {"X-API-Key": "env-key"}
+    r = send(c, [presend("down-0000001")], headers=key)
     assert r.status_code == 503 and r.headers["Retry-After"] == "5"
     assert_conforms(r, "/v1/events", "post")
-    assert c.post("/v1/check", json={"text": "Vote Labour"}).status_code == 200
+    assert c.post("/v1/check", json={"text": "Vote Labour"}, headers=key).status_code == 200
+    assert c.post("/v1/feedback", json={"rule_id": "attack.shaming"}, headers=key).status_code == 202
+    # Only the database could say whether keys are needed, and it cannot be asked: closed, not open.
+    blind = make_app(database_url=down, db_auto_upgrade=False).test_client()
+    r = blind.post("/v1/check", json={"text": "Vote Labour"})
+    assert r.status_code == 503 and r.mimetype == "application/problem+json"
 
 
 def test_concurrent_writers_store_an_id_once(make_app, db_url):

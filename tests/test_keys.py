@@ -146,3 +146,14 @@ def test_verified_keys_are_cached_and_survive_a_database_outage(make_app, url, c
 
 def test_keys_create_needs_a_label(capsys, url):
     assert cli(capsys, "keys", "create", "--label", "  ", "--database-url", url)[0] == 2
+
+
+def test_cors_preflight_needs_no_key(make_app, url, capsys):
+    cli(capsys, "keys", "create", "--label", "Press office", "--database-url", url)
+    c = make_app(database_url=url, cors_origins=("chrome-extension://abcdefghijklmnop",)).test_client()
+    r = c.options("/v1/check", headers={"Origin": "chrome-extension://abcdefghijklmnop",
+                                        "Access-Control-Request-Method": "POST",
+                                        "Access-Control-Request-Headers": "authorization, content-type"})
+    assert r.status_code == 200
+    assert r.headers["Access-Control-Allow-Origin"] == "chrome-extension://abcdefghijklmnop"
+    assert check(c).status_code == 401  # the request itself still needs the key

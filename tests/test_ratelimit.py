@@ -1,4 +1,4 @@
-"""Rate limits per API key (Flask-Limiter), through the real app."""
+"""Rate limits per API key (server/ratelimit.py, the limits library), through the real app."""
 
 import pytest
 

@@ -44,7 +44,8 @@ def post_events():
 
 
 def record_feedback_event(rule_id: str, platform: str, checker) -> None:
-    """A false-positive report on /v1/feedback is also a false_flag event (with an id of our own)."""
+    """A false-positive report on /v1/feedback is also a false_flag event (with an id of our own).
+    Best effort: the report itself is kept as before even when the database is down."""
     store = runtime().events
     if store is None:
         return
@@ -55,7 +56,9 @@ def record_feedback_event(rule_id: str, platform: str, checker) -> None:
     try:
         store.record([event], source_label())
     except DatabaseUnavailable as exc:
-        raise _unavailable(exc) from None
+        # The report is already counted and written as before; failing it now would
+        # only make the client send it again.
+        log.warning("false-flag report not stored as an event: database unavailable (%s)", exc)
 
 
 def events_summary():
