@@ -23,12 +23,13 @@ from pathlib import Path
 from flask import Blueprint, Response, render_template, request, send_from_directory
 
 from . import api
-from .auth import rate_limit_bucket, require_key, unidentified_open
+from .auth import current_identity, limit_bucket, require_key
 from .bodies import _read_body as read_body
 from .bodies import json_body
 from .candidates import CandidateRefused, Candidates, structured
 from .layers import Source
 from .problems import Problem
+from .ratelimit import RateLimits
 from .responses import json_response
 from .runtime import runtime
 
@@ -42,21 +43,17 @@ _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 # Compiling is CPU work for seconds: each key (or address) gets this many a minute,
-# on top of the v1 allowance, wherever rate limits are on (server/ratelimit.py).
+# beside the v1 allowance both POST endpoints count against, wherever rate
+# limits are on (IMPARTIAL_RATE_LIMIT, server/ratelimit.py).
 COMPILE_LIMIT = "12/minute"
 
 
 def init_app(app, settings) -> None:
     """Register the page and its endpoints, with this process's candidate cache."""
-    runtime(app).extra["candidates"] = Candidates(regex_timeout=settings.regex_timeout)
+    extra = runtime(app).extra
+    extra["candidates"] = Candidates(regex_timeout=settings.regex_timeout)
+    extra["compile_limits"] = RateLimits(COMPILE_LIMIT, settings.rate_limit_storage) if settings.rate_limit else None
     app.register_blueprint(bp)
-    views = app.view_functions
-    for limiter in app.extensions.get("limiter", ()):  # none when IMPARTIAL_RATE_LIMIT is empty
-        # Flask-Limiter checks a decorated limit in the wrapper it returns: the wrapper becomes the view.
-        views["playground.compile_rulebook"] = limiter.limit(
-            COMPILE_LIMIT, key_func=rate_limit_bucket, exempt_when=unidentified_open)(compile_rulebook)
-        views["playground.check_candidate"] = limiter.shared_limit(
-            settings.rate_limit, scope="v1", key_func=rate_limit_bucket, exempt_when=unidentified_open)(check_candidate)
 
 
 def candidates(app=None) -> Candidates:
@@ -96,7 +93,10 @@ def compile_rulebook():
     """Body: a rulebook exactly as rules.json would hold it, or with ?as=layer a layer
     file to lay on the live set (core and layers). 200: its summary and digest;
     422: every problem, in lint's words and split by rule and field."""
-    require_key()
+    require_key()  # the key, and the v1 allowance
+    limits, bucket = runtime().extra["compile_limits"], limit_bucket(current_identity())
+    if limits is not None and bucket is not None:
+        limits.enforce(bucket)
     if request.mimetype != "application/json":
         raise Problem(415, f"send the rulebook as application/json (got {request.mimetype or 'no Content-Type'})")
     mode = request.args.get("as", "rulebook")
