@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 import ahocorasick_rs
+import regex
 
 try:
     import re._constants as _c
@@ -26,18 +27,27 @@ _I = _c.SRE_FLAG_IGNORECASE
 _REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", _c.MAX_REPEAT)}
 _ATOMIC = getattr(_c, "ATOMIC_GROUP", None)
 NON_ASCII = ("non_ascii",)
-# Literals shorter than this ("s" of "'s", "we", "he") occur in nearly every
-# post: scanning for them costs more than the patterns they would skip. A
-# single symbol ("#", "@", "£") is rare enough to keep.
+# Literals shorter than this ("s" of "'s", "we", "he") occur inside nearly every
+# post: scanning for them as substrings costs more than the patterns they would
+# skip. A single symbol ("#", "@", "£") is rare enough to keep, and a short
+# literal the pattern bounds as a whole word ("\bMr\b", "\s(?:he|she)\s") is
+# looked up in the post's set of words instead.
 MIN_LITERAL = 3
+_STARTS = {_c.AT_BEGINNING, _c.AT_BEGINNING_STRING, _c.AT_BOUNDARY}
+_ENDS = {_c.AT_END, _c.AT_END_STRING, _c.AT_BOUNDARY}
+_NONWORD_CATEGORIES = {_c.CATEGORY_SPACE, _c.CATEGORY_NOT_WORD}
 
 
 def _selective(lit: str) -> bool:
     return len(lit) >= MIN_LITERAL or (len(lit) == 1 and not lit.isalnum() and not lit.isspace() and lit not in ".,'-")
 
 
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
 def _class_kind(items) -> str | None:
-    """'digit' or 'non_ascii' when every member of a [...] class is one, else None."""
+    """'digit', 'non_ascii' or 'non_word' when every member of a [...] class is one, else None."""
     if not items:
         return None
     if all((op == _c.LITERAL and 48 <= av <= 57) or (op == _c.RANGE and 48 <= av[0] <= av[1] <= 57)
@@ -45,27 +55,133 @@ def _class_kind(items) -> str | None:
         return "digit"
     if all((op == _c.LITERAL and av >= 0x80) or (op == _c.RANGE and av[0] >= 0x80) for op, av in items):
         return "non_ascii"
+    if all((op == _c.LITERAL and av < 0x80 and not _word_char(chr(av)))
+           or (op == _c.CATEGORY and av in _NONWORD_CATEGORIES) for op, av in items):
+        return "non_word"
     return None
 
 
-def _must(seq, ci: bool) -> set:
-    """Tokens every match of `seq` contains: ("s", text, ci) a substring,
-    ("any", strings, ci) one of several substrings, NON_ASCII."""
-    out: set = set()
-    run: list[str] = []
+def _excludes_word(assertion) -> bool:
+    """(?<![\\w#]) and the like: the neighbour is not a word character."""
+    return (len(assertion) == 1 and assertion[0][0] == _c.IN
+            and any(op == _c.CATEGORY and av == _c.CATEGORY_WORD for op, av in assertion[0][1]))
 
-    def flush():
+
+def _non_word(op, av) -> bool:
+    """Does this element always consume exactly one non-word character?"""
+    if op == _c.LITERAL:
+        return not _word_char(chr(av))
+    if op == _c.IN:
+        return _class_kind(av) == "non_word"
+    if op == _c.CATEGORY:
+        return av in _NONWORD_CATEGORIES
+    return False
+
+
+def _after(op, av, before: bool) -> bool:
+    """Is the character just before the next element a non-word one (or the start)?
+    `before`: was it so before this element."""
+    if _non_word(op, av):
+        return True
+    if op == _c.AT:
+        return av in _STARTS or (before and av != _c.AT_NON_BOUNDARY)
+    if op in (_c.ASSERT, _c.ASSERT_NOT):
+        return before or (op == _c.ASSERT_NOT and av[0] == -1 and _excludes_word(av[1]))
+    if op == _c.SUBPATTERN:
+        return _state_after(av[-1], before)
+    if op == _ATOMIC:
+        return _state_after(av, before)
+    if op == _c.BRANCH:
+        return all(_state_after(alt, before) for alt in av[1])
+    if op in _REPEATS:
+        last = _state_after(av[2], False)  # the last repetition, whatever came before it
+        return last if av[0] >= 1 else before and _state_after(av[2], before)
+    return False
+
+
+def _state_after(seq, before: bool) -> bool:
+    for op, av in seq:
+        before = _after(op, av, before)
+    return before
+
+
+def _bounded_after(seq, i: int, right: bool) -> bool:
+    """Does whatever follows seq[i-1] begin with a non-word character (or the end)?"""
+    for k in range(i, len(seq)):
+        op, av = seq[k]
+        if _non_word(op, av) or (op == _c.AT and av in _ENDS):
+            return True
+        if op == _c.ASSERT_NOT and av[0] == 1 and _excludes_word(av[1]):
+            return True
+        if op in (_c.ASSERT, _c.ASSERT_NOT):
+            continue
+        if op in (_c.SUBPATTERN, _ATOMIC, _c.BRANCH):
+            rest = _bounded_after(seq, k + 1, right)
+            alts = av[1] if op == _c.BRANCH else [av[-1] if op == _c.SUBPATTERN else av]
+            return all(_bounded_after(list(alt), 0, rest) for alt in alts)
+        if op in _REPEATS:
+            if not _bounded_after(list(av[2]), 0, False):
+                return False
+            if av[0] >= 1:
+                return True
+            continue  # optional: it begins with a non-word character, or the rest does
+        return False
+    return right
+
+
+def _runs_words(run: str, left: bool, right: bool, ci: bool) -> set:
+    """The whole words inside a literal run whose both neighbours are known non-word."""
+    out = set()
+    for m in _WORD_IN_RUN.finditer(run):
+        s, e = m.span()
+        if (left if s == 0 else True) and (right if e == len(run) else True):
+            out.add(("w", m.group().lower(), ci))
+    return out
+
+
+_WORD_IN_RUN = re.compile(r"\w+")
+
+
+def _must(seq, ci: bool, left: bool = False, right: bool = False) -> set:
+    """Tokens every match of `seq` contains: ("s", text, ci) a substring,
+    ("w", word, ci) a whole word, ("any", choices, ci) one of several, NON_ASCII.
+    `left`/`right`: the characters around `seq` are known to be non-word."""
+    seq = list(seq)
+    out: set = set()
+    run: list[int] = []
+    run_left = left   # is the run's first character preceded by a non-word one?
+    state = left      # is the current position preceded by a non-word character?
+
+    def text():
+        return "".join(chr(c).lower() if ci else chr(c) for c in run)
+
+    def flush(i):
         if run:
-            out.add(("s", "".join(run), ci))
+            out.add(("s", text(), ci))
+            out.update(_runs_words(text(), run_left, _bounded_after(seq, i, right), ci))
             run.clear()
 
-    for op, av in seq:
+    for i, (op, av) in enumerate(seq):
         if op == _c.LITERAL:
-            run.append(chr(av).lower() if ci else chr(av))
+            if not run:
+                run_left = state
+            run.append(av)
             if av >= 0x80:
                 out.add(NON_ASCII)
+            state = not _word_char(chr(av))
             continue
-        flush()
+        after = _bounded_after(seq, i + 1, right)
+        alts = _alternatives(op, av)
+        if alts is not None and run:
+            # The parser moves a shared prefix out of an alternation ("Mr|Ms" is "M" then "r|s"):
+            # put it back so each alternative is read as the whole word it is.
+            prefix = [(_c.LITERAL, c) for c in run]
+            out.add(("s", text(), ci))
+            out |= _branch([_must(prefix + alt, ci, run_left, after) for alt in alts], ci)
+            run.clear()
+            state = _after(op, av, False)
+            continue
+        flush(i)
         if op == _c.IN:
             if len(av) == 1 and av[0][0] == _c.LITERAL:
                 ch = chr(av[0][1])
@@ -74,30 +190,58 @@ def _must(seq, ci: bool) -> set:
                 out.add(NON_ASCII)
         elif op == _c.SUBPATTERN:
             add, dele = av[1], av[2]
-            out |= _must(av[-1], (ci or bool(add & _I)) and not (dele & _I))
+            out |= _must(av[-1], (ci or bool(add & _I)) and not (dele & _I), state, after)
         elif op in _REPEATS and av[0] >= 1:
-            out |= _must(av[2], ci)
+            out |= _must(av[2], ci, state, after and av[1] == 1)
         elif op == _ATOMIC:
-            out |= _must(av, ci)
+            out |= _must(av, ci, state, after)
         elif op == _c.BRANCH:
-            alts = [_must(alt, ci) for alt in av[1]]
-            common = set.intersection(*alts) if alts else set()
-            out |= common
-            if not common and alts:
-                # Each alternative needs its own word: the match needs one of them.
-                longest = []
-                for tokens in alts:
-                    subs = [t[1] for t in tokens if t[0] == "s" and t[2] == ci]
-                    if not subs:
-                        break
-                    longest.append(max(subs, key=len))
-                else:
-                    out.add(("any", frozenset(longest), ci))
-        elif op == _c.ASSERT and av[0] == 1:
-            out |= _must(av[1], ci)  # a positive lookahead must match too
-        # Negative assertions, anchors and optional parts promise nothing.
-    flush()
+            out |= _branch([_must(alt, ci, state, after) for alt in av[1]], ci)
+        elif op == _c.ASSERT:
+            out |= _must(av[1], ci)  # a positive lookaround must match too
+        state = _after(op, av, state)
+    flush(len(seq))
     return out
+
+
+def _alternatives(op, av) -> list | None:
+    """The alternatives of an alternation, or of a class of plain characters ("r|s" is parsed as [rs])."""
+    if op == _c.BRANCH:
+        return [list(alt) for alt in av[1]]
+    if op == _c.IN and av and all(o == _c.LITERAL for o, _ in av):
+        return [[(_c.LITERAL, a)] for _, a in av]
+    return None
+
+
+def _branch(alts: list[set], ci: bool) -> set:
+    """What a match of one of `alts` contains: what all share, or one choice per alternative."""
+    if not alts:
+        return set()
+    common = set.intersection(*alts)
+    choices: set = set()
+    for tokens in alts:
+        best = _best(tokens - common)
+        if best is None:
+            return common
+        choices |= best
+    return common | {("any", frozenset(choices), ci)}
+
+
+def _usable(kind: str, text: str) -> bool:
+    return _selective(text) or (kind == "w" and len(text) >= 2)
+
+
+def _best(tokens: set) -> frozenset | None:
+    """The most selective need of one alternative: a long literal, a whole word, or a smaller alternation."""
+    ranked = []
+    for t in tokens:
+        if t[0] == "s" and _selective(t[1]):
+            ranked.append(((0, -len(t[1])), frozenset({("s", t[1])})))
+        elif t[0] == "w" and len(t[1]) >= 2:
+            ranked.append(((1, -len(t[1])), frozenset({("w", t[1])})))
+        elif t[0] == "any" and all(_usable(*c) for c in t[1]):
+            ranked.append(((2, len(t[1])), t[1]))
+    return min(ranked, key=lambda r: r[0])[1] if ranked else None
 
 
 def _min_digits(seq) -> int:
@@ -122,7 +266,11 @@ def _min_digits(seq) -> int:
 # `regex`-only syntax that Python's parser cannot read, with a stand-in that
 # keeps what matters here (a non-ASCII class). Anything else unreadable: no prefilter.
 _REGEX_ONLY = [(re.compile(r"\\p\{(?:Extended_Pictographic|ExtPict|Emoji_Presentation|Regional_Indicator)\}"),
-                r"[\\u0080-\\U0010FFFF]")]
+                r"[\\u0080-\\U0010FFFF]"),
+               # Any other property class: a word class promises nothing, which is safe.
+               (re.compile(r"\\[pP]\{[A-Za-z_=]+\}"), r"\\w"),
+               # \K only moves where the reported match starts; what it needs is unchanged.
+               (re.compile(r"(?<!\\)((?:\\\\)*)\\K"), r"\1")]
 
 
 def analyse(source: str) -> tuple[set, int] | None:
@@ -137,14 +285,17 @@ def analyse(source: str) -> tuple[set, int] | None:
 
 
 class Prefilter:
-    """The needs of one pattern, as indexes into the shared literal automaton."""
+    """The needs of one pattern, as indexes into the shared literal automaton
+    and short whole words to find in the post's set of words."""
 
-    __slots__ = ("all_idx", "exact", "any_idx", "digits", "non_ascii")
+    __slots__ = ("all_idx", "exact", "any_idx", "words", "any_words", "digits", "non_ascii")
 
-    def __init__(self, all_idx, exact, any_idx, digits, non_ascii):
+    def __init__(self, all_idx, exact, any_idx, words, any_words, digits, non_ascii):
         self.all_idx = all_idx      # literals that must all be present (case-folded)
         self.exact = exact          # case-sensitive literals to confirm on the original text
-        self.any_idx = any_idx      # per alternation: frozenset of literal indexes, one needed
+        self.any_idx = any_idx      # per alternation: (literal indexes, short words), one needed
+        self.words = words          # short whole words that must all be present (lower case)
+        self.any_words = any_words  # True when some alternation needs the word set
         self.digits = digits
         self.non_ascii = non_ascii
 
@@ -152,17 +303,24 @@ class Prefilter:
         present = post.present
         if self.all_idx and not self.all_idx <= present:
             return False
-        for group in self.any_idx:
-            if present.isdisjoint(group):
-                return False
         if self.digits and post.digits < self.digits:
             return False
         if self.non_ascii and post.ascii:
             return False
+        for group, short in self.any_idx:
+            if not short and present.isdisjoint(group):
+                return False
         text = post.text
         for s in self.exact:
             if s not in text:
                 return False
+        if self.words or self.any_words:
+            words = post.words
+            if not self.words <= words:
+                return False
+            for group, short in self.any_idx:
+                if short and present.isdisjoint(group) and words.isdisjoint(short):
+                    return False
         return True
 
 
@@ -170,55 +328,72 @@ class PrefilterIndex:
     """Builds the prefilters of many patterns around one literal automaton."""
 
     def __init__(self, sources):
-        literals: dict[str, int] = {}
-
-        def idx(s: str) -> int:
-            return literals.setdefault(s.lower(), len(literals))
-
-        self.prefilters = []
-        for source in sources:
-            found = analyse(source)
-            if found is None:
-                self.prefilters.append(None)
-                continue
-            tokens, digits = found
-            all_idx, exact, any_idx = set(), [], []
-            for t in tokens:
-                if t[0] == "s":
-                    if not _selective(t[1]):
-                        continue
-                    all_idx.add(idx(t[1]))
-                    if not t[2] and t[1] != t[1].lower():
-                        exact.append(t[1])
-                elif t[0] == "any" and all(_selective(x) for x in t[1]):
-                    # Case-folded here; a case-sensitive alternation is only narrowed, never wrongly refused.
-                    any_idx.append(frozenset(idx(s) for s in t[1]))
-            non_ascii = NON_ASCII in tokens
-            if all_idx or any_idx or digits or non_ascii:
-                self.prefilters.append(Prefilter(frozenset(all_idx), tuple(exact), tuple(any_idx), digits, non_ascii))
-            else:
-                self.prefilters.append(None)
-        self._literals = list(literals)
+        self._index: dict[str, int] = {}
+        self.prefilters = [self._build(source) for source in sources]
+        self._literals = list(self._index)
         self._automaton = (ahocorasick_rs.AhoCorasick(self._literals, matchkind=ahocorasick_rs.MatchKind.Standard)
                            if self._literals else None)
+
+    def _idx(self, s: str) -> int:
+        return self._index.setdefault(s.lower(), len(self._index))
+
+    def _build(self, source: str) -> Prefilter | None:
+        found = analyse(source)
+        if found is None:
+            return None
+        tokens, digits = found
+        all_idx, exact, any_idx, words = set(), [], [], set()
+        for t in tokens:
+            if t[0] == "s" and _selective(t[1]):
+                all_idx.add(self._idx(t[1]))
+                if not t[2] and t[1] != t[1].lower():
+                    exact.append(t[1])
+            elif t[0] == "w" and len(t[1]) >= 2 and not _selective(t[1]):
+                words.add(t[1])
+            elif t[0] == "any":
+                group = self._any(t[1])
+                if group is not None:
+                    any_idx.append(group)
+        non_ascii = NON_ASCII in tokens
+        if not (all_idx or any_idx or words or digits or non_ascii):
+            return None
+        any_idx.sort(key=lambda g: bool(g[1]))  # the automaton-only groups are the cheaper test
+        return Prefilter(frozenset(all_idx), tuple(exact), tuple(any_idx), frozenset(words),
+                         any(g[1] for g in any_idx), digits, non_ascii)
+
+    def _any(self, choice) -> tuple | None:
+        """One alternation: (literal indexes, short words), or None if some alternative is unselective.
+        Case-folded: a case-sensitive alternation is only narrowed, never wrongly refused."""
+        idx, short = set(), set()
+        for kind, text in choice:
+            if _selective(text):
+                idx.add(self._idx(text))
+            elif _usable(kind, text):
+                short.add(text.lower())
+            else:
+                return None
+        return frozenset(idx), frozenset(short)
 
     def scan(self, text: str) -> "PostScan":
         return PostScan(text, self._automaton)
 
 
 _DIGIT = re.compile(r"\d")
+# The same word characters as the patterns (the `regex` module, version 0).
+_WORDS = regex.compile(r"\w+", regex.V0)
 
 
 class PostScan:
     """One post as the prefilters see it, computed on first use."""
 
-    __slots__ = ("text", "_automaton", "_present", "_digits")
+    __slots__ = ("text", "_automaton", "_present", "_digits", "_words")
 
     def __init__(self, text: str, automaton):
         self.text = text
         self._automaton = automaton
         self._present = None
         self._digits = None
+        self._words = None
 
     @property
     def ascii(self) -> bool:
@@ -230,6 +405,13 @@ class PostScan:
             found = self._automaton.find_matches_as_indexes(self.text.lower(), overlapping=True) if self._automaton else ()
             self._present = frozenset(k for k, _, _ in found)
         return self._present
+
+    @property
+    def words(self) -> frozenset:
+        """Every word of the post, lower case."""
+        if self._words is None:
+            self._words = frozenset(_WORDS.findall(self.text.lower()))
+        return self._words
 
     @property
     def digits(self) -> int:

@@ -14,7 +14,6 @@ import hashlib
 import json
 import math
 import threading
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -100,16 +99,16 @@ class Analysis:
             silenced_words = model._silenced_words(silenced)
             if silenced_words:
                 zeroed = self._silenced_occurrences(silenced_words)
-        # one index space over both blocks; Counter keeps first-seen order, so the word
-        # terms come first and the char terms after them
+        # One index space over both blocks, word terms numbered first: np.unique sorts, so the
+        # word block's terms come before the char block's.
         idx = widx + cidx
         if idx:
-            counts = Counter(idx)
-            keys = np.array(list(counts), dtype=np.intp)
-            x = np.log(np.array(list(counts.values()), dtype=np.float64))
+            keys, counts = np.unique(np.array(idx, dtype=np.intp), return_counts=True)
+            counts = counts.astype(np.float64)
+            x = np.log(counts)
             x += 1.0
             x *= model._idf[keys]
-            n_w = len(set(widx)) if widx else 0
+            n_w = int(np.searchsorted(keys, model._n_word_terms))
             if n_w:
                 xw = x[:n_w]
                 xw /= math.sqrt(float(xw @ xw))
@@ -117,7 +116,7 @@ class Analysis:
                 xc = x[n_w:]
                 xc /= math.sqrt(float(xc @ xc))
             if zeroed:
-                x *= np.array([1.0 - zeroed.get(j, 0) / c for j, c in counts.items()])
+                x *= 1.0 - np.array([zeroed.get(j, 0) for j in keys.tolist()]) / counts
             w = model._weights[keys]
             logits = model._intercepts + x @ w
             self._vec = (keys, x, w, counts, n_w)
@@ -210,7 +209,7 @@ class Analysis:
         if self._vec is not None:
             keys, x, w, counts, n_w = self._vec
             # contribution of one occurrence of each term: x_j * w_jh / count_j
-            per_occ = x * w[:, h] / np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            per_occ = x * w[:, h] / counts
             per = dict(zip(keys[:n_w].tolist(), per_occ[:n_w].tolist()))  # word terms
             uni, bi = self._wj
             for k, j in enumerate(uni):
@@ -295,6 +294,7 @@ class Model:
             wb = _Block("words", doc["blocks"]["words"], self.heads)
             cb = _Block("chars", doc["blocks"]["chars"], self.heads, offset=len(wb.vocab))
             self._blocks = [wb, cb]
+            self._n_word_terms = len(wb.vocab)
             self._char_n = tuple(int(n) for n in feats["chars"]["ngrams"])
             self._length_bins = tuple(int(b) for b in feats.get("words", {}).get("length_bins") or ())
             if not self._char_n or min(self._char_n) < 1:

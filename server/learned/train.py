@@ -65,8 +65,10 @@ class Rows:
 
     def __init__(self):
         self.text, self.group, self.pos, self.cats, self.ids, self.election = [], [], [], [], [], []
+        self.parent = []  # the post a row comes from: a clean post's sentences share its id
 
-    def add(self, text, group, pos, cats, id_, election=False):
+    def add(self, text, group, pos, cats, id_, election=False, parent=None):
+        self.parent.append(parent or id_)
         self.text.append(text)
         self.group.append(group)
         self.pos.append(int(pos))
@@ -80,7 +82,8 @@ class Rows:
     def subset(self, idx):
         r = Rows()
         for i in idx:
-            r.add(self.text[i], self.group[i], self.pos[i], self.cats[i], self.ids[i], self.election[i])
+            r.add(self.text[i], self.group[i], self.pos[i], self.cats[i], self.ids[i], self.election[i],
+                  self.parent[i])
         return r
 
 
@@ -115,14 +118,14 @@ def load_training(shared: Path, seed: int, police_n: int, parts: bool = True) ->
         pol = r["label"] == "political"
         rows.add(r["text"], "dev", pol, None if pol else set(), f"dev-{i}")
         for j, part in enumerate(clean_parts(r["text"]) if parts and not pol else ()):
-            rows.add(part, "parts", False, set(), f"dev-{i}.{j}")
+            rows.add(part, "parts", False, set(), f"dev-{i}.{j}", parent=f"dev-{i}")
     for r in read_jsonl(shared / "corpus/categories.jsonl"):
         if r["split"] != "tune":
             continue
         rows.add(r["text"], "tune", r["label"] == "flag", set(r.get("categories") or ()), r["id"],
                  r.get("election_period", False))
         for j, part in enumerate(clean_parts(r["text"]) if parts and r["label"] == "clean" else ()):
-            rows.add(part, "parts", False, set(), f"{r['id']}.{j}", r.get("election_period", False))
+            rows.add(part, "parts", False, set(), f"{r['id']}.{j}", r.get("election_period", False), r["id"])
     train_police, _ = police_split(shared, seed, police_n)
     for p in train_police:
         rows.add(p["text"], "police", False, set(), p["id"])
@@ -310,12 +313,15 @@ def choose_thresholds(rows: Rows, targets, oof: dict, heads, fpr: float, police_
 
 
 def cross_validate(rows: Rows, analysed, targets, heads, settings, folds: int) -> dict:
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedGroupKFold
 
+    # Grouped by post: a clean post's sentences are training rows too, and a fold that held
+    # the post out while training on its sentences would score it too low, so the thresholds
+    # would come out too low and the false-positive rate on new posts too high.
     key = [f"{g}:{p}" for g, p in zip(rows.group, rows.pos)]
     oof = {h: np.zeros(len(rows)) for h in heads}
-    skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=settings["seed"])
-    for k, (tr, te) in enumerate(skf.split(np.zeros(len(rows)), key)):
+    skf = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=settings["seed"])
+    for k, (tr, te) in enumerate(skf.split(np.zeros(len(rows)), key, groups=rows.parent)):
         t0 = time.time()
         sub_targets = {h: (m[tr], y[tr]) for h, (m, y) in targets.items()}
         sub = fit(tuple([a[i] for i in tr] for a in analysed), sub_targets, heads, settings)

@@ -1,0 +1,102 @@
+"""The regex prefilter: what it reads from a pattern, and that it never refuses a post the pattern matches."""
+
+import json
+from pathlib import Path
+
+import pytest
+import regex
+
+from server.engine.examples import all_examples
+from server.engine.prefilter import PrefilterIndex, analyse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def admits(source: str, text: str) -> bool:
+    index = PrefilterIndex([source])
+    pf = index.prefilters[0]
+    return pf is None or pf.admits(index.scan(text))
+
+
+def filtered(source: str) -> bool:
+    return PrefilterIndex([source]).prefilters[0] is not None
+
+
+def test_short_titles_bounded_as_words_are_looked_up_as_words():
+    # The parser stores this as "M" then r|rs|s|iss|x: the words are put back together.
+    source = r"\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+[A-Z][a-z]+"
+    assert filtered(source)
+    assert admits(source, "Thanks to Mr. Jones for his help")
+    assert admits(source, "Ms Patel opened the library")
+    assert not admits(source, "Summer storms: stay safe on the roads")  # "ms" only inside words
+
+
+def test_a_short_literal_not_bounded_as_a_word_is_not_used():
+    source = r"(?:Mr|Ms)[A-Z]"
+    assert admits(source, "XMrB")
+    assert admits(source, "hello MrX")
+
+
+def test_each_alternative_after_a_shared_symbol_is_still_needed():
+    source = r"(?i)(?<![\w#])#(?:labour|green|snp|con)(?!\w)"
+    assert not admits(source, "Join us at #LocalHistoryMonth")
+    assert admits(source, "Out today #Labour")
+    assert admits(source, "#SNP conference")
+
+
+def test_words_needed_inside_a_lookbehind_count():
+    source = r"(?<=\b(?:lives|living)\s)at\s+\d+"
+    assert not admits(source, "Doors open at 10 tomorrow")
+    assert admits(source, "She is living at 12 Elm Road")
+
+
+def test_regex_only_syntax_is_read_with_stand_ins():
+    assert analyse(r"\p{Lu}\p{Ll}+ is a \K(?:fraud|liar)") is not None
+    source = r"(?<![\w.])\p{Lu}\p{Ll}+ is a \K(?:fraud|liar)\b"
+    assert filtered(source)
+    assert not admits(source, "Smith is a volunteer")
+    assert admits(source, "Smith is a liar")
+
+
+def test_word_lookup_uses_the_patterns_word_characters():
+    # "²" is a word character to Python's re but not to the regex module the patterns run in:
+    # "he" is a whole word here, and must be found as one.
+    source = r"(?i)\b(?:he|she)\b.{0,3}confessed"
+    text = "he² confessed"
+    assert regex.compile(source, regex.V0).search(text)
+    assert filtered(source)
+    assert admits(source, text)
+
+
+def _texts():
+    from server.engine import Checker, load_rulebook
+
+    checker = Checker(load_rulebook(str(ROOT / "rules.json")))
+    texts = [ex.text for _, ex, _ in all_examples(checker.rules)]
+    for line in (ROOT / "tests" / "data" / "regressions.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            texts.append(json.loads(line)["text"])
+    return checker, texts
+
+
+def test_the_real_rulebook_prefilters_never_refuse_a_match():
+    """Every pattern of rules.json against every rule example and regression post: a pattern
+    that matches must have been admitted (a refused match would be a silent miss)."""
+    checker, texts = _texts()
+    index = checker._prefilter_index
+    sources = [s for r in checker.rules for s in r.matcher.regex_sources()]
+    compiled = [regex.compile(s, regex.V0) if pf is not None else None
+                for s, pf in zip(sources, index.prefilters)]
+    assert sum(p is not None for p in compiled) > 100, "most patterns should have a prefilter"
+    refused = wrong = 0
+    for text in texts:
+        scan = index.scan(text)
+        for pattern, pf in zip(compiled, index.prefilters):
+            if pattern is None or pf.admits(scan):
+                continue
+            refused += 1
+            if pattern.search(text, timeout=1):
+                wrong += 1
+                pytest.fail(f"prefilter refused a post its pattern matches: {pattern.pattern[:80]!r} on {text!r}")
+    assert refused > len(texts) * 50, "the prefilter should skip most patterns on most posts"
+    assert wrong == 0
