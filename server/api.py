@@ -16,7 +16,7 @@ from collections import Counter
 
 from flask import Blueprint, current_app
 
-from . import observability
+from . import layers, observability
 from .auth import require_key
 from .bodies import json_body as _json_body
 from .bodies import type_name as _type_name
@@ -62,11 +62,10 @@ bp.add_url_rule("/v1/events", view_func=events_http.post_events, methods=["POST"
 bp.add_url_rule("/v1/events/summary", view_func=events_http.events_summary, methods=["GET"])
 
 
-@bp.post("/v1/check")
-def check():
-    settings = _settings()
+def check_request(body: dict, settings) -> tuple[str, str, bool]:
+    """(text, platform, election period) from a check body, or a precise 400/413 problem.
+    /v1/check and the playground's candidate check read the same fields."""
     limit = settings.max_text_length
-    body = _json_body(max_bytes=check_body_limit(settings))
     if "text" not in body:
         raise Problem(400, "missing field 'text' (the draft post, a string)")
     text = body["text"]
@@ -92,10 +91,18 @@ def check():
     election = context.get("election_period", False)
     if not isinstance(election, bool):
         raise Problem(400, f"field 'context.election_period' must be true or false, not {_type_name(election)}")
+    return text, platform, election or settings.election_period
+
+
+@bp.post("/v1/check")
+def check():
+    settings = _settings()
+    body = _json_body(max_bytes=check_body_limit(settings))
+    text, platform, election = check_request(body, settings)
     checker = _store().checker()
     if checker is None:
         raise Problem(503, "no valid rulebook is loaded; see /readyz")
-    result = checker.check(text, platform, election or settings.election_period)
+    result = checker.check(text, platform, election)
     if settings.log_text:
         log.debug("check platform=%s text=%r verdict=%s", platform, text, result.verdict)
     observability.metrics(current_app).observe_check(platform, result.verdict, result.findings)
@@ -118,6 +125,7 @@ def rules():
         "description": book.description,
         "loaded_at": _iso(current.loaded_at),
         "rules": [r.public() for r in book.rules],
+        "layers": layers.public(book),
     }
     if refused:
         body["refused"] = _refused(refused)
@@ -127,7 +135,7 @@ def rules():
 def _refused(refused) -> dict:
     # The file's name, not its path: where the service keeps its files is not the client's business.
     return {"source": os.path.basename(refused.error.source), "problems": refused.error.problems,
-            "since": _iso(refused.at)}
+            "since": _iso(refused.at), **({"layers": layers.refused_layers(refused)} if refused.layers else {})}
 
 
 @bp.post("/v1/feedback")

@@ -9,7 +9,7 @@ import traceback
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from . import admin, api, logs, observability, ops
+from . import admin, api, logs, observability, ops, playground
 from .config import Settings
 from .engine import readability
 from .problems import Problem
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
     admin.init_app(app)
+    playground.init_app(app, settings)
 
     try:
         open_service = not app.extensions[EXTENSION].keys.keys_required()
@@ -81,8 +82,8 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     @app.after_request
     def _security_headers(response):
         for name, value in SECURITY_HEADERS.items():
-            # The admin pages state their own (still strict) policies: they load their stylesheet,
-            # and their forms send an Origin the server checks.
+            # Pages state their own policies: the playground runs its own scripts, the admin pages load
+            # their stylesheet and keep a same-origin referrer (their forms' Origin is checked).
             if name in OWN_POLICY_ALLOWED and name in response.headers:
                 continue
             response.headers[name] = value

@@ -30,16 +30,25 @@ def require_key() -> None:
         return
     identity = current_identity()
     limits = runtime().limits
-    # A service with no key at all has nothing to count by (behind a proxy every
-    # officer shares one address): it is not limited. A missing or wrong key
-    # counts against the caller's address.
-    if limits is not None and (identity is None or identity.kind != "open"):
-        limits.enforce(identity.bucket if identity is not None else "ip:" + (request.remote_addr or ""))
+    bucket = limit_bucket(identity)
+    if limits is not None and bucket is not None:
+        limits.enforce(bucket)
     if identity is None:
         if g.impartial_identity_error is not None:
             raise Problem(503, "the API key cannot be verified now (the database is unreachable); retry shortly",
                           headers={"Retry-After": str(RETRY_DB)})
         raise Problem(401, "a valid API key is required: send 'Authorization: Bearer <key>'")
+
+
+def limit_bucket(identity: Identity | None) -> str | None:
+    """What the caller's requests count against, or None when nothing is counted.
+
+    A service with no key at all has nothing to count by (behind a proxy every
+    officer shares one address): it is not limited. A missing or wrong key
+    counts against the caller's address."""
+    if identity is not None and identity.kind == "open":
+        return None
+    return identity.bucket if identity is not None else "ip:" + (request.remote_addr or "")
 
 
 def require_admin() -> Identity:

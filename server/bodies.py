@@ -4,24 +4,16 @@ numbers, UTF-8 only; every fault is a precise 4xx problem."""
 from __future__ import annotations
 
 import json
-import re
 
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from . import safejson
 from .problems import Problem
 
 # Our bodies nest two deep ({"context": {...}}); anything much deeper is hostile.
 MAX_JSON_DEPTH = 16
-# Integers in our bodies are small; Python refuses to convert over 4,300 digits anyway.
-MAX_INT_DIGITS = 20
 _READ_CHUNK = 64 * 1024
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-
-
-class _BadNumber(ValueError):
-    pass
 
 
 def _read_body(max_bytes: int) -> bytes:
@@ -50,30 +42,6 @@ def _read_body(max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def _nesting_over(raw: bytes, limit: int) -> bool:
-    """True when arrays and objects nest deeper than limit (brackets inside strings do not count)."""
-    if raw.count(b"[") + raw.count(b"{") <= limit:
-        return False
-    depth = 0
-    for c in _JSON_STRING.sub(b'""', raw).translate(None, _NOT_BRACKETS):
-        depth += 1 if c in (0x5B, 0x7B) else -1
-        if depth > limit:
-            return True
-    return False
-
-
-def _parse_int(digits: str) -> int:
-    count = len(digits) - digits.startswith("-")
-    if count > MAX_INT_DIGITS:
-        raise _BadNumber(f"the body has a {count}-digit number; numbers here have at most "
-                         f"{MAX_INT_DIGITS} digits")
-    return int(digits)
-
-
-def _parse_constant(name: str):
-    raise _BadNumber(f"the body has {name}, which is not JSON")
-
-
 def json_body(max_bytes: int) -> dict:
     ctype = request.mimetype
     if ctype != "application/json":
@@ -81,16 +49,16 @@ def json_body(max_bytes: int) -> dict:
     raw = _read_body(max_bytes)
     too_deep = Problem(400, f"the body nests arrays and objects more than {MAX_JSON_DEPTH} deep",
                        limit=MAX_JSON_DEPTH)
-    if _nesting_over(raw, MAX_JSON_DEPTH):
+    if safejson.nesting_over(raw, MAX_JSON_DEPTH):
         raise too_deep
     try:
         # RFC 8259: JSON between systems is UTF-8; json.loads would guess UTF-16 from a BOM.
-        body = json.loads(raw.decode("utf-8"), parse_int=_parse_int, parse_constant=_parse_constant)
+        body = safejson.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise Problem(400, f"the body is not valid UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise Problem(400, f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except _BadNumber as exc:
+    except safejson.BadNumber as exc:
         raise Problem(400, str(exc)) from None
     except RecursionError:  # the scan above should have caught it; never a 500
         raise too_deep from None

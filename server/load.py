@@ -63,6 +63,57 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def wsgi_cpu(posts, tmp: str, rounds: int = 5) -> dict:
+    """CPU per /v1/check called straight through WSGI (no HTTP, no other process): the
+    engine floor, the service with keys and limits off, and with both on. Rounds
+    alternate and each keeps its best: the steadiest comparison this machine allows."""
+    import io
+    import logging
+
+    from .app import create_app
+    from .bench_floor import create_engine_app
+    from .config import Settings
+    from .db import Database
+    from .keys import KeyRing
+
+    logging.disable(logging.WARNING)
+    bodies = [json.dumps({"text": t, "platform": "x"}).encode() for t in posts]
+    full_url = f"sqlite:///{tmp}/wsgi-full.db"
+    Database(full_url).upgrade()
+    key = KeyRing(Database(full_url)).create("make load (in process)")[1]
+    apps = {
+        "floor: Flask + the same engine": (create_engine_app(), {}),
+        "service, no key, no limits": (create_app(Settings(rate_limit="", database_url=f"sqlite:///{tmp}/wsgi.db")),
+                                       {}),
+        "service, database key, limits on": (create_app(Settings(rate_limit="10000000/minute",
+                                                                  database_url=full_url)),
+                                             {"HTTP_AUTHORIZATION": f"Bearer {key}"}),
+    }
+
+    def one_pass(app, extra) -> float:
+        def start_response(status, headers, exc_info=None):
+            if not status.startswith("200"):
+                raise RuntimeError(f"/v1/check answered {status} in the in-process run")
+        t = time.process_time()
+        for body in bodies:
+            environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/v1/check", "SERVER_NAME": "load", "SERVER_PORT": "80",
+                       "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+                       "wsgi.errors": sys.stderr, "CONTENT_TYPE": "application/json",
+                       "CONTENT_LENGTH": str(len(body)), "REMOTE_ADDR": "127.0.0.1", **extra}
+            for _ in app(environ, start_response):
+                pass
+        return (time.process_time() - t) * 1e3 / len(bodies)
+
+    for app, extra in apps.values():
+        one_pass(app, extra)  # warm-up
+    best = {name: float("inf") for name in apps}
+    for _ in range(rounds):
+        for name, (app, extra) in apps.items():
+            best[name] = min(best[name], one_pass(app, extra))
+    logging.disable(logging.NOTSET)
+    return best
+
+
 def count_events(url: str) -> int:
     from sqlalchemy import func, select
 
@@ -77,6 +128,7 @@ def main(argv=None) -> int:
     ap.add_argument("--posts", default=str(ROOT.parent / "shared" / "bench" / "posts.jsonl"))
     ap.add_argument("--seconds", type=int, default=8, help="per phase (bounded: at most 60)")
     ap.add_argument("--conns", type=int, default=8)
+    ap.add_argument("--no-wsgi", action="store_true", help="skip the in-process comparison")
     args = ap.parse_args(argv)
     seconds = max(2, min(args.seconds, 60))
     wrk = ensure_wrk()
@@ -132,6 +184,7 @@ def main(argv=None) -> int:
             finally:
                 proc.terminate()
                 proc.wait(timeout=15)
+        wsgi = wsgi_cpu(posts, tmp) if not args.no_wsgi else {}
         best = {}
         for r in rows:
             if r["label"] not in best or r["cpu_ms"] < best[r["label"]]["cpu_ms"]:
@@ -143,7 +196,8 @@ def main(argv=None) -> int:
           f"{'CPU/req':>8}")
     for r in rows:
         print(f"{r['label']:38} {r['rps']:8,.0f} {r.get('p50_ms', 0):6.2f}ms {r.get('p90_ms', 0):6.2f}ms "
-              f"{r.get('p99_ms', 0):6.2f}ms {r.get('non_2xx', 0):8d} {r['events']:14,d} {r['cpu_ms']:6.2f}ms")
+              f"{r.get('p99_ms', 0):6.2f}ms {r.get('non_2xx', 0):8d} {r['events']:14,d} {r['cpu_ms']:6.2f}ms"
+              + ("  (wrk reported nothing: run again)" if not r["rps"] else ""))
     floor, real = rows[1], rows[2]
     ratio = real["rps"] / floor["rps"] if floor["rps"] else 0
     cpu_ratio = floor["cpu_ms"] / real["cpu_ms"] if real["cpu_ms"] else 0
@@ -152,6 +206,11 @@ def main(argv=None) -> int:
           f"  by server CPU per request (req/s on a core of its own): {floor['cpu_ms']:.2f} / {real['cpu_ms']:.2f} ms "
           f"= {cpu_ratio:.0%} -> {'met' if cpu_ratio >= 0.85 else 'MISSED'}\n"
           f"  (req/s moves with whatever else this machine runs; CPU per request much less)")
+    if wsgi:
+        floor_ms = wsgi["floor: Flask + the same engine"]
+        print("\nin process, straight through WSGI (CPU per /v1/check, best of alternating rounds):")
+        for name, ms in wsgi.items():
+            print(f"  {name:36} {ms:6.3f} ms  {floor_ms / ms:5.0%} of the floor's rate")
     return 0
 
 

@@ -66,7 +66,7 @@ class Metrics:
                               "(a retry).", ("outcome",), registry=r)
         # livemax: 1 while any live worker serves that version; a dead worker's file is removed by child_exit.
         self.rulebook = Gauge("impartial_rulebook_info", "The rulebook served (1) or no longer served (0), "
-                              "by version and digest.", ("version", "digest"), multiprocess_mode="livemax",
+                              "by version and digest (the first 12 characters of /readyz's rulebook.digest).", ("version", "digest"), multiprocess_mode="livemax",
                               registry=r)
         self.refused = Gauge("impartial_rulebook_refused", "1 while the newest rulebook file is refused and an "
                              "older one (or none) is served.", multiprocess_mode="livemax", registry=r)
@@ -122,7 +122,8 @@ class Metrics:
             return
         with self._lock:
             current = state.current
-            served = (current.checker.rulebook.version, current.sha256[:12]) if current else None
+            book = current.checker.rulebook if current else None
+            served = (book.version, book.digest[:12]) if book else None
             if served != self._served:
                 if self._served is not None:
                     self.rulebook.labels(*self._served).set(0)

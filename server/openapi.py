@@ -110,6 +110,7 @@ def openapi_document() -> dict:
                 "platforms": {"type": "array", "items": {"type": "string"}},
                 "election_period": {"type": "boolean"},
                 "active": {"type": "object"},
+                "enabled": {"const": False, "description": "Present when a layer (or the rule itself) switched it off."},
             },
         },
         "Refused": {
@@ -117,7 +118,19 @@ def openapi_document() -> dict:
             "required": ["source", "problems"],
             "properties": {"source": {"type": "string", "description": "The file's name (not its path)."},
                            "problems": {"type": "array", "items": {"type": "string"}},
-                           "since": {"type": "string"}},
+                           "since": {"type": "string"},
+                           "layers": {"type": "array", "description": "Per layer file refused alone (the others serve).",
+                                      "items": {"type": "object", "required": ["source", "problems"]}}},
+        },
+        "Layer": {
+            "type": "object",
+            "required": ["name", "role", "version", "digest"],
+            "description": "One file the rulebook was composed from: the core, then each layer in order.",
+            "properties": {"name": {"type": "string"}, "role": {"enum": ["core", "layer"]},
+                           "version": {"type": "string"}, "digest": {"type": "string"},
+                           "rules_added": {"type": "array", "items": {"type": "string"}},
+                           "lists_extended": {"type": "object"},
+                           "disabled": {"type": "array", "items": {"type": "object", "required": ["id", "reason"]}}},
         },
         "RulesResponse": {
             "type": "object",
@@ -128,6 +141,7 @@ def openapi_document() -> dict:
                 "description": {"type": "string"},
                 "loaded_at": {"type": "string"},
                 "rules": {"type": "array", "items": {"$ref": "#/components/schemas/Rule"}},
+                "layers": {"type": "array", "items": {"$ref": "#/components/schemas/Layer"}},
                 "refused": {"$ref": "#/components/schemas/Refused"},
             },
         },
@@ -211,6 +225,7 @@ def openapi_document() -> dict:
                     "decisions", "presend_after_warning", "false_flags_per_rule")},
             },
         },
+        **_playground_schemas(),
         "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
         "Problem": {
             "type": "object",
@@ -303,6 +318,7 @@ def openapi_document() -> dict:
                     "503": _problem_response("Database unavailable"),
                 },
             }},
+            **_playground_paths(auth),
             "/healthz": {"get": {"summary": "Liveness", "responses": {
                 "200": {"description": "Alive", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}}}},
             "/readyz": {"get": {"summary": "Readiness: a valid rulebook is loaded", "responses": {
@@ -321,4 +337,93 @@ def openapi_document() -> dict:
                                            "description": "Needed once any key exists (IMPARTIAL_API_KEYS, "
                                                           "or `impartial keys create`)."}},
         },
+    }
+
+
+def _playground_schemas() -> dict:
+    """The playground's candidate rulebooks (server/playground.py)."""
+    return {
+        "CandidateSummary": {
+            "type": "object", "required": ["digest", "version", "rules", "examples", "lint"],
+            "properties": {
+                "digest": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256 of the bytes sent."},
+                "version": {"type": "string"}, "description": {"type": "string"},
+                "rules": {"type": "integer", "minimum": 0},
+                "examples": {"type": "object", "required": ["total", "failed", "failures"], "properties": {
+                    "total": {"type": "integer"}, "failed": {"type": "integer"},
+                    "failures": {"type": "array", "items": {"type": "string"},
+                                 "description": "As `impartial lint` prints them (the first 50)."}}},
+                "lint": {"type": "object", "required": ["errors", "advice", "summary", "problems"], "properties": {
+                    "errors": {"type": "integer"}, "advice": {"type": "integer"}, "summary": {"type": "string"},
+                    "problems": {"type": "array", "description": "`impartial lint --json`'s problems, errors first "
+                                                                 "(the first 300)",
+                                 "items": {"type": "object", "required": ["kind", "level", "where", "message", "hint"],
+                                           "properties": {"kind": {"type": "string"},
+                                                          "level": {"enum": ["error", "advice"]},
+                                                          "where": {"type": "string"}, "message": {"type": "string"},
+                                                          "hint": {"type": "string"}}}}}},
+            },
+        },
+        "InvalidRulebook": {
+            "allOf": [{"$ref": "#/components/schemas/Problem"}, {
+                "type": "object", "required": ["problems", "errors"],
+                "properties": {
+                    "problems": {"type": "array", "items": {"type": "string"},
+                                 "description": "Every problem, as `impartial lint` prints it."},
+                    "errors": {"type": "array", "items": {"type": "object", "required": ["problem"], "properties": {
+                        "problem": {"type": "string"}, "rule": {"type": "string"}, "index": {"type": "integer"},
+                        "list": {"type": "string"}, "section": {"type": "string"}, "field": {"type": "string"},
+                        "message": {"type": "string"}}}},
+                }}],
+        },
+        "CandidateCheckRequest": {
+            "allOf": [{"$ref": "#/components/schemas/CheckRequest"}, {
+                "type": "object", "required": ["rulebook"],
+                "properties": {"rulebook": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}}],
+        },
+    }
+
+
+def _playground_paths(auth: list) -> dict:
+    key = {"401": _problem_response("Missing or wrong API key (the same keys as /v1)"),
+           "429": _problem_response("Over the key's rate limit (compiles: 12 a minute; checks: the v1 allowance); "
+                                    "the Retry-After header says when to retry")}
+    return {
+        "/playground/rulebooks": {"post": {
+            "summary": "Compile a candidate rulebook for the playground (kept in this worker's memory by digest)",
+            "security": auth,
+            "parameters": [{"name": "as", "in": "query", "required": False,
+                            "description": "rulebook: a whole rulebook; layer: a layer file laid on the live set",
+                            "schema": {"enum": ["rulebook", "layer"], "default": "rulebook"}}],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"type": "object", "description": "A rulebook as rules.json holds it"}}}},
+            "responses": {
+                "200": {"description": "Compiled", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/CandidateSummary"}}}},
+                "400": _problem_response("'as' is neither rulebook nor layer"),
+                **key,
+                "413": _problem_response("Over 1 MB"),
+                "415": _problem_response("Body is not application/json"),
+                "422": {"description": "Not a valid rulebook", "content": {"application/problem+json": {
+                    "schema": {"$ref": "#/components/schemas/InvalidRulebook"}}}},
+                "503": _problem_response("Another candidate is compiling on this worker, or compiling took over "
+                                         "30 s (Retry-After says when to try again); or, for a layer, no live "
+                                         "rulebook to lay it on"),
+            },
+        }},
+        "/playground/check": {"post": {
+            "summary": "Check a draft with a compiled candidate rulebook",
+            "security": auth,
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/CandidateCheckRequest"}}}},
+            "responses": {
+                "200": {"description": "Findings", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/CheckResponse"}}}},
+                "400": _problem_response("Malformed request, as for /v1/check, or no candidate digest"),
+                **key,
+                "404": _problem_response("This worker does not hold the candidate: send it again"),
+                "413": _problem_response("Text over the configured limit"),
+                "415": _problem_response("Body is not application/json"),
+            },
+        }},
     }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
-from . import observability
+from . import layers, observability
 from .openapi import openapi_document
 from .responses import iso as _iso
 from .responses import json_response as _json
@@ -35,7 +35,8 @@ def readyz():
     body = {"status": "ready" if current else "not ready"}
     if current:
         book = current.checker.rulebook
-        body["rulebook"] = {"version": book.version, "digest": book.digest, "rules": len(book.rules)}
+        body["rulebook"] = {"version": book.version, "digest": book.digest, "rules": len(book.rules),
+                            "layers": layers.public(book, full=False)}
     if refused:
         # Open to anyone, so only a count: the reasons are on /v1/rules (behind the key).
         body["refused"] = {"problems": len(refused.error.problems), "since": _iso(refused.at),

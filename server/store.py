@@ -1,4 +1,10 @@
-"""The rulebook currently served, reloaded in the background when rules.json changes.
+"""The rulebook currently served, reloaded in the background when its files change.
+
+The rules setting names one file or several layers (server/layers.py): every
+file below is read the same way, and a folder's listing is read again on each
+look, so an added or removed layer file is noticed. A broken core refuses the
+whole set; a broken layer is refused alone (its last good content, if any,
+keeps serving with the others).
 
 Requests only ever read `store.state`, one immutable snapshot swapped in by a
 single assignment: they never open the file, never wait on a lock and never
@@ -28,9 +34,10 @@ import stat
 import threading
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from .engine import Checker, RulebookError, parse_rulebook
+from .engine import Checker, RulebookError
+from .layers import Source, combine, compose, expand
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +46,22 @@ MIN_INTERVAL = 0.05
 
 
 @dataclass(frozen=True)
+class Refusal:
+    error: RulebookError  # every reason; for several layers each problem starts with the layer's name
+    signature: tuple | None
+    sha256: str | None
+    at: float
+    layers: tuple = ()  # one RulebookError per layer left out of the set that serves
+
+
+@dataclass(frozen=True)
 class Loaded:
     checker: Checker
     loaded_at: float
     signature: tuple
     sha256: str
-
-
-@dataclass(frozen=True)
-class Refusal:
-    error: RulebookError
-    signature: tuple | None
-    sha256: str | None
-    at: float
+    used: dict = field(default_factory=dict)  # layer path -> the bytes it was built from (its last good)
+    refused: Refusal | None = None  # layers whose newest content this set was built without
 
 
 @dataclass(frozen=True)
@@ -169,24 +179,32 @@ class RulebookStore:
         if isinstance(outcome[0], RulebookError):
             self._refuse(outcome[0], None, None)
             return False
-        sig, raw = outcome[0]
-        return self._install(state, sig, raw)
+        sig, read = outcome[0]
+        return self._install(state, sig, read)
 
-    def _install(self, state: State, sig: tuple, raw: bytes) -> bool:
-        digest = hashlib.sha256(raw).hexdigest()
-        if state.current is not None and digest == state.current.sha256:
-            # The same content (touched, or copied back): keep it, forget any refusal.
-            if state.refused is not None:
-                log.info("rulebook file is back to the one served (%s)", state.current.checker.rulebook.version)
-            self.state = State(Loaded(state.current.checker, state.current.loaded_at, sig, digest), None)
-            if state.refused is not None:
-                self._changed()
+    def _install(self, state: State, sig: tuple, read: list) -> bool:
+        """Build and serve what was read: read is [(path, bytes or the RulebookError reading it)]."""
+        digest = hashlib.sha256("\n".join(
+            f"{p} {hashlib.sha256(r).hexdigest() if isinstance(r, bytes) else r}" for p, r in read).encode()).hexdigest()
+        current = state.current
+        if current is not None and digest == current.sha256:
+            # The same content (touched, or copied back): keep it, and only the refusals it was built with.
+            if state.refused is not None and current.refused is None:
+                log.info("rulebook file is back to the one served (%s)", current.checker.rulebook.version)
+            self.state = State(replace(current, signature=sig), current.refused)
+            if state.refused is not current.refused:
+                self._changed()  # a refusal cleared
             return False
         if state.refused is not None and digest == state.refused.sha256:
             return False  # already refused exactly this content
+        used = current.used if current else {}
+        unreadable = [r for _, r in read if not isinstance(r, bytes)]
+        # An unreadable layer keeps its last good content, as a broken one does.
+        sources = [Source(p, r if isinstance(r, bytes) else used[p]) for p, r in read
+                   if isinstance(r, bytes) or p in used]
         try:
-            book = parse_rulebook(raw, source=self.path)
-            checker = Checker(book, regex_timeout=self.regex_timeout)
+            composed = compose(sources, last_good=used)
+            checker = Checker(composed.rulebook, regex_timeout=self.regex_timeout)
         except RulebookError as exc:
             self._refuse(exc, sig, digest)
             return False
@@ -194,50 +212,91 @@ class RulebookStore:
             log.error("rulebook load failed: %s", type(exc).__name__)
             self._refuse(RulebookError([f"loading failed: {type(exc).__name__}"], self.path), sig, digest)
             return False
-        self.state = State(Loaded(checker, time.time(), sig, digest), None)
-        self._changed()
+        book = composed.rulebook
+        refusal = None
+        if unreadable or composed.refused:
+            refusal = self._refusal(unreadable + composed.refused, sig, digest)
+            log.error("rulebook layer refused, serving the others: %s", refusal.error)
+        self.state = State(Loaded(checker, time.time(), sig, digest, composed.used, refusal), refusal)
+        self._changed(new_refusal=refusal is not None)
         log.info("rulebook %s loaded: %d rules, %d phrases", book.version, len(book.rules), checker.phrase_count)
         return True
 
-    def _read(self, state: State, force: bool) -> tuple[tuple, bytes]:
-        """The file's signature and bytes; _Unchanged when nothing needs reading."""
-        try:
-            st = os.stat(self.path)
-        except OSError as exc:
-            raise RulebookError([f"cannot read the file: {exc.strerror or exc}"], self.path) from None
-        if not stat.S_ISREG(st.st_mode):
-            raise RulebookError([f"not a regular file ({_kind(st.st_mode)}); it was not opened"], self.path)
-        if st.st_size > self.max_bytes:
-            raise RulebookError([f"the file is {st.st_size} bytes; the limit is {self.max_bytes} "
-                                 "(IMPARTIAL_RULES_MAX_BYTES); it was not read"], self.path)
-        sig = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    def _read(self, state: State, force: bool) -> tuple[tuple, list]:
+        """Every file's signature and bytes (or why it could not be read); _Unchanged when
+        nothing needs reading. A core that cannot be read refuses the whole set."""
+        paths = expand(self.path)
+        if not paths:
+            raise RulebookError(["no rulebook files: the folder has no *.json files"], self.path)
+        sigs: dict = {}
+        for i, path in enumerate(paths):
+            try:
+                sigs[path] = self._stat(path)
+            except RulebookError as exc:
+                if i == 0:
+                    raise
+                sigs[path] = exc
+        sig = tuple((p, s if isinstance(s, tuple) else None) for p, s in sigs.items())
         # While a refusal stands, read again every time: the content digest tells
         # whether a file with the same signature now holds something else.
         if not force and state.refused is None and state.current is not None and sig == state.current.signature:
             raise _Unchanged
+        read = []
+        for i, path in enumerate(paths):
+            try:
+                if isinstance(sigs[path], RulebookError):
+                    raise sigs[path]
+                read.append((path, self._read_file(path)))
+            except RulebookError as exc:
+                if i == 0:
+                    raise
+                read.append((path, exc))
+        return sig, read
+
+    def _stat(self, path: str) -> tuple:
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            raise RulebookError([f"cannot read the file: {exc.strerror or exc}"], path) from None
+        if not stat.S_ISREG(st.st_mode):
+            raise RulebookError([f"not a regular file ({_kind(st.st_mode)}); it was not opened"], path)
+        if st.st_size > self.max_bytes:
+            raise RulebookError([f"the file is {st.st_size} bytes; the limit is {self.max_bytes} "
+                                 "(IMPARTIAL_RULES_MAX_BYTES); it was not read"], path)
+        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def _read_file(self, path: str) -> bytes:
         # O_NONBLOCK: if the path became a FIFO since the stat, open does not wait for a writer.
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except OSError as exc:
-            raise RulebookError([f"cannot read the file: {exc.strerror or exc}"], self.path) from None
+            raise RulebookError([f"cannot read the file: {exc.strerror or exc}"], path) from None
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
-                raise RulebookError([f"not a regular file ({_kind(st.st_mode)})"], self.path)
+                raise RulebookError([f"not a regular file ({_kind(st.st_mode)})"], path)
             with os.fdopen(fd, "rb", closefd=False) as fh:
                 raw = fh.read(self.max_bytes + 1)
         except OSError as exc:
-            raise RulebookError([f"cannot read the file: {exc.strerror or exc}"], self.path) from None
+            raise RulebookError([f"cannot read the file: {exc.strerror or exc}"], path) from None
         finally:
             os.close(fd)
         if len(raw) > self.max_bytes:
-            raise RulebookError([f"the file is over {self.max_bytes} bytes (IMPARTIAL_RULES_MAX_BYTES)"], self.path)
-        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns), raw
+            raise RulebookError([f"the file is over {self.max_bytes} bytes (IMPARTIAL_RULES_MAX_BYTES)"], path)
+        return raw
+
+    def _refusal(self, errors: list, sig: tuple | None, digest: str | None, layers: bool = True) -> Refusal:
+        """A Refusal of these errors (of single layers, or of the whole set), dated from when
+        the same reasons were first given."""
+        error = combine(errors)
+        old = self.state.refused
+        again = old is not None and old.error.problems == error.problems
+        return Refusal(error, sig, digest, old.at if again else time.time(), tuple(errors) if layers else ())
 
     def _refuse(self, error: RulebookError, sig: tuple | None, digest: str | None) -> None:
         state = self.state
         again = state.refused is not None and state.refused.error.problems == error.problems
-        self.state = State(state.current, Refusal(error, sig, digest, state.refused.at if again else time.time()))
+        self.state = State(state.current, self._refusal([error], sig, digest, layers=False))
         if again:
             return  # the same reasons again: no new log line every interval
         self._changed(new_refusal=True)

@@ -75,7 +75,7 @@ def test_metrics_count_checks_findings_and_requests(fresh_app):
 
 
 def _served_sha(app):
-    return runtime(app).store.state.current.sha256[:12]
+    return runtime(app).store.state.current.checker.rulebook.digest[:12]
 
 
 def test_events_are_counted_as_accepted_or_duplicate(fresh_app):
@@ -276,7 +276,7 @@ def test_metrics_and_stats_add_up_every_gunicorn_worker(tmp_path):
             for (category, severity), n in per_post.items():
                 assert value(text, "impartial_findings_total", category=category, severity=severity) == n * sent
             assert value(text, "impartial_rulebook_info", version=expected["rulebook"]["version"],
-                         digest=_sha(rules)) == 1
+                         digest=_served_digest(g)) == 1
             _, stats = request(g.base, "/v1/stats")
             assert stats["checks"] == sent
         # A worker that dies keeps its counts in the totals; its gauges go with it.
@@ -289,7 +289,7 @@ def test_metrics_and_stats_add_up_every_gunicorn_worker(tmp_path):
         assert not list(metrics_dir.glob(f"gauge_live*_{workers[0]}.db"))
         text = _get(g.base + "/metrics")
         assert total(text, "impartial_checks_total") == sent
-        assert value(text, "impartial_rulebook_info", version=expected["rulebook"]["version"], digest=_sha(rules)) == 1
+        assert value(text, "impartial_rulebook_info", version=expected["rulebook"]["version"], digest=_served_digest(g)) == 1
     finally:
         g.stop()
 
@@ -319,10 +319,8 @@ def _two_workers(g) -> list[int]:
     return workers
 
 
-def _sha(rules: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(rules.read_bytes()).hexdigest()[:12]
+def _served_digest(g) -> str:
+    return request(g.base, "/readyz")[1]["rulebook"]["digest"][:12]
 
 
 def _get(url: str) -> str:

@@ -57,3 +57,28 @@ def test_limits_can_be_turned_off_and_are_validated(make_app, tmp_path):
                            "IMPARTIAL_TRUST_IDENTITY_HEADER": "X-Forwarded-User"})
     assert (s.rate_limit, s.database_url, s.store_text_days, s.trust_identity_header) == \
         ("10/second", "postgresql://db/x", 7, "X-Forwarded-User")
+
+
+def test_worker_memory_storage_counts_and_sweeps_without_threads():
+    import threading
+    import time
+
+    from server.ratelimit import RateLimits
+
+    limits = RateLimits("2/second")
+    threads = threading.active_count()
+    for i in range(50):
+        limits.enforce(f"k:{i}")
+    limits.enforce("k:0")
+    from server.problems import Problem
+
+    with pytest.raises(Problem) as over:
+        limits.enforce("k:0")
+    assert over.value.status == 429 and over.value.headers["Retry-After"] == "1"
+    assert threading.active_count() == threads  # limits' memory storage would have started timer threads
+    storage = limits.storage
+    assert len(storage.storage) == 50
+    time.sleep(1.1)  # every window has ended
+    storage._next_sweep = 0.0
+    limits.enforce("k:new")
+    assert len(storage.storage) == 1 and "k:new" in next(iter(storage.storage))  # stale counters swept

@@ -130,8 +130,7 @@ def same_size_and_time(path, content: bytes, mtime_ns: int):
 def test_stale_refusal_clears_when_a_broken_file_is_fixed_with_the_same_size_and_time(rules_copy):
     c = app_for(rules_copy).test_client()
     good = json.dumps(with_rule(json.loads(rules_copy.read_text()), "snorfle", "fixed-1")).encode()
-    # The top-level key (a list of objects): "rules" is also a word in the rulebook's lists.
-    broken = good.replace(b'"rules": [{', b'"rulez": [{', 1)
+    broken = good.replace(b'"rules": [', b'"rulez": [', 1)  # the top-level key, not a term "rules"
     assert len(broken) == len(good)
     mtime = rules_copy.stat().st_mtime_ns + 5_000_000_000
     same_size_and_time(rules_copy, broken, mtime)

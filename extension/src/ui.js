@@ -91,6 +91,12 @@
     ::highlight(impartial-info) { text-decoration: underline dotted 2px ${SEVERITY.info.colour}; text-underline-offset: 3px; }
   `;
 
+  // A page that serves these scripts itself (the service's playground) sets a
+  // CSP nonce for styles; our <style> elements carry it. Unset in the extension.
+  function styleNonce() {
+    return (root.Impartial && root.Impartial.styleNonce) || null;
+  }
+
   // Event handlers given as on<event> act only on what the officer did: a page
   // script can dispatch a click into our controls but never a trusted one.
   function h(tag, attrs, ...children) {
@@ -127,7 +133,7 @@
       this.host.setAttribute("data-impartial-overlay", "");
       this.host.style.cssText = HOST_STYLE;
       this.shadow = this.host.attachShadow({ mode: "open" });
-      this.shadow.append(h("style", {}, CSS_TEXT));
+      this.shadow.append(h("style", { nonce: styleNonce() }, CSS_TEXT));
       this.marks = h("div", { class: "layer", "aria-hidden": "false" });
       this.ui = h("div", { class: "layer" });
       // Polite announcements of what changed, never on every keystroke.
@@ -146,6 +152,7 @@
         // ::highlight() rules must live in the page's own style scope.
         const style = document.createElement("style");
         style.id = "impartial-highlight-style";
+        if (styleNonce()) style.setAttribute("nonce", styleNonce());
         style.textContent = HIGHLIGHT_CSS;
         (document.head || document.documentElement).append(style);
       }
@@ -153,6 +160,8 @@
     }
 
     announce(text) {
+      // A page with a live region of its own (the playground) takes the announcements: one voice, not two.
+      if (typeof root.Impartial.announcer === "function") return root.Impartial.announcer(text);
       if (this.live.textContent !== text) this.live.textContent = text;
     }
 
@@ -168,7 +177,7 @@
       host.style.cssText = HOST_STYLE;
       const shadow = host.attachShadow({ mode: "closed" });
       const dialog = h("dialog", { role: "alertdialog", "aria-modal": "true" });
-      shadow.append(h("style", {}, GATE_CSS), dialog);
+      shadow.append(h("style", { nonce: styleNonce() }, GATE_CSS), dialog);
       build(dialog, shadow);
       document.documentElement.append(host);
       this.gateHost = host;

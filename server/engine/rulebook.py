@@ -111,6 +111,8 @@ class Rule:
             out["platforms"] = sorted(self.platforms)
         if self.election_period is not None:
             out["election_period"] = self.election_period
+        if not self.enabled:
+            out["enabled"] = False
         if self.active_from or self.active_until:
             out["active"] = {
                 k: v.isoformat() for k, v in (("from", self.active_from), ("until", self.active_until)) if v
@@ -125,6 +127,8 @@ class Rulebook:
     digest: str
     source: str = "rules.json"
     description: str = ""
+    # Each file the rulebook was composed from (server/layers.py): name, version, digest, what it changed.
+    layers: tuple = ()
 
 
 @cache
@@ -142,15 +146,26 @@ def load_rulebook(path: str | Path) -> Rulebook:
 
 
 def parse_rulebook(raw: bytes | str, source: str = "rules.json") -> Rulebook:
+    data = decode_json(raw, source)
+    text = raw if isinstance(raw, str) else raw.decode("utf-8")
+    return build_rulebook(data, source, hashlib.sha256(text.encode("utf-8")).hexdigest()[:12])
+
+
+def decode_json(raw: bytes | str, source: str = "rules.json"):
+    """The JSON value of a rulebook (or layer) file; RulebookError when it is not UTF-8 JSON."""
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise RulebookError([f"not UTF-8 at byte {exc.start}"], source) from None
     try:
-        data = json.loads(raw)
+        return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise RulebookError([f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"], source) from None
+
+
+def build_rulebook(data, source: str, digest: str) -> Rulebook:
+    """Validate decoded rulebook data (schema, then what a schema cannot say) into a Rulebook."""
     problems, bad_rules = _schema_problems(data)
     if problems and bad_rules is None:
         raise RulebookError(problems, source)
@@ -161,11 +176,16 @@ def parse_rulebook(raw: bytes | str, source: str = "rules.json") -> Rulebook:
     problems += builder.problems
     if problems:
         raise RulebookError(problems, source)
-    digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()[:12]
     return Rulebook(
         version=data["version"], rules=rules, digest=digest, source=source,
         description=data.get("description", ""),
     )
+
+
+def list_terms(data: dict, name: str) -> list[str]:
+    """A list's terms as the loader reads them (its own plus its lexicon's, less
+    `exclude`), without expanding references: for `impartial lint`."""
+    return _Builder(data).list_terms(name) or []
 
 
 def _base_dir(source: str) -> str:
