@@ -238,6 +238,19 @@ def test_bad_dates_are_a_precise_400(client, query, says):
     assert says in export.get_json()["detail"]
 
 
+def test_the_csv_has_every_post_sent_after_a_warning_the_page_the_newest_500(client):
+    for start in range(0, 520, 100):
+        record(client, *[event(i) for i in range(start, min(start + 100, 520))])
+    sign_in(client)
+    html = client.get("/admin", base_url=HTTPS).get_data(as_text=True)
+    # 500 rows, and the decision's own line in the decisions table.
+    assert html.count("<td>Posted past a must-fix finding, with a reason</td>") == 500 + 1
+    assert "the CSV has every one" in html
+    rows = list(csv.DictReader(io.StringIO(client.get("/admin/export/after-warning.csv", base_url=HTTPS)
+                                           .get_data(as_text=True))))
+    assert len(rows) == 520 and len({r["id"] for r in rows}) == 520
+
+
 def test_an_unknown_table_is_404(client):
     sign_in(client)
     r = client.get("/admin/export/passwords.csv", base_url=HTTPS)

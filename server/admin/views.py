@@ -30,6 +30,8 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'
        "base-uri 'none'")
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+# Rows of the posts-after-a-warning CSV (the page shows the newest 500): a bound on one response.
+EXPORT_LIMIT = 100_000
 DECISIONS = {
     "posted_with_reason": "Posted past a must-fix finding, with a reason",
     "posted_after_warning": "Posted past a finding, no reason asked",
@@ -151,9 +153,14 @@ def _range() -> tuple[date, date]:
     return since, until
 
 
-def _summary(since: date, until: date) -> dict:
+def _summary(since: date, until: date, all_posts: bool = False) -> dict:
+    """What the page shows; all_posts: every post sent after a warning (the CSV), not the newest 500."""
     try:
-        return query.summary(query.EventQuery(runtime().db, since, until))
+        q = query.EventQuery(runtime().db, since, until)
+        s = query.summary(q)
+        if all_posts:
+            s["presend_after_warning"] = query.presend_after_warning(q, limit=EXPORT_LIMIT)
+        return s
     except DatabaseUnavailable:
         raise Problem(503, "the figures cannot be read now (the database is unreachable); try again shortly",
                       headers={"Retry-After": "5"}) from None
@@ -202,6 +209,6 @@ def export(table: str):
     if table not in TABLES:
         raise Problem(404, f"no table {table!r}; the tables are {', '.join(TABLES)}")
     since, until = _range()
-    body = to_csv(table, _summary(since, until))
+    body = to_csv(table, _summary(since, until, all_posts=table == "after-warning"))
     name = f"impartial-{table}-{since.isoformat()}-to-{until.isoformat()}.csv"
     return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
