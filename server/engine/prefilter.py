@@ -348,7 +348,7 @@ class PrefilterIndex:
                 all_idx.add(self._idx(t[1]))
                 if not t[2] and t[1] != t[1].lower():
                     exact.append(t[1])
-            elif t[0] == "w" and len(t[1]) >= 2 and not _selective(t[1]):
+            elif t[0] == "w" and _usable(*t[:2]) and not _selective(t[1]):
                 words.add(t[1])
             elif t[0] == "any":
                 group = self._any(t[1])
@@ -386,14 +386,21 @@ _WORDS = regex.compile(r"\w+", regex.V0)
 class PostScan:
     """One post as the prefilters see it, computed on first use."""
 
-    __slots__ = ("text", "_automaton", "_present", "_digits", "_words")
+    __slots__ = ("text", "_automaton", "_lower", "_present", "_digits", "_words")
 
     def __init__(self, text: str, automaton):
         self.text = text
         self._automaton = automaton
+        self._lower = None
         self._present = None
         self._digits = None
         self._words = None
+
+    @property
+    def lower(self) -> str:
+        if self._lower is None:
+            self._lower = self.text.lower()
+        return self._lower
 
     @property
     def ascii(self) -> bool:
@@ -402,7 +409,7 @@ class PostScan:
     @property
     def present(self) -> frozenset:
         if self._present is None:
-            found = self._automaton.find_matches_as_indexes(self.text.lower(), overlapping=True) if self._automaton else ()
+            found = self._automaton.find_matches_as_indexes(self.lower, overlapping=True) if self._automaton else ()
             self._present = frozenset(k for k, _, _ in found)
         return self._present
 
@@ -410,7 +417,7 @@ class PostScan:
     def words(self) -> frozenset:
         """Every word of the post, lower case."""
         if self._words is None:
-            self._words = frozenset(_WORDS.findall(self.text.lower()))
+            self._words = frozenset(_WORDS.findall(self.lower))
         return self._words
 
     @property
