@@ -141,7 +141,7 @@ def worker_stopping(app) -> None:
     """A server process is about to exit: save its last check counts."""
     rt = getattr(app, "extensions", {}).get(EXTENSION)
     if rt is not None and rt.checks is not None:
-        rt.checks.flush()
+        rt.checks.close()
 
 
 def worker_started(app) -> None:

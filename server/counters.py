@@ -32,6 +32,10 @@ class CheckCounter:
         self.on_flush = on_flush
         self._counts: Counter = Counter()
         self._lock = threading.Lock()
+        # Held for a whole flush, swap to commit: a worker's last flush on its way
+        # out must wait for the flusher thread's write in flight, or the counts
+        # that thread has taken die with it (it is a daemon).
+        self._flushing = threading.Lock()
         self._pid = None
         self._wake = threading.Event()
         self._day, self._day_until = None, 0.0
@@ -59,6 +63,10 @@ class CheckCounter:
 
     def flush(self) -> int:
         """Add the counts so far to the database; on failure keep them for the next round."""
+        with self._flushing:
+            return self._flush()
+
+    def _flush(self) -> int:
         with self._lock:
             counts, self._counts = self._counts, Counter()
         if not counts:

@@ -134,6 +134,40 @@ def test_a_failed_count_flush_keeps_the_counts(make_app, tmp_path):
     assert query.checks_per_day(query.EventQuery(real))[0]["checks"] == 1
 
 
+
+def test_the_last_flush_waits_for_a_flush_in_flight(make_app, tmp_path):
+    """A worker on its way out must not finish before the flusher thread's write
+    lands: that thread is a daemon, and the counts it took would die with it."""
+    import threading
+
+    from server.app import worker_stopping
+
+    app = make_app(database_url=f"sqlite:///{tmp_path / 'a.db'}")
+    c = app.test_client()
+    c.post("/v1/check", json={"text": "Vote Labour"})
+    rt = app.extensions["impartial"]
+    real_begin, entered, release = rt.checks.db.begin, threading.Event(), threading.Event()
+
+    def slow_begin():
+        entered.set()
+        release.wait(5)
+        return real_begin()
+
+    rt.checks.db.begin = slow_begin
+    flusher = threading.Thread(target=rt.checks.flush)
+    flusher.start()
+    assert entered.wait(5)  # the flusher has taken the counts and is writing them
+    rt.checks.db.begin = real_begin
+    last = threading.Thread(target=worker_stopping, args=(app,))
+    last.start()
+    last.join(0.2)
+    assert last.is_alive()  # it waits for the write in flight
+    release.set()
+    flusher.join(5)
+    last.join(5)
+    assert not last.is_alive()
+    assert query.checks_per_day(query.EventQuery(real_begin.__self__))[0]["checks"] == 1
+
 BAD_EVENTS = [
     ({"id": "short"}, "id", "8 to 64"),
     ({"id": "has space in it"}, "id", "A-Z"),
