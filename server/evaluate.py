@@ -17,7 +17,9 @@ Labelled corpora (`dev.jsonl`: political/neutral; `categories.jsonl`:
 flag/clean, reported per `split`): recall, false-positive rate, recall per
 category (a flag post labelled C is caught for C when it has a finding of
 category C), span precision (findings on flag posts that overlap a reviewer
-span) and span recall (reviewer spans overlapped by a finding).
+span) and span recall (reviewer spans overlapped by a finding). Span figures
+read the findings the officer is shown (`CheckResult.shown()`): with both
+layers, no model finding where a rule already names the words or the category.
 External sets: see the `_eval_*` functions; `../shared/corpus/external/README.md`
 says what a flag means for each.
 
@@ -79,6 +81,9 @@ def _check(checker, text: str, platform: str = "generic", election_period: bool 
     views = counted(result.findings)
     if bool(views["both"]) != result.flagged():
         raise RuntimeError("evaluate's notion of a counted finding no longer matches CheckResult.flagged()")
+    # Underlines are judged on what the officer sees: with both layers, a model
+    # finding is not shown where a rule already speaks (CheckResult.shown()).
+    views["underlined"] = dict(views, both=counted(result.shown())["both"])
     return views
 
 
@@ -165,11 +170,12 @@ def _eval_labelled(checker, rows, key: str, title: str, miss_view: str = "both")
         spans = [(text.find(s["match"]), s) for s in row.get("spans") or ()]
         spans = [(i, i + len(s["match"])) for i, s in spans if i >= 0]
         if spans:
+            shown = views["underlined"]
             res.tally.add("span precision",
-                          _per_view(lambda fs: sum(any(overlaps(f, a, b) for a, b in spans) for f in fs), views),
-                          _per_view(len, views))
+                          _per_view(lambda fs: sum(any(overlaps(f, a, b) for a, b in spans) for f in fs), shown),
+                          _per_view(len, shown))
             for a, b in spans:
-                res.tally.add("span recall", _per_view(lambda fs: any(overlaps(f, a, b) for f in fs), views))
+                res.tally.add("span recall", _per_view(lambda fs: any(overlaps(f, a, b) for f in fs), shown))
         if keep_texts and (missed or not views[miss_view]):
             res.misses.append(("miss", dict(row, missed=missed), views[miss_view]))
     res.tally.order(("recall", "false-positive rate", "span precision", "span recall"))
@@ -205,10 +211,11 @@ def _eval_spans(checker, rows, key: str, title: str) -> CorpusResult:
                 continue
             n_spans += 1
             a, b = s["start"], s["end"]
+            shown = views["underlined"]
             res.tally.add(f"{cat} spans: any finding",
-                          _per_view(lambda fs: any(overlaps(f, a, b) for f in fs), views))
+                          _per_view(lambda fs: any(overlaps(f, a, b) for f in fs), shown))
             res.tally.add(f"{cat} spans: same category",
-                          _per_view(lambda fs: any(f.category == cat and overlaps(f, a, b) for f in fs), views))
+                          _per_view(lambda fs: any(f.category == cat and overlaps(f, a, b) for f in fs), shown))
     res.tally.order(())
     res.title += f": {res.posts} posts, {n_spans} spans with a category"
     return res

@@ -194,3 +194,25 @@ def test_swap_keys_must_be_phrases_of_the_rule():
     with pytest.raises(RulebookError) as info:
         parse_rulebook(book_json(minimal_rule(match={"phrases": ["a b"], "swap": {"c d": "e"}})))
     assert "match.swap" in str(info.value) and "'c d' is not one of the rule's phrases" in str(info.value)
+
+
+def test_a_model_finding_is_shown_only_where_no_rule_speaks():
+    """One card per breach: the learned layer's finding is hidden on a rule's words
+    and where a rule already names its category; the verdict still reads it."""
+    from server.engine.checker import CheckResult
+    from server.engine.findings import Finding
+
+    def finding(rule_id, category, start, end, supplementary=False, severity="warn"):
+        return Finding(rule_id, category, severity, start, end, "m", {}, supplementary=supplementary)
+
+    text = "Vote Labour: only they will save our brilliant high street from ruin"
+    rule = finding("party_political.electoral-call", "party_political", 0, 11)
+    same_cat = finding("model.political", "party_political", 41, 52, supplementary=True)
+    on_rule = finding("model.attack", "attack", 5, 11, supplementary=True)
+    other = finding("model.attack", "attack", 65, 69, supplementary=True, severity="block")
+    result = CheckResult(text, "x", [rule, same_cat, on_rule, other], None, {}, None)
+    assert result.shown() == [rule, other]
+    assert result.verdict == "block" and result.flagged()
+    advice = finding("tone.advice", "tone", 0, 4, severity="info")
+    tone = finding("model.tone", "tone", 20, 30, supplementary=True)
+    assert CheckResult(text, "x", [advice, tone], None, {}, None).shown() == [advice, tone]

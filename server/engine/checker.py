@@ -63,12 +63,15 @@ class CheckResult:
         return any(f.severity != "info" and f.category not in categories_advisory for f in self.findings)
 
     def shown(self) -> list[Finding]:
-        """What the officer sees: the learned layer's findings only on words no rule underlines,
-        so one phrase does not carry two cards. Evaluation reads `findings`, all of them."""
-        ruled = [(f.start, f.end) for f in self.findings if not f.supplementary]
+        """What the officer sees: a learned-layer finding only where no rule already speaks,
+        on other words and of another category, so one breach does not carry two cards and
+        the underlines stay on the words a rule can name. The verdict reads all findings."""
+        ruled = [f for f in self.findings if not f.supplementary]
         if len(ruled) == len(self.findings):
             return self.findings
-        keep = not_overlapping([f for f in self.findings if f.supplementary], ruled, key=lambda f: (f.start, f.end))
+        named = {f.category for f in ruled if f.severity != "info"}
+        extra = [f for f in self.findings if f.supplementary and f.category not in named]
+        keep = not_overlapping(extra, [(f.start, f.end) for f in ruled], key=lambda f: (f.start, f.end))
         kept = {id(f) for f in keep}
         return [f for f in self.findings if not f.supplementary or id(f) in kept]
 
