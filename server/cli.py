@@ -247,7 +247,7 @@ def cmd_catalogue(args) -> int:
 def _eval_results(args):
     import time
 
-    from .evaluate import NAMES, run, run_file
+    from .evaluate import NAMES, PROJECT_CORPUS, run, run_file
 
     book = _load(args.rules)
     checker = Checker(book)
@@ -259,7 +259,8 @@ def _eval_results(args):
                 results.extend(run_file(checker, path, path.rsplit("/", 1)[-1].removesuffix(".jsonl"),
                                         miss_view=args.view))
         else:
-            results = run(checker, args.shared, args.corpus, miss_view=args.view)
+            results = run(checker, args.shared, args.corpus, miss_view=args.view,
+                          project=args.project_corpus or PROJECT_CORPUS)
     except FileNotFoundError as exc:
         print(f"no corpus at {exc.filename or exc} (set --shared, or pass the files; names: {', '.join(NAMES)})",
               file=sys.stderr)
@@ -370,6 +371,8 @@ def main(argv=None) -> int:
         s.add_argument("files", nargs="*", help="corpus files (JSON lines) instead of the shared corpora")
         s.add_argument("--shared", default=os.environ.get("IMPARTIAL_SHARED", "../shared"),
                        help="the shared folder holding corpus/ (default ../shared or $IMPARTIAL_SHARED)")
+        s.add_argument("--project-corpus", metavar="DIR",
+                       help="where this project's own corpora are (default: corpus/ beside server/)")
         s.add_argument("--corpus", action="append", choices=NAMES, metavar="NAME",
                        help=f"only this corpus, repeatable: {', '.join(NAMES)}")
         _rules_option(s)

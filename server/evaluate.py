@@ -56,6 +56,11 @@ CORPORA = {
     "isarcasm": ("external/isarcasm_train.jsonl", "sarcasm"),
     "wnc": ("external/wnc_sample_pairs.jsonl", "wnc"),
 }
+# Corpora this project keeps itself (corpus/ in the repository), read from
+# there rather than from <shared>/corpus/. probe.jsonl: see corpus/README.md.
+LOCAL = {"probe": ("probe.jsonl", "labelled")}
+PROJECT_CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "corpus")
+CORPORA.update(LOCAL)
 SPLIT_NAMES = {"tune": "categories", "check": "categories"}
 NAMES = tuple(CORPORA) + tuple(SPLIT_NAMES)
 POSITIVE = {"political", "flag"}
@@ -337,8 +342,10 @@ def run_file(checker, path: str, key: str, kind: str | None = None, splits=None,
     return [res]
 
 
-def run(checker, shared: str, names=None, miss_view: str = "both") -> list[CorpusResult]:
-    """The named corpora (all when `names` is empty) under `<shared>/corpus/`.
+def run(checker, shared: str, names=None, miss_view: str = "both",
+        project: str = PROJECT_CORPUS) -> list[CorpusResult]:
+    """The named corpora (all when `names` is empty) under `<shared>/corpus/`,
+    and this project's own (LOCAL) under `project`.
     A corpus whose file is missing is skipped unless it was named."""
     names = list(names or CORPORA)
     splits = {n for n in names if n in SPLIT_NAMES}
@@ -346,7 +353,7 @@ def run(checker, shared: str, names=None, miss_view: str = "both") -> list[Corpu
     out = []
     for name in wanted:
         rel, kind = CORPORA[name]
-        path = os.path.join(shared, "corpus", rel)
+        path = os.path.join(project if name in LOCAL else os.path.join(shared, "corpus"), rel)
         if not os.path.exists(path):
             if names == list(CORPORA):
                 continue

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import book_json, minimal_rule
+from helpers import ROOT, book_json, minimal_rule
 
 from server.cli import main
 from server.engine import Checker, load_rulebook
@@ -182,6 +182,8 @@ def test_external_sets(results):
 
 
 def eval_cli(capsys, *args):
+    if "--project-corpus" not in args:  # the fixture corpora only, not the repository's probe set
+        args = (*args, "--project-corpus", "/nonexistent")
     code = main(["eval", *args])
     out, err = capsys.readouterr()
     return code, out + err
@@ -263,3 +265,13 @@ def test_impartial_command_end_to_end(shared, rules_path, tmp_path):
     assert "categories.jsonl tune: 4 flag / 2 clean" in proc.stdout
     assert "categories.jsonl check: 1 flag / 1 clean" in proc.stdout
     assert HIDDEN not in proc.stdout + proc.stderr
+
+
+def test_the_projects_probe_corpus_is_measured_and_its_check_half_never_printed(shared, rules_path, capsys):
+    code, out = eval_cli(capsys, "--shared", str(shared), "--rules", str(rules_path), "--corpus", "probe",
+                         "--project-corpus", str(ROOT / "corpus"), "--misses", "tune")
+    assert code == 0
+    assert "probe.jsonl tune: 100 flag / 100 clean" in out and "probe.jsonl check: 100 flag / 100 clean" in out
+    check = [json.loads(line)["text"] for line in (ROOT / "corpus" / "probe.jsonl").open(encoding="utf-8")
+             if json.loads(line)["split"] == "check"]
+    assert not any(text[:60] in out for text in check)
