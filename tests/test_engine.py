@@ -216,3 +216,21 @@ def test_a_model_finding_is_shown_only_where_no_rule_speaks():
     advice = finding("tone.advice", "tone", 0, 4, severity="info")
     tone = finding("model.tone", "tone", 20, 30, supplementary=True)
     assert CheckResult(text, "x", [advice, tone], None, {}, None).shown() == [advice, tone]
+
+
+def test_a_swap_keeps_a_sentence_capital_but_not_an_acronyms():
+    from server.engine.matchers.phrases import match_case
+
+    assert match_case("Activist lawyers", "lawyers") == "Lawyers"
+    assert match_case("activist lawyers", "lawyers") == "lawyers"
+    assert match_case("NIMBYs", "residents who objected") == "residents who objected"
+    assert match_case("MSM", "the media") == "the media"
+    assert match_case("Obamacare", "the Affordable Care Act") == "The Affordable Care Act"
+    assert match_case("Obamacare", "the Affordable Care Act", sentence_start=False) == "the Affordable Care Act"
+
+
+def test_a_swap_is_capitalised_only_where_a_sentence_starts():
+    c = checker_for(minimal_rule(match={"phrases": ["activist lawyers"], "swap": {"activist lawyers": "lawyers"}}))
+    fixes = lambda text: [f.replacements for f in c.check(text).findings]  # noqa: E731
+    assert fixes("Activist lawyers again. Rules open to Activist Lawyers.") == [["Lawyers"], ["lawyers"]]
+    assert fixes('He said: "Activist lawyers!"') == [["Lawyers"]]

@@ -7,11 +7,22 @@ from ..text import FoldedText
 from .base import Hit, Matcher, merge_overlaps
 
 
-def match_case(original: str, replacement: str) -> str:
-    """'Activist lawyers' -> 'Lawyers': keep a leading capital the officer typed."""
+def match_case(original: str, replacement: str, sentence_start: bool = True) -> str:
+    """'Activist lawyers' -> 'Lawyers' where a sentence starts: keep the capital
+    the officer typed there. Elsewhere a capital belongs to the word itself
+    ('rising Obamacare premiums'), as do an acronym's ('NIMBYs'): not carried."""
+    if not sentence_start or original[1:2].isupper():
+        return replacement
     if replacement and original[:1].isupper() and replacement[:1].islower():
         return replacement[0].upper() + replacement[1:]
     return replacement
+
+
+def starts_sentence(text: str, i: int) -> bool:
+    i -= 1
+    while i >= 0 and text[i] in " \t\"'“‘([":
+        i -= 1
+    return i < 0 or text[i] in ".!?\n…:"
 
 
 def inflected_swaps(key: str, replacement: str) -> dict:
@@ -62,7 +73,8 @@ class PhraseMatcher(Matcher):
             if replacement is None:
                 yield Hit(start, end)
             else:
-                yield Hit(start, end, replacements=(match_case(post.text[start:end], replacement),))
+                yield Hit(start, end, replacements=(match_case(post.text[start:end], replacement,
+                                                           starts_sentence(post.text, start)),))
 
     def describe(self):
         return {"kind": self.kind, "phrases": len(self.phrases)}
