@@ -120,8 +120,9 @@ def rulebook():
 def _adversarial(rule, repeats: int) -> str:
     """A post that repeats one term and one context phrase of a near rule."""
     # A rule whose terms are only patterns (capitalised names) gets a name.
-    term = rule.matcher.terms[0].text if rule.matcher.terms else "Jane Smith"
-    context = rule.matcher.context[0].text
+    near = getattr(rule.matcher, "inner", rule.matcher)  # a near rule inside a post gate
+    term = near.terms[0].text if near.terms else "Jane Smith"
+    context = near.context[0].text
     return (f"{context} {term} " * repeats).strip()
 
 
