@@ -95,9 +95,9 @@ def test_char_gram_weight_goes_to_the_word_it_is_in():
     text = "So SHAMBOLIC! 🙄"
     spans = SCORN.explain(text, "political", k=1)
     assert spans_text(text, spans) == ["SHAMBOLIC"]
-    info = F.ChunkInfo("t.co/abc!!")
+    info = F.ChunkInfo("t.co/abc!!", (3, 4))
     assert info.units == [(0, 1), (2, 4), (5, 8)]
-    grams = dict(zip([g for g, _, _ in F.chunk_grams("t.co/abc!!")], info.gram_units))
+    grams = dict(zip([g for g, _, _ in F.chunk_grams("t.co/abc!!", (3, 4))], info.gram_units))
     assert grams[" t."] == 0 and grams["co/"] == 1 and grams["/ab"] == 2 and grams["c!!"] == 2
 
 

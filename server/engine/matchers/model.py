@@ -32,7 +32,7 @@ class ModelMatcher(Matcher):
     always = True
     supplementary = True
 
-    def __init__(self, model, head: str, threshold: float, silenced: frozenset, underline: int):
+    def __init__(self, model, head: str, threshold: float, silenced: frozenset, underline: int | None):
         self.model = model
         self.head = head
         self.threshold = threshold
@@ -62,7 +62,8 @@ class ModelMatcher(Matcher):
             return cls(None, m["head"], 1.0, frozenset(), 0)
         threshold = m.get("threshold", model.threshold(m["head"]))
         silenced = frozenset(" ".join(t.lower().split()) for t in m.get("silence", []))
-        return cls(model, m["head"], threshold, silenced, m.get("underline", 3))
+        # no `underline`: the artifact's own setting (models/MODEL_CARD.md), chosen for span precision
+        return cls(model, m["head"], threshold, silenced, m.get("underline"))
 
     def find(self, post, hits):
         if self.model is None:
