@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import json
 import math
+import operator
 import re
 import threading
 from pathlib import Path
@@ -39,6 +40,8 @@ def scoring_part(doc: dict) -> dict:
     keys = ("features", "heads", "thresholds", "intercepts", "blocks") + (("explain",) if "explain" in doc else ())
     return {k: doc[k] for k in keys}
 
+
+_KNOWN = functools.partial(operator.is_not, None)  # filter(_KNOWN, indices): those not None, in C
 
 # Underline settings of an artifact that does not set them (Analysis.explain).
 EXPLAIN_DEFAULTS = {"k": 3, "min_share": 0.1, "phrase": 0}
@@ -101,7 +104,7 @@ class Analysis:
         get = model._blocks[0].vocab.get
         bi = list(map(get, [a + " " + b for a, b in zip(words, words[1:])])) if len(words) > 1 else []
         self._wj = (uni, bi)  # per word occurrence: vocabulary index or None (for explanations)
-        widx = [j for j in uni if j is not None] + [j for j in bi if j is not None]
+        widx = list(filter(_KNOWN, uni + bi))  # the in-vocabulary ones
         if model._length_bins:
             j = get(F.length_term(len(words), model._length_bins))
             if j is not None:
