@@ -26,7 +26,7 @@ SHARED = ROOT.parent / "shared"
 
 # ------------------------------------------------------------------ a hand-made model
 def hand_model(words: dict, chars: dict | None = None, intercept: float = -2.0, heads=("political",),
-               length_bins=()) -> Model:
+               length_bins=(), explain=None) -> Model:
     """A model with the given term → weight (same weight for every head, idf 1)."""
     chars = chars or {}
     blocks = {}
@@ -41,6 +41,8 @@ def hand_model(words: dict, chars: dict | None = None, intercept: float = -2.0, 
         "thresholds": {h: 0.5 for h in heads}, "intercepts": {h: intercept for h in heads},
         "blocks": blocks,
     }
+    if explain is not None:
+        doc["explain"] = explain
     doc["digest"] = canonical_digest(scoring_part(doc))
     return Model(doc)
 
@@ -95,9 +97,9 @@ def test_char_gram_weight_goes_to_the_word_it_is_in():
     text = "So SHAMBOLIC! 🙄"
     spans = SCORN.explain(text, "political", k=1)
     assert spans_text(text, spans) == ["SHAMBOLIC"]
-    info = F.ChunkInfo("t.co/abc!!")
+    info = F.ChunkInfo("t.co/abc!!", (3, 4))
     assert info.units == [(0, 1), (2, 4), (5, 8)]
-    grams = dict(zip([g for g, _, _ in F.chunk_grams("t.co/abc!!")], info.gram_units))
+    grams = dict(zip([g for g, _, _ in F.chunk_grams("t.co/abc!!", (3, 4))], info.gram_units))
     assert grams[" t."] == 0 and grams["co/"] == 1 and grams["/ab"] == 2 and grams["c!!"] == 2
 
 
@@ -109,6 +111,22 @@ def test_explanation_merges_adjacent_words_and_honours_k():
     assert spans[0][2] > spans[1][2]
     assert m.explain(text, "political", k=0) == []
     assert m.explain("Bin collections are on time.", "political") == []  # nothing positive
+
+
+def test_phrase_widens_the_top_word_within_its_clause():
+    m = hand_model({"shambolic": 2.0, "council": -0.1})
+    text = "Late again, a shambolic council plan, says the report"
+    a = m.analyse(text)
+    assert spans_text(text, a.explain("political", k=1, min_share=0.0, phrase=2)) == ["a shambolic council plan"]
+    assert spans_text(text, a.explain("political", k=1, min_share=0.0, phrase=0)) == ["shambolic"]
+
+
+def test_the_artifact_sets_how_findings_are_underlined():
+    text = "Late again, a shambolic council plan, says the report"
+    m = hand_model({"shambolic": 2.0, "late": 0.5}, explain={"k": 1, "min_share": 0.0, "phrase": 1})
+    assert spans_text(text, m.explain(text, "political")) == ["a shambolic council"]
+    assert len(hand_model({"shambolic": 2.0, "late": 0.5}).explain(text, "political")) == 2  # default: k=3
+    assert m.digest != hand_model({"shambolic": 2.0, "late": 0.5}).digest  # the setting is in the digest
 
 
 def test_emoji_or_punctuation_chunk_can_be_a_span():
@@ -266,6 +284,19 @@ def test_scorer_reproduces_sklearn_predict_proba():
         for h in model.heads:
             worst = max(worst, abs(got[h] - float(want[h][i])))
     assert worst < 1e-9
+
+
+def test_a_model_without_char_ngrams_reproduces_sklearn():
+    pytest.importorskip("sklearn")
+    from server.learned.train import analyse_texts, train
+
+    doc, fitted, *_ = train(Path("/nonexistent"), seed=13, rows=synthetic_rows(), police_ids=["s2"], folds=3,
+                            keep=200, min_positives=20, char_n=())
+    model = Model(json.loads(json.dumps(doc)))
+    assert doc["blocks"]["chars"]["terms"] == [] and doc["features"]["chars"]["ngrams"] == []
+    texts = list(synthetic_rows(seed=2, n=60).text) + ["", "🙄", "Vote Labour"]
+    want = fitted.predict(analyse_texts(texts, ()))
+    assert max(abs(model.score(t)[h] - float(want[h][i])) for i, t in enumerate(texts) for h in model.heads) < 1e-9
 
 
 def test_training_is_deterministic():

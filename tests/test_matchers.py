@@ -230,7 +230,7 @@ def test_a_rule_threshold_overrides_the_models_and_silenced_terms_count_for_noth
 
 
 def test_the_political_head_names_a_category():
-    rule = _model_rule(head="political")
+    rule = _model_rule(head="political", threshold=0.5)  # the finding, not the model's threshold, is under test
     r = checker_for(rule).check(ATTACK)
     from server.engine.findings import ADVISORY_CATEGORIES, CATEGORIES
 

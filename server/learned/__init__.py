@@ -10,7 +10,7 @@ API (the engine uses exactly this)::
     m.threshold(head) -> float         # chosen on cross-validated predictions for an FPR target
     m.head_context                     # {"pre_election": {"election_period": True}}: apply only then
     m.score(text, silenced=frozenset()) -> {head: probability}
-    m.explain(text, head, k=3, silenced=frozenset()) -> [(start, end, weight), ...]
+    m.explain(text, head, k=None, silenced=frozenset()) -> [(start, end, weight), ...]  # k: the artifact's
     m.analyse(text, silenced=frozenset()) -> Analysis  # .scores, .explain(head, k)
     m.flagged(text, silenced, election_period=False) -> {head: p}  # heads in force over threshold
     m.category(scores, election_period=False) -> str  # category head to name a political finding

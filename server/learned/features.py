@@ -5,7 +5,7 @@ Two blocks of terms, each weighted by TF-IDF and L2-normalised on its own:
 - words: word unigrams and bigrams over the folded text, plus one pseudo-term for the
   post's length band (``length_term``: short posts have few terms, each weighing a lot
   after normalisation, and the model needs a way to learn to trust them less);
-- chars: character n-grams (sizes in the artifact, 3-4 by default) inside each
+- chars: character n-grams (sizes in the artifact, 4 by default; none at all is allowed) inside each
   whitespace-separated chunk padded with one space each side (like scikit-learn's
   ``char_wb``, so a gram never spans two chunks).
 

@@ -13,6 +13,8 @@ import gzip
 import hashlib
 import json
 import math
+import operator
+import re
 import threading
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from . import features as F
 FORMAT = "impartial-model"
 FORMAT_VERSION = 1
 BLOCKS = ("words", "chars")
+_CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]\"\n]|\s[-/|]\s")
 
 
 def canonical_digest(scoring: dict) -> str:
@@ -32,7 +35,16 @@ def canonical_digest(scoring: dict) -> str:
 
 
 def scoring_part(doc: dict) -> dict:
-    return {k: doc[k] for k in ("features", "heads", "thresholds", "intercepts", "blocks")}
+    """What the digest covers: what decides a score and, when the artifact sets them, the
+    underline settings (``explain``), since they decide what the officer is shown."""
+    keys = ("features", "heads", "thresholds", "intercepts", "blocks") + (("explain",) if "explain" in doc else ())
+    return {k: doc[k] for k in keys}
+
+
+_KNOWN = functools.partial(operator.is_not, None)  # filter(_KNOWN, indices): those not None, in C
+
+# Underline settings of an artifact that does not set them (Analysis.explain).
+EXPLAIN_DEFAULTS = {"k": 3, "min_share": 0.1, "phrase": 0}
 
 
 class _Block:
@@ -63,7 +75,7 @@ class Analysis:
     ``explain(head, k)`` computed lazily from the same features. Obtain it with
     ``Model.analyse(text, silenced)``."""
 
-    __slots__ = ("model", "text", "silenced", "folded", "words", "chunks", "_vec", "_wj", "scores",
+    __slots__ = ("model", "text", "silenced", "folded", "words", "_vec", "_wj", "scores",
                  "_layout", "_contrib")
 
     def __init__(self, model: "Model", text: str, silenced: frozenset):
@@ -73,27 +85,30 @@ class Analysis:
         folded = self.folded = F.fold(text)
         self._layout = None
         self._contrib = None
-        wb, cb = model._blocks
-        # word block: unigram and bigram vocabulary indices, in occurrence order
-        words = self.words = F.WORD.findall(folded)
-        get = wb.vocab.get
-        uni = list(map(get, words))
-        bi = list(map(get, [a + " " + b for a, b in zip(words, words[1:])])) if len(words) > 1 else []
-        self._wj = (uni, bi)  # per word occurrence: vocabulary index or None (for explanations)
-        widx = [j for j in uni if j is not None] + [j for j in bi if j is not None]
-        if model._length_bins:
-            j = get(F.length_term(len(words), model._length_bins))
-            if j is not None:
-                widx.append(j)
-        # char block: cached per chunk
-        chunks = self.chunks = F.CHUNK.findall(folded)
+        # Both blocks read each whitespace chunk through the model's chunk cache: its words
+        # (WORD never matches across whitespace, so the post's words are its chunks' words in
+        # order), their unigram indices and its char n-gram indices. Most chunks of a new post
+        # have been seen before, so this skips the word regex and most dictionary look-ups.
         cache = model._chunk_cache
+        words: list[str] = []
+        uni: list = []
         cidx: list[int] = []
-        for ch in chunks:
+        for ch in F.CHUNK.findall(folded):
             e = cache.get(ch)
             if e is None:
                 e = model._chunk_entry(ch)
             cidx += e[0]
+            words += e[4]
+            uni += e[5]
+        self.words = words
+        get = model._blocks[0].vocab.get
+        bi = list(map(get, [a + " " + b for a, b in zip(words, words[1:])])) if len(words) > 1 else []
+        self._wj = (uni, bi)  # per word occurrence: vocabulary index or None (for explanations)
+        widx = list(filter(_KNOWN, uni + bi))  # the in-vocabulary ones
+        if model._length_bins:
+            j = get(F.length_term(len(words), model._length_bins))
+            if j is not None:
+                widx.append(j)
         zeroed = None
         if silenced:
             silenced_words = model._silenced_words(silenced)
@@ -103,7 +118,7 @@ class Analysis:
         # word block's terms come before the char block's.
         idx = widx + cidx
         if idx:
-            keys, counts = np.unique(np.array(idx, dtype=np.intp), return_counts=True)
+            keys, counts = np.unique(np.fromiter(idx, np.intp, len(idx)), return_counts=True)
             counts = counts.astype(np.float64)
             x = np.log(counts)
             x += 1.0
@@ -228,11 +243,19 @@ class Analysis:
         self._contrib[head] = out
         return out
 
-    def explain(self, head: str, k: int = 3, min_share: float = 0.1) -> list[tuple[int, int, float]]:
+    def explain(self, head: str, k: int | None = None, min_share: float | None = None,
+                phrase: int | None = None) -> list[tuple[int, int, float]]:
         """Up to k spans (start, end, weight) of the original text that pushed the
         head's score up most: words ranked by contribution (those under ``min_share``
         of the best word's are left out, so underlines stay tight), adjacent chosen
-        words merged into one span (weights summed), best first."""
+        words merged into one span (weights summed), best first. ``phrase``: each chosen
+        word also takes up to that many neighbours each side within its clause (no
+        punctuation between), since reviewers underline phrases, not lone words. Each left
+        as None takes the artifact's setting (``Model.explain_settings``)."""
+        d = self.model.explain_settings
+        k = d["k"] if k is None else k
+        min_share = d["min_share"] if min_share is None else min_share
+        phrase = d["phrase"] if phrase is None else phrase
         if k <= 0:
             return []
         contrib = self.unit_contributions(head)
@@ -250,6 +273,8 @@ class Analysis:
             chosen.add(i)
             n_groups = new_groups
         units = self.layout()[0]
+        if phrase > 0:
+            chosen = self._widen(chosen, units, phrase)
         where = F.fold_map(self.text)
         spans = []
         run: list[int] = []
@@ -264,6 +289,24 @@ class Analysis:
                 run.append(i)
         spans.sort(key=lambda t: (-t[2], t[0]))
         return spans
+
+    def _widen(self, chosen: set, units: list, n: int) -> set:
+        folded = self.folded
+
+        def joined(a: int, b: int) -> bool:  # units a < b next to each other in one clause
+            return not _CLAUSE_BREAK.search(folded, units[a][1], units[b][0])
+
+        out = set(chosen)
+        for i in chosen:
+            for step in (-1, 1):
+                j = i
+                for _ in range(n):
+                    nxt = j + step
+                    if not 0 <= nxt < len(units) or not joined(min(j, nxt), max(j, nxt)):
+                        break
+                    out.add(nxt)
+                    j = nxt
+        return out
 
 
 class Model:
@@ -297,7 +340,7 @@ class Model:
             self._n_word_terms = len(wb.vocab)
             self._char_n = tuple(int(n) for n in feats["chars"]["ngrams"])
             self._length_bins = tuple(int(b) for b in feats.get("words", {}).get("length_bins") or ())
-            if not self._char_n or min(self._char_n) < 1:
+            if self._char_n and min(self._char_n) < 1:
                 raise ValueError(f"bad char n-gram sizes {self._char_n}")
             self._idf = np.concatenate([wb.idf, cb.idf])
             self._weights = np.ascontiguousarray(np.vstack([wb.weights, cb.weights]))
@@ -308,6 +351,7 @@ class Model:
         self.path = path
         self.meta = {k: v for k, v in doc.items() if k not in ("blocks",)}
         self.head_context = dict(doc.get("head_context", {}))
+        self.explain_settings = {**EXPLAIN_DEFAULTS, **doc.get("explain", {})}
         self._index = {h: i for i, h in enumerate(self.heads)}
         self._last = None
         self._lock = threading.Lock()
@@ -315,12 +359,15 @@ class Model:
         self._chunk_cache: dict = {}
 
     # chunk cache: chunk → [vocabulary indices of its in-vocabulary char grams,
-    #                       ChunkInfo or None, [(index, start, end)] or None, [(index, shares)] or None]
+    #                       ChunkInfo or None, [(index, start, end)] or None, [(index, shares)] or None,
+    #                       its words, their word-block indices (None when not in the vocabulary)]
     _CHUNK_CACHE_MAX = 50_000  # a few tens of MB at most; cleared when full
 
     def _chunk_entry(self, chunk: str) -> list:
         get = self._blocks[1].vocab.get
-        e = [[j for j in map(get, F.padded_grams(chunk, self._char_n)) if j is not None], None, None, None]
+        grams = [j for j in map(get, F.padded_grams(chunk, self._char_n)) if j is not None] if self._char_n else []
+        words = F.WORD.findall(chunk)
+        e = [grams, None, None, None, words, list(map(self._blocks[0].vocab.get, words))]
         cache = self._chunk_cache
         if len(cache) >= self._CHUNK_CACHE_MAX:
             cache.clear()
@@ -389,7 +436,7 @@ class Model:
     def score(self, text: str, silenced: frozenset = frozenset()) -> dict[str, float]:
         return dict(self.analyse(text, silenced).scores)
 
-    def explain(self, text: str, head: str, k: int = 3, silenced: frozenset = frozenset()):
+    def explain(self, text: str, head: str, k: int | None = None, silenced: frozenset = frozenset()):
         return self.analyse(text, silenced).explain(head, k)
 
     def applies(self, head: str, election_period: bool = False) -> bool:

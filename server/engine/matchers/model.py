@@ -4,7 +4,9 @@ A rule of this kind names a head of the trained model ("political",
 "attack", ...). When the head's probability for the post is over the
 threshold (the model's own, chosen on held-out data, unless the rule sets
 one), the finding underlines the words that weighed most for it, so the
-officer sees why. Terms a maintainer silences contribute nothing. The model
+officer sees why: as many spans as the rule's `underline` says, or by the
+artifact's own setting (one phrase around the weightiest word; see
+models/MODEL_CARD.md). Terms a maintainer silences contribute nothing. The model
 is loaded once per process and its analysis of a post is shared by every
 model rule checking it.
 """
@@ -32,7 +34,7 @@ class ModelMatcher(Matcher):
     always = True
     supplementary = True
 
-    def __init__(self, model, head: str, threshold: float, silenced: frozenset, underline: int):
+    def __init__(self, model, head: str, threshold: float, silenced: frozenset, underline: int | None):
         self.model = model
         self.head = head
         self.threshold = threshold
@@ -62,7 +64,8 @@ class ModelMatcher(Matcher):
             return cls(None, m["head"], 1.0, frozenset(), 0)
         threshold = m.get("threshold", model.threshold(m["head"]))
         silenced = frozenset(" ".join(t.lower().split()) for t in m.get("silence", []))
-        return cls(model, m["head"], threshold, silenced, m.get("underline", 3))
+        # no `underline`: the artifact's own setting (models/MODEL_CARD.md), chosen for span precision
+        return cls(model, m["head"], threshold, silenced, m.get("underline"))
 
     def find(self, post, hits):
         if self.model is None:
