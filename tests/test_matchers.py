@@ -229,6 +229,18 @@ def test_a_rule_threshold_overrides_the_models_and_silenced_terms_count_for_noth
     assert silenced.findings[0].message != plain.findings[0].message or len(silenced.findings) != len(plain.findings)
 
 
+
+def test_a_lists_exceptions_silence_the_model_there_too():
+    """'labour ward' is declared neutral by the party list: the model's weight on
+    'labour' counts for nothing in it, and only there."""
+    text = "Labour ward visiting hours have changed. Vote Labour."
+    lists = {"parties": {"terms": ["Labour"], "exceptions": ["labour ward"]}}
+    rule = _model_rule(head="political", threshold=0.0)
+    with_list = checker_for(rule, lists=lists).check(text).findings
+    without = checker_for(rule).check(text).findings
+    assert with_list[0].message != without[0].message  # the probability dropped
+    assert all(text[f.start:f.end].lower() != "labour ward" for f in with_list)
+
 def test_the_political_head_names_a_category():
     rule = _model_rule(head="political", threshold=0.5)  # the finding, not the model's threshold, is under test
     r = checker_for(rule).check(ATTACK)

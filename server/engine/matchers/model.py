@@ -29,6 +29,14 @@ def _analysis(post, model, silenced: frozenset):
     return got
 
 
+def _neutral_senses(ctx) -> list[str]:
+    """Every list's exceptions: the rulebook's own word that 'labour ward' or 'conservative
+    estimate' is not a party. The model learnt 'labour' from party posts; a maintainer who
+    adds an exception expects it to silence the model's weight there too."""
+    return [t for lst in ctx.lists.values() if isinstance(lst, dict) for t in lst.get("exceptions", ())
+            if isinstance(t, str) and "{@" not in t]
+
+
 class ModelMatcher(Matcher):
     kind = "model"
     always = True
@@ -63,7 +71,7 @@ class ModelMatcher(Matcher):
                         f"the model has no head {m['head']!r}; it has {', '.join(model.heads)}")
             return cls(None, m["head"], 1.0, frozenset(), 0)
         threshold = m.get("threshold", model.threshold(m["head"]))
-        silenced = frozenset(" ".join(t.lower().split()) for t in m.get("silence", []))
+        silenced = frozenset(" ".join(t.lower().split()) for t in [*m.get("silence", []), *_neutral_senses(ctx)])
         # no `underline`: the artifact's own setting (models/MODEL_CARD.md), chosen for span precision
         return cls(model, m["head"], threshold, silenced, m.get("underline"))
 
