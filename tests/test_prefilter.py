@@ -100,3 +100,51 @@ def test_the_real_rulebook_prefilters_never_refuse_a_match():
                 pytest.fail(f"prefilter refused a post its pattern matches: {pattern.pattern[:80]!r} on {text!r}")
     assert refused > len(texts) * 50, "the prefilter should skip most patterns on most posts"
     assert wrong == 0
+
+
+def test_a_repeated_character_is_needed_as_often_as_the_pattern_repeats_it():
+    source = r"\w(?:!{2,}|\?+!+|!+\?+)"
+    tokens, _ = analyse(source)
+    assert ("any", frozenset({("s", "!!"), ("s", "?!"), ("s", "!?")}), False) in tokens
+    assert not admits(source, "Bins go out on Monday! Thanks!")
+    for text in ("Really!!", "Really!!!", "Really??!", "Really!?", "Really?!?!"):
+        assert regex.search(source, text) and admits(source, text), text
+
+
+def test_a_run_breaks_where_more_copies_may_follow():
+    # "ab{2,}c" holds "abb" and "bbc", never "abbc" necessarily ("abbbc").
+    tokens, _ = analyse(r"ab{2,}c")
+    assert {("s", "abb", False), ("s", "bbc", False)} <= tokens
+    assert admits(r"ab{2,}c", "abbbbc")
+    tokens, _ = analyse(r"ab{2}c")
+    assert ("s", "abbc", False) in tokens
+
+
+def test_the_index_admits_exactly_what_each_prefilter_admits():
+    """PrefilterIndex.admitted tests only the prefilters filed under a literal the post
+    has: it must give the same answer as asking every prefilter."""
+    checker, texts = _texts()
+    index = checker._prefilter_index
+    for text in texts:
+        scan = index.scan(text)
+        every = {pf.id for pf in index.prefilters if pf is not None and pf.admits(scan)}
+        assert index.scan(text).admitted == every, text
+
+
+def test_a_rule_whose_patterns_are_all_refused_is_not_run_and_finds_the_same():
+    """The checker skips rules none of whose prefilters admit the post (Matcher.gate):
+    with the gate off every example and regression post gives the same findings."""
+    from server.engine import Checker, load_rulebook
+
+    checker, texts = _texts()
+    ungated = Checker(load_rulebook(str(ROOT / "rules.json")))
+    ungated._gated = frozenset()
+    assert checker._gated, "pattern rules should be gated"
+
+    def key(result):
+        return [(f.rule_id, f.start, f.end, f.severity, f.message) for f in result.findings]
+
+    for text in texts:
+        for election in (False, True):
+            assert key(checker.check(text, election_period=election)) == \
+                key(ungated.check(text, election_period=election)), text

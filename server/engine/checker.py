@@ -146,7 +146,24 @@ class Checker:
         for r in self.rules:
             if id(r.matcher) in by_matcher:
                 r.matcher.attach_prefilters(by_matcher[id(r.matcher)])
+        self._compile_gates()
         self.phrase_count = len(self._keys)
+
+    def _compile_gates(self) -> None:
+        """Rules that cannot match a post none of whose prefilters admit it (Matcher.gate)."""
+        self._gated: frozenset = frozenset()
+        self._opened_by: dict[int, int] = {}  # prefilter id -> rule index
+        gated = set()
+        for ri, rule in enumerate(self.rules):
+            ids = rule.matcher.gate()
+            if ids is None:
+                continue
+            gated.add(ri)
+            for i in ids:
+                self._opened_by[i] = ri
+        self._gated = frozenset(gated)
+        # Rules with neither phrase slots nor exceptions all read the same empty hits.
+        self._no_hits = RuleHits({}, {})
 
     def _active(self, platform: str, election_period: bool) -> frozenset:
         today = dt.date.today()
@@ -186,7 +203,11 @@ class Checker:
         active = self._active(post.platform, post.election_period)
         slot_rule = self._slot_rule
         found = {slot_rule[s] for s in hits} | self._always
-        chosen = sorted(ri for ri in found if ri in active)
+        found &= active
+        if not found.isdisjoint(self._gated):
+            opened_by = self._opened_by
+            found -= self._gated - {opened_by[i] for i in post.scan.admitted if i in opened_by}
+        chosen = sorted(found)
         if only is not None:
             chosen = [ri for ri in chosen if self.rules[ri].id == only]
         return chosen
@@ -195,32 +216,39 @@ class Checker:
         findings: list[Finding] = []
         incomplete: list[str] = []
         capped: list[str] = []
-        stop_at = time.perf_counter() + self.deadline
+        rules, rule_slots, no_hits = self.rules, self._rule_slots, self._no_hits
+        regex_timeout, max_per_rule, clock = self.regex_timeout, self.max_per_rule, time.perf_counter
+        stop_at = clock() + self.deadline
         for ri in self._candidates(hits, post, only):
-            rule = self.rules[ri]
-            remaining = stop_at - time.perf_counter()
+            rule = rules[ri]
+            remaining = stop_at - clock()
             if remaining <= 0:
                 incomplete.append(rule.id)
                 continue
-            post.regex_timeout = min(self.regex_timeout, remaining)
-            rule_hits = RuleHits(hits, self._rule_slots[ri])
+            post.regex_timeout = min(regex_timeout, remaining)
+            slots = rule_slots[ri]
             try:
-                found = self._find(rule, post, rule_hits)
+                found = self._find(rule, post, RuleHits(hits, slots) if slots else no_hits)
             except TimeoutError:
                 # Never the whole check for one slow pattern; say which rule.
                 log.warning("rule %s: regex timed out", rule.id)
                 incomplete.append(rule.id)
                 continue
-            if len(found) > self.max_per_rule:
-                found = found[:self.max_per_rule]
+            if not found:
+                continue
+            if len(found) > max_per_rule:
+                found = found[:max_per_rule]
                 capped.append(rule.id)
             findings += [self._finding(rule, h) for h in found]
+        post.work["findings"] += 0  # present even when no rule found anything
         return findings, incomplete, capped
 
     def _find(self, rule: Rule, post: Post, rule_hits: RuleHits) -> list:
         found = list(rule.matcher.find(post, rule_hits))
+        if not found:
+            return found
         post.work["findings"] += len(found)
-        if found and rule.ignore_reply_mentions and post.reply_mentions_end:
+        if rule.ignore_reply_mentions and post.reply_mentions_end:
             found = [h for h in found if h.start >= post.reply_mentions_end]
         if found and rule.matcher.exceptions_after and rule_hits.exceptions:
             exc = [post.to_original(s, e) for s, e in rule_hits.exceptions]

@@ -29,17 +29,25 @@ _ATOMIC = getattr(_c, "ATOMIC_GROUP", None)
 NON_ASCII = ("non_ascii",)
 # Literals shorter than this ("s" of "'s", "we", "he") occur inside nearly every
 # post: scanning for them as substrings costs more than the patterns they would
-# skip. A single symbol ("#", "@", "£") is rare enough to keep, and a short
+# skip. One or two symbols ("#", "£", "!!") are rare enough to keep, and a short
 # literal the pattern bounds as a whole word ("\bMr\b", "\s(?:he|she)\s") is
 # looked up in the post's set of words instead.
 MIN_LITERAL = 3
+# Copies of a repeated character kept in a literal ("!{2,}" needs "!!").
+MAX_COPIES = 4
 _STARTS = {_c.AT_BEGINNING, _c.AT_BEGINNING_STRING, _c.AT_BOUNDARY}
 _ENDS = {_c.AT_END, _c.AT_END_STRING, _c.AT_BOUNDARY}
 _NONWORD_CATEGORIES = {_c.CATEGORY_SPACE, _c.CATEGORY_NOT_WORD}
 
 
 def _selective(lit: str) -> bool:
-    return len(lit) >= MIN_LITERAL or (len(lit) == 1 and not lit.isalnum() and not lit.isspace() and lit not in ".,'-")
+    return len(lit) >= MIN_LITERAL or (len(lit) <= 2 and _rare_symbols(lit))
+
+
+def _rare_symbols(lit: str) -> bool:
+    """One or two symbols, not only the everyday ".,'-": "#", "£", "!!", "?!"."""
+    return (bool(lit) and not any(ch.isalnum() or ch.isspace() for ch in lit)
+            and any(ch not in ".,'-" for ch in lit))
 
 
 def _word_char(ch: str) -> bool:
@@ -155,20 +163,30 @@ def _must(seq, ci: bool, left: bool = False, right: bool = False) -> set:
     def text():
         return "".join(chr(c).lower() if ci else chr(c) for c in run)
 
-    def flush(i):
+    def end_run(right_bounded: bool):
         if run:
             out.add(("s", text(), ci))
-            out.update(_runs_words(text(), run_left, _bounded_after(seq, i, right), ci))
+            out.update(_runs_words(text(), run_left, right_bounded, ci))
             run.clear()
 
+    def flush(i):
+        end_run(_bounded_after(seq, i, right))
+
     for i, (op, av) in enumerate(seq):
-        if op == _c.LITERAL:
+        if op == _c.LITERAL or _repeated_literal(op, av):
+            ch, copies = (av, 1) if op == _c.LITERAL else (av[2][0][1], min(av[0], MAX_COPIES))
             if not run:
                 run_left = state
-            run.append(av)
-            if av >= 0x80:
+            run.extend([ch] * copies)
+            if ch >= 0x80:
                 out.add(NON_ASCII)
-            state = not _word_char(chr(av))
+            if op != _c.LITERAL and av[1] != copies:
+                # More copies may follow: the run ends after the first ones and the last
+                # ones begin the next ("\?+!+" needs "?!"). What follows is not known.
+                end_run(False)
+                run.extend([ch] * copies)
+                run_left = False
+            state = not _word_char(chr(ch))
             continue
         after = _bounded_after(seq, i + 1, right)
         alts = _alternatives(op, av)
@@ -202,6 +220,11 @@ def _must(seq, ci: bool, left: bool = False, right: bool = False) -> set:
         state = _after(op, av, state)
     flush(len(seq))
     return out
+
+
+def _repeated_literal(op, av) -> bool:
+    """c{m,n} with m >= 1 for one literal character c."""
+    return op in _REPEATS and av[0] >= 1 and len(av[2]) == 1 and av[2][0][0] == _c.LITERAL
 
 
 def _alternatives(op, av) -> list | None:
@@ -288,9 +311,10 @@ class Prefilter:
     """The needs of one pattern, as indexes into the shared literal automaton
     and short whole words to find in the post's set of words."""
 
-    __slots__ = ("all_idx", "exact", "any_idx", "words", "any_words", "digits", "non_ascii")
+    __slots__ = ("all_idx", "exact", "any_idx", "words", "any_words", "digits", "non_ascii", "id")
 
     def __init__(self, all_idx, exact, any_idx, words, any_words, digits, non_ascii):
+        self.id = -1                # its position in PrefilterIndex.prefilters
         self.all_idx = all_idx      # literals that must all be present (case-folded)
         self.exact = exact          # case-sensitive literals to confirm on the original text
         self.any_idx = any_idx      # per alternation: (literal indexes, short words), one needed
@@ -333,6 +357,40 @@ class PrefilterIndex:
         self._literals = list(self._index)
         self._automaton = (ahocorasick_rs.AhoCorasick(self._literals, matchkind=ahocorasick_rs.MatchKind.Standard)
                            if self._literals else None)
+        self._file()
+
+    def _file(self) -> None:
+        """File each prefilter under literals one of which every post it admits contains, so a
+        post tests only the prefilters filed under literals it has (plus the few filed under none)."""
+        by_literal: list[list[int]] = [[] for _ in self._literals]
+        unfiled = []
+        for i, pf in enumerate(self.prefilters):
+            if pf is None:
+                continue
+            pf.id = i
+            keys = self._keys(pf)
+            if keys is None:
+                unfiled.append(i)
+            for k in keys or ():
+                by_literal[k].append(i)
+        self._by_literal = [tuple(ids) for ids in by_literal]
+        self._unfiled = tuple(unfiled)
+
+    def _keys(self, pf: Prefilter) -> tuple | None:
+        """Literals one of which `pf` needs: its longest required one, else an alternation
+        whose every choice is a literal of the automaton (None: it needs no such literal)."""
+        if pf.all_idx:
+            return (max(pf.all_idx, key=lambda k: (len(self._literals[k]), -k)),)
+        return next((tuple(sorted(group)) for group, short in pf.any_idx if not short), None)
+
+    def admitted(self, scan: "PostScan") -> frozenset:
+        """Ids of the prefilters that admit the post: exactly those whose `admits` is true."""
+        by_literal = self._by_literal
+        candidates = set(self._unfiled)
+        for k in scan.present:
+            candidates.update(by_literal[k])
+        prefilters = self.prefilters
+        return frozenset(i for i in candidates if prefilters[i].admits(scan))
 
     def _idx(self, s: str) -> int:
         return self._index.setdefault(s.lower(), len(self._index))
@@ -375,7 +433,7 @@ class PrefilterIndex:
         return frozenset(idx), frozenset(short)
 
     def scan(self, text: str) -> "PostScan":
-        return PostScan(text, self._automaton)
+        return PostScan(text, self)
 
 
 _DIGIT = re.compile(r"\d")
@@ -386,15 +444,16 @@ _WORDS = regex.compile(r"\w+", regex.V0)
 class PostScan:
     """One post as the prefilters see it, computed on first use."""
 
-    __slots__ = ("text", "_automaton", "_lower", "_present", "_digits", "_words")
+    __slots__ = ("text", "_index", "_lower", "_present", "_digits", "_words", "_admitted")
 
-    def __init__(self, text: str, automaton):
+    def __init__(self, text: str, index: PrefilterIndex):
         self.text = text
-        self._automaton = automaton
+        self._index = index
         self._lower = None
         self._present = None
         self._digits = None
         self._words = None
+        self._admitted = None
 
     @property
     def lower(self) -> str:
@@ -409,9 +468,17 @@ class PostScan:
     @property
     def present(self) -> frozenset:
         if self._present is None:
-            found = self._automaton.find_matches_as_indexes(self.lower, overlapping=True) if self._automaton else ()
+            automaton = self._index._automaton
+            found = automaton.find_matches_as_indexes(self.lower, overlapping=True) if automaton else ()
             self._present = frozenset(k for k, _, _ in found)
         return self._present
+
+    @property
+    def admitted(self) -> frozenset:
+        """Ids of the prefilters that admit this post (PrefilterIndex.admitted)."""
+        if self._admitted is None:
+            self._admitted = self._index.admitted(self)
+        return self._admitted
 
     @property
     def words(self) -> frozenset:

@@ -88,6 +88,11 @@ class Matcher:
     def attach_prefilters(self, prefilters: list) -> None:
         pass
 
+    def gate(self) -> tuple | None:
+        """Ids of prefilters one of which must admit a post for `find` to return anything
+        (None: no such gate). The checker then calls `find` only on posts that pass."""
+        return None
+
     def find(self, post: Post, hits: RuleHits) -> Iterable[Hit]:
         raise NotImplementedError
 

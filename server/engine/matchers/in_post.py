@@ -82,6 +82,9 @@ class PostMatcher(Matcher):
     def attach_prefilters(self, prefilters):
         self.inner.attach_prefilters(prefilters)
 
+    def gate(self):
+        return self.inner.gate()  # no hit of the wrapped match, nothing to keep
+
     def find(self, post, hits):
         if self.requires and not hits.raw("requires"):
             return []
