@@ -148,3 +148,13 @@ def test_a_rule_whose_patterns_are_all_refused_is_not_run_and_finds_the_same():
         for election in (False, True):
             assert key(checker.check(text, election_period=election)) == \
                 key(ungated.check(text, election_period=election)), text
+
+
+@pytest.mark.parametrize("text", ["he² confessed", "plain ascii words_1 a-b", "naïve café — “x”",
+                                  "x\u0301y", "١٢٣ and 12", "emoji 👩‍👧 ok", "tab\tnew\nline\x1c"])
+def test_the_word_set_and_digit_count_equal_the_regex_ones(text):
+    from server.engine.prefilter import _DIGIT, _WORDS, PostScan
+
+    scan = PostScan(text, PrefilterIndex([r"\bx\b"]))
+    assert scan.words == frozenset(_WORDS.findall(text.lower()))
+    assert scan.digits == len(_DIGIT.findall(text))

@@ -439,6 +439,10 @@ class PrefilterIndex:
 _DIGIT = re.compile(r"\d")
 # The same word characters as the patterns (the `regex` module, version 0).
 _WORDS = regex.compile(r"\w+", regex.V0)
+_NON_ASCII_WORD_CHAR = regex.compile(r"[^\W\x00-\x7f]", regex.V0)
+# Bytes that are not word characters become spaces. In ASCII, \w is letters, digits and "_";
+# every byte of a non-ASCII character is >= 0x80.
+_SPACE_NON_WORD = bytes(b if b < 0x80 and (chr(b).isalnum() or b == 0x5F) else 0x20 for b in range(256))
 
 
 class PostScan:
@@ -484,11 +488,22 @@ class PostScan:
     def words(self) -> frozenset:
         """Every word of the post, lower case."""
         if self._words is None:
-            self._words = frozenset(_WORDS.findall(self.lower))
+            self._words = _word_set(self.lower)
         return self._words
 
     @property
     def digits(self) -> int:
         if self._digits is None:
-            self._digits = len(_DIGIT.findall(self.text))
+            text = self.text
+            if text.isascii():
+                self._digits = len(text) - len(text.encode("ascii").translate(None, b"0123456789"))
+            else:
+                self._digits = len(_DIGIT.findall(text))
         return self._digits
+
+
+def _word_set(text: str) -> frozenset:
+    """frozenset(_WORDS.findall(text)), split by bytes.translate when every word character is ASCII."""
+    if text.isascii() or _NON_ASCII_WORD_CHAR.search(text) is None:
+        return frozenset(text.encode("utf-8").translate(_SPACE_NON_WORD).decode("ascii").split())
+    return frozenset(_WORDS.findall(text))
