@@ -139,7 +139,8 @@ class Checker:
         )
         self._always = frozenset(ri for ri, r in enumerate(self.rules) if r.matcher.always)
         sources = [(r.matcher, s) for r in self.rules for s in r.matcher.regex_sources()]
-        self._prefilter_index = PrefilterIndex([s for _, s in sources])
+        examples = [ex.text for r in self.rules for ex in r.flag_examples + r.pass_examples]
+        self._prefilter_index = PrefilterIndex([s for _, s in sources], sample=examples)
         by_matcher: dict[int, list] = defaultdict(list)
         for (m, _), pf in zip(sources, self._prefilter_index.prefilters):
             by_matcher[id(m)].append(pf)

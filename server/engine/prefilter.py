@@ -311,7 +311,8 @@ class Prefilter:
     """The needs of one pattern, as indexes into the shared literal automaton
     and short whole words to find in the post's set of words."""
 
-    __slots__ = ("all_idx", "exact", "any_idx", "words", "any_words", "digits", "non_ascii", "id")
+    __slots__ = ("all_idx", "exact", "any_idx", "words", "any_words", "digits", "non_ascii", "id",
+                 "groups", "short_groups")
 
     def __init__(self, all_idx, exact, any_idx, words, any_words, digits, non_ascii):
         self.id = -1                # its position in PrefilterIndex.prefilters
@@ -322,6 +323,10 @@ class Prefilter:
         self.any_words = any_words  # True when some alternation needs the word set
         self.digits = digits
         self.non_ascii = non_ascii
+        # The alternations as ids of PrefilterIndex's literal groups (set by the index):
+        # those of literals only, and (id, short words) for the rest.
+        self.groups = None
+        self.short_groups = None
 
     def admits(self, post: "PostScan") -> bool:
         present = post.present
@@ -331,9 +336,8 @@ class Prefilter:
             return False
         if self.non_ascii and post.ascii:
             return False
-        for group, short in self.any_idx:
-            if not short and present.isdisjoint(group):
-                return False
+        if self.groups and not self.groups <= post.groups:
+            return False
         text = post.text
         for s in self.exact:
             if s not in text:
@@ -342,8 +346,9 @@ class Prefilter:
             words = post.words
             if not self.words <= words:
                 return False
-            for group, short in self.any_idx:
-                if short and present.isdisjoint(group) and words.isdisjoint(short):
+            groups = post.groups
+            for gid, short in self.short_groups:
+                if gid not in groups and words.isdisjoint(short):
                     return False
         return True
 
@@ -351,24 +356,57 @@ class Prefilter:
 class PrefilterIndex:
     """Builds the prefilters of many patterns around one literal automaton."""
 
-    def __init__(self, sources):
+    def __init__(self, sources, sample=()):
+        """`sample`: texts like the posts to come (the rule examples), to file each
+        prefilter under its rarest literals; any sample gives the same answers."""
         self._index: dict[str, int] = {}
         self.prefilters = [self._build(source) for source in sources]
         self._literals = list(self._index)
         self._automaton = (ahocorasick_rs.AhoCorasick(self._literals, matchkind=ahocorasick_rs.MatchKind.Standard)
                            if self._literals else None)
-        self._file()
+        self._file(self._frequencies(sample))
 
-    def _file(self) -> None:
+    def _frequencies(self, sample) -> list[int]:
+        """In how many sample texts each literal occurs."""
+        freq = [0] * len(self._literals)
+        for text in sample:
+            for k in PostScan(text, self).present:
+                freq[k] += 1
+        return freq
+
+    def _number_groups(self) -> None:
+        """Number each distinct alternation of literals, so that a post finds every one it
+        satisfies in one pass over its literals (PostScan.groups) instead of one set test each."""
+        ids: dict[frozenset, int] = {}
+        for pf in self.prefilters:
+            if pf is not None:
+                pf.groups = frozenset(ids.setdefault(g, len(ids)) for g, short in pf.any_idx if not short)
+                pf.short_groups = tuple((ids.setdefault(g, len(ids)), short) for g, short in pf.any_idx if short)
+        in_groups: list[list[int]] = [[] for _ in self._literals]
+        for group, gid in ids.items():
+            for k in group:
+                in_groups[k].append(gid)
+        self._in_groups = [tuple(g) for g in in_groups]
+
+    def groups(self, present: frozenset) -> set:
+        """Ids of the alternations one of whose literals is present."""
+        in_groups = self._in_groups
+        out: set = set()
+        for k in present:
+            out.update(in_groups[k])
+        return out
+
+    def _file(self, freq: list[int]) -> None:
         """File each prefilter under literals one of which every post it admits contains, so a
         post tests only the prefilters filed under literals it has (plus the few filed under none)."""
+        self._number_groups()
         by_literal: list[list[int]] = [[] for _ in self._literals]
         unfiled = []
         for i, pf in enumerate(self.prefilters):
             if pf is None:
                 continue
             pf.id = i
-            keys = self._keys(pf)
+            keys = self._keys(pf, freq)
             if keys is None:
                 unfiled.append(i)
             for k in keys or ():
@@ -376,12 +414,15 @@ class PrefilterIndex:
         self._by_literal = [tuple(ids) for ids in by_literal]
         self._unfiled = tuple(unfiled)
 
-    def _keys(self, pf: Prefilter) -> tuple | None:
-        """Literals one of which `pf` needs: its longest required one, else an alternation
-        whose every choice is a literal of the automaton (None: it needs no such literal)."""
-        if pf.all_idx:
-            return (max(pf.all_idx, key=lambda k: (len(self._literals[k]), -k)),)
-        return next((tuple(sorted(group)) for group, short in pf.any_idx if not short), None)
+    def _keys(self, pf: Prefilter, freq: list[int]) -> tuple | None:
+        """Literals one of which `pf` needs: one it requires, or an alternation whose every
+        choice is a literal of the automaton, whichever the sample has least (then the
+        longest). None: it needs no such literal."""
+        options = [(k,) for k in pf.all_idx] + [tuple(sorted(g)) for g, short in pf.any_idx if not short]
+        if not options:
+            return None
+        literals = self._literals
+        return min(options, key=lambda ks: (sum(freq[k] for k in ks), -min(len(literals[k]) for k in ks), ks))
 
     def admitted(self, scan: "PostScan") -> frozenset:
         """Ids of the prefilters that admit the post: exactly those whose `admits` is true."""
@@ -448,7 +489,7 @@ _SPACE_NON_WORD = bytes(b if b < 0x80 and (chr(b).isalnum() or b == 0x5F) else 0
 class PostScan:
     """One post as the prefilters see it, computed on first use."""
 
-    __slots__ = ("text", "_index", "_lower", "_present", "_digits", "_words", "_admitted")
+    __slots__ = ("text", "_index", "_lower", "_present", "_digits", "_words", "_admitted", "_groups")
 
     def __init__(self, text: str, index: PrefilterIndex):
         self.text = text
@@ -458,6 +499,7 @@ class PostScan:
         self._digits = None
         self._words = None
         self._admitted = None
+        self._groups = None
 
     @property
     def lower(self) -> str:
@@ -476,6 +518,13 @@ class PostScan:
             found = automaton.find_matches_as_indexes(self.lower, overlapping=True) if automaton else ()
             self._present = frozenset(k for k, _, _ in found)
         return self._present
+
+    @property
+    def groups(self) -> set:
+        """Ids of the prefilters' alternations the post satisfies (PrefilterIndex.groups)."""
+        if self._groups is None:
+            self._groups = self._index.groups(self.present)
+        return self._groups
 
     @property
     def admitted(self) -> frozenset:
