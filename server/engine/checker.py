@@ -166,15 +166,18 @@ class Checker:
         # Rules with neither phrase slots nor exceptions all read the same empty hits.
         self._no_hits = RuleHits({}, {})
 
-    def _active(self, platform: str, election_period: bool) -> frozenset:
+    def _active(self, platform: str, election_period: bool) -> tuple[frozenset, frozenset, frozenset]:
+        """The rules that apply, and of those the ones that run on every post without a gate
+        and behind one (Matcher.gate)."""
         today = dt.date.today()
         key = (platform, election_period, today)
         got = self._active_cache.get(key)
         if got is None:
             if len(self._active_cache) > 64:
                 self._active_cache.clear()
-            got = frozenset(ri for ri, r in enumerate(self.rules) if r.applies(platform, election_period, today))
-            self._active_cache[key] = got
+            active = frozenset(ri for ri, r in enumerate(self.rules) if r.applies(platform, election_period, today))
+            always = self._always & active
+            got = self._active_cache[key] = (active, always - self._gated, always & self._gated)
         return got
 
     # -- check ----------------------------------------------------------------
@@ -201,13 +204,17 @@ class Checker:
                            incomplete, capped, dict(post.work))
 
     def _candidates(self, hits: dict, post: Post, only: str | None) -> list[int]:
-        active = self._active(post.platform, post.election_period)
+        active, open_always, gated_always = self._active(post.platform, post.election_period)
         slot_rule = self._slot_rule
-        found = {slot_rule[s] for s in hits} | self._always
-        found &= active
-        if not found.isdisjoint(self._gated):
+        hit = {slot_rule[s] for s in hits}
+        hit &= active
+        found = open_always | hit
+        if gated_always or not hit.isdisjoint(self._gated):
+            # A gated rule runs only if a prefilter of its own admits the post.
             opened_by = self._opened_by
-            found -= self._gated - {opened_by[i] for i in post.scan.admitted if i in opened_by}
+            opened = {opened_by[i] for i in post.scan.admitted if i in opened_by}
+            found -= self._gated
+            found |= opened & (gated_always | hit)
         chosen = sorted(found)
         if only is not None:
             chosen = [ri for ri in chosen if self.rules[ri].id == only]
