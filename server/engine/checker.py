@@ -133,10 +133,6 @@ class Checker:
         self._needs_left = [k[0].isalnum() or k[0] == "_" for k in self._keys]
         self._needs_right = [k[-1].isalnum() or k[-1] == "_" for k in self._keys]
         self._targets = [tuple(t) for t in targets]
-        self._automaton = (
-            ahocorasick_rs.AhoCorasick(self._keys, matchkind=ahocorasick_rs.MatchKind.Standard)
-            if self._keys else None
-        )
         self._always = frozenset(ri for ri, r in enumerate(self.rules) if r.matcher.always)
         sources = [(r.matcher, s) for r in self.rules for s in r.matcher.regex_sources()]
         examples = [ex.text for r in self.rules for ex in r.flag_examples + r.pass_examples]
@@ -148,7 +144,22 @@ class Checker:
             if id(r.matcher) in by_matcher:
                 r.matcher.attach_prefilters(by_matcher[id(r.matcher)])
         self._compile_gates()
+        self._compile_automaton()
         self.phrase_count = len(self._keys)
+
+    def _compile_automaton(self) -> None:
+        """One automaton for the phrases and the prefilters' literals: an ASCII post is
+        folded by lower() alone, as the prefilters read it, so one pass serves both."""
+        literals = self._prefilter_index.literals
+        position = {k: i for i, k in enumerate(self._keys)}
+        extra = [lit for lit in literals if lit not in position]
+        position.update((lit, len(self._keys) + i) for i, lit in enumerate(extra))
+        self._literal_of = [-1] * len(position)  # automaton index -> literal index
+        for i, lit in enumerate(literals):
+            self._literal_of[position[lit]] = i
+        everything = self._keys + extra
+        self._automaton = (ahocorasick_rs.AhoCorasick(everything, matchkind=ahocorasick_rs.MatchKind.Standard)
+                           if everything else None)
 
     def _compile_gates(self) -> None:
         """Rules that cannot match a post none of whose prefilters admit it (Matcher.gate)."""
@@ -272,7 +283,14 @@ class Checker:
         n = len(f)
         original = folded.original
         needs_left, needs_right, targets = self._needs_left, self._needs_right, self._targets
-        for k, s, e in self._automaton.find_matches_as_indexes(f, overlapping=True):
+        matches = self._automaton.find_matches_as_indexes(f, overlapping=True)
+        if original.isascii():
+            literal_of = self._literal_of
+            post.scan.found(frozenset(literal_of[k] for k, _, _ in matches if literal_of[k] >= 0))
+        phrases = len(self._keys)
+        for k, s, e in matches:
+            if k >= phrases:
+                continue  # a prefilter literal only
             if s > 0 and needs_left[k]:
                 c = f[s - 1]
                 if c.isalnum() or c == "_":

@@ -424,6 +424,11 @@ class PrefilterIndex:
         literals = self._literals
         return min(options, key=lambda ks: (sum(freq[k] for k in ks), -min(len(literals[k]) for k in ks), ks))
 
+    @property
+    def literals(self) -> list[str]:
+        """Every literal the prefilters look for, lower case, by index."""
+        return self._literals
+
     def admitted(self, scan: "PostScan") -> frozenset:
         """Ids of the prefilters that admit the post: exactly those whose `admits` is true."""
         by_literal = self._by_literal
@@ -518,6 +523,10 @@ class PostScan:
             found = automaton.find_matches_as_indexes(self.lower, overlapping=True) if automaton else ()
             self._present = frozenset(k for k, _, _ in found)
         return self._present
+
+    def found(self, present: frozenset) -> None:
+        """The literals of the post, found by the caller's own pass over `lower`."""
+        self._present = present
 
     @property
     def groups(self) -> set:
