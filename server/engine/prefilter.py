@@ -259,10 +259,10 @@ def _best(tokens: set) -> frozenset | None:
     ranked = []
     for t in tokens:
         if t[0] == "s" and _selective(t[1]):
-            ranked.append(((0, -len(t[1])), frozenset({("s", t[1])})))
+            ranked.append(((0, -len(t[1])), frozenset({("s", t[1], t[2])})))
         elif t[0] == "w" and len(t[1]) >= 2:
-            ranked.append(((1, -len(t[1])), frozenset({("w", t[1])})))
-        elif t[0] == "any" and all(_usable(*c) for c in t[1]):
+            ranked.append(((1, -len(t[1])), frozenset({("w", t[1], True)})))  # words are lower case
+        elif t[0] == "any" and all(_usable(*c[:2]) for c in t[1]):
             ranked.append(((2, len(t[1])), t[1]))
     return min(ranked, key=lambda r: r[0])[1] if ranked else None
 
@@ -312,7 +312,7 @@ class Prefilter:
     and short whole words to find in the post's set of words."""
 
     __slots__ = ("all_idx", "exact", "any_idx", "words", "any_words", "digits", "non_ascii", "id",
-                 "groups", "short_groups")
+                 "groups", "short_groups", "cased_groups")
 
     def __init__(self, all_idx, exact, any_idx, words, any_words, digits, non_ascii):
         self.id = -1                # its position in PrefilterIndex.prefilters
@@ -327,6 +327,9 @@ class Prefilter:
         # those of literals only, and (id, short words) for the rest.
         self.groups = None
         self.short_groups = None
+        # Alternations whose every choice is a case-sensitive literal:
+        # (literal indexes, index -> the spellings to find in the original text).
+        self.cased_groups = ()
 
     def admits(self, post: "PostScan") -> bool:
         present = post.present
@@ -341,6 +344,9 @@ class Prefilter:
         text = post.text
         for s in self.exact:
             if s not in text:
+                return False
+        for literals, spellings in self.cased_groups:
+            if not any(s in text for k in literals & present for s in spellings[k]):
                 return False
         if self.words or self.any_words:
             words = post.words
@@ -446,7 +452,7 @@ class PrefilterIndex:
         if found is None:
             return None
         tokens, digits = found
-        all_idx, exact, any_idx, words = set(), [], [], set()
+        all_idx, exact, any_idx, words, cased_groups = set(), [], [], set(), []
         for t in tokens:
             if t[0] == "s" and _selective(t[1]):
                 all_idx.add(self._idx(t[1]))
@@ -458,18 +464,23 @@ class PrefilterIndex:
                 group = self._any(t[1])
                 if group is not None:
                     any_idx.append(group)
+                    cased = self._cased(t[1])
+                    if cased is not None:
+                        cased_groups.append(cased)
         non_ascii = NON_ASCII in tokens
         if not (all_idx or any_idx or words or digits or non_ascii):
             return None
         any_idx.sort(key=lambda g: bool(g[1]))  # the automaton-only groups are the cheaper test
-        return Prefilter(frozenset(all_idx), tuple(exact), tuple(any_idx), frozenset(words),
-                         any(g[1] for g in any_idx), digits, non_ascii)
+        pf = Prefilter(frozenset(all_idx), tuple(exact), tuple(any_idx), frozenset(words),
+                       any(g[1] for g in any_idx), digits, non_ascii)
+        pf.cased_groups = tuple(cased_groups)
+        return pf
 
     def _any(self, choice) -> tuple | None:
         """One alternation: (literal indexes, short words), or None if some alternative is unselective.
         Case-folded: a case-sensitive alternation is only narrowed, never wrongly refused."""
         idx, short = set(), set()
-        for kind, text in choice:
+        for kind, text, _ in choice:
             if _selective(text):
                 idx.add(self._idx(text))
             elif _usable(kind, text):
@@ -477,6 +488,16 @@ class PrefilterIndex:
             else:
                 return None
         return frozenset(idx), frozenset(short)
+
+    def _cased(self, choice) -> tuple | None:
+        """(literal indexes, index -> spellings) when every alternative needs a literal as
+        written (case-sensitive): the post must hold one of them so, not only case-folded."""
+        spellings: dict[int, set] = {}
+        for kind, text, ci in choice:
+            if kind != "s" or ci or not _selective(text):
+                return None
+            spellings.setdefault(self._idx(text), set()).add(text)
+        return frozenset(spellings), {k: tuple(sorted(v)) for k, v in spellings.items()}
 
     def scan(self, text: str) -> "PostScan":
         return PostScan(text, self)
