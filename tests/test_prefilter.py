@@ -131,15 +131,19 @@ def test_the_index_admits_exactly_what_each_prefilter_admits():
         assert index.scan(text).admitted == every, text
 
 
-def test_a_rule_whose_patterns_are_all_refused_is_not_run_and_finds_the_same():
-    """The checker skips rules none of whose prefilters admit the post (Matcher.gate):
-    with the gate off every example and regression post gives the same findings."""
+def test_rules_the_checker_skips_would_have_found_nothing():
+    """The checker skips rules none of whose prefilters admit the post (Matcher.gate) and
+    rules missing a hit of a role they need (Matcher.needs: a proximity rule's context):
+    with both off every example and regression post gives the same findings."""
     from server.engine import Checker, load_rulebook
 
     checker, texts = _texts()
     ungated = Checker(load_rulebook(str(ROOT / "rules.json")))
     ungated._gated = frozenset()
+    ungated._needs = {}
+    ungated._active_cache.clear()
     assert checker._gated, "pattern rules should be gated"
+    assert any(checker.rules[ri].kind == "near" for ri in checker._needs), "near rules need their context"
 
     def key(result):
         return [(f.rule_id, f.start, f.end, f.severity, f.message) for f in result.findings]

@@ -174,6 +174,10 @@ class Checker:
             for i in ids:
                 self._opened_by[i] = ri
         self._gated = frozenset(gated)
+        # Slots that must each have a hit (Matcher.needs); -1 for a role with no phrases,
+        # which no post can hit.
+        self._needs = {ri: tuple(self._rule_slots[ri].get(role, -1) for role in needs)
+                       for ri, rule in enumerate(self.rules) if (needs := rule.matcher.needs())}
         # Rules with neither phrase slots nor exceptions all read the same empty hits.
         self._no_hits = RuleHits({}, {})
 
@@ -219,6 +223,8 @@ class Checker:
         slot_rule = self._slot_rule
         hit = {slot_rule[s] for s in hits}
         hit &= active
+        needs = self._needs
+        hit = {ri for ri in hit if ri not in needs or all(s in hits for s in needs[ri])}
         found = open_always | hit
         if gated_always or not hit.isdisjoint(self._gated):
             # A gated rule runs only if a prefilter of its own admits the post.

@@ -73,6 +73,10 @@ class PostMatcher(Matcher):
         sets["excludes"] = self.excludes
         return sets
 
+    def needs(self):
+        inner = tuple(_INNER + role for role in self.inner.needs())
+        return ("requires",) + inner if self.requires else inner
+
     def list_references(self):
         return self.refs
 

@@ -71,6 +71,9 @@ class NearMatcher(Matcher):
     def phrase_sets(self):
         return {"terms": self.terms, "context": self.context, "barriers": self.barriers}
 
+    def needs(self):
+        return ("context",) if self.plans else ("context", "terms")
+
     def list_references(self):
         return self.refs
 
