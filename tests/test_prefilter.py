@@ -172,3 +172,25 @@ def test_a_case_sensitive_alternation_needs_one_choice_as_written():
         assert regex.search(source, text) and admits(source, text), text
     # An alternative under (?i) may be written any way: the alternation is not narrowed.
     assert admits(r"\b(?:Labour|(?i:green party))\b", "GREEN PARTY and labour")
+
+
+def test_two_capitals_in_a_row_are_needed_where_the_pattern_says_so():
+    for source in (r"[A-Z]{2}", r"\b(?:STOP|[A-Z]{4,}+)!", r"[A-Z](?<!x)[A-Z]"):
+        assert not admits(source, "Bins go out on Monday! Thanks")
+        assert admits(source, "STOP! PLEASE!"), source
+    for source in (r"(?i)[A-Z]{2}", r"[A-Z]'[A-Z]", r"[A-Z]*[A-Z]"):
+        assert admits(source, "a'b c"), source  # may match without two capitals in a row
+
+
+def test_the_prefilter_choices_do_not_depend_on_the_process():
+    """Ties between equally good literals go the same way whatever the hash seed."""
+    import subprocess
+    import sys
+
+    code = ("from server.engine.prefilter import PrefilterIndex as P;"
+            "i = P([r'\\b(?:take\\s+away|hand\\s+over|sell\\s+off)\\b']);"
+            "print(sorted(i.literals))")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                           env={"PYTHONHASHSEED": str(seed), "PYTHONPATH": str(ROOT)}).stdout
+            for seed in range(4)}
+    assert len(outs) == 1 and outs.pop().strip()

@@ -27,6 +27,9 @@ _I = _c.SRE_FLAG_IGNORECASE
 _REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", _c.MAX_REPEAT)}
 _ATOMIC = getattr(_c, "ATOMIC_GROUP", None)
 NON_ASCII = ("non_ascii",)
+# Two ASCII capitals in a row (case-sensitive): shouting and all-caps words. A third of posts have one.
+UPPER_PAIR = ("upper_pair",)
+_ZERO_WIDTH = {_c.ASSERT, _c.ASSERT_NOT, _c.AT}
 # Literals shorter than this ("s" of "'s", "we", "he") occur inside nearly every
 # post: scanning for them as substrings costs more than the patterns they would
 # skip. One or two symbols ("#", "£", "!!") are rare enough to keep, and a short
@@ -159,6 +162,7 @@ def _must(seq, ci: bool, left: bool = False, right: bool = False) -> set:
     run: list[int] = []
     run_left = left   # is the run's first character preceded by a non-word one?
     state = left      # is the current position preceded by a non-word character?
+    capital = False   # is the character just consumed certainly an ASCII capital?
 
     def text():
         return "".join(chr(c).lower() if ci else chr(c) for c in run)
@@ -173,6 +177,10 @@ def _must(seq, ci: bool, left: bool = False, right: bool = False) -> set:
         end_run(_bounded_after(seq, i, right))
 
     for i, (op, av) in enumerate(seq):
+        capitals = _capitals(op, av, ci)
+        if capitals and (capital or capitals > 1):
+            out.add(UPPER_PAIR)
+        capital = capitals > 0 or (capital and op in _ZERO_WIDTH)
         if op == _c.LITERAL or _repeated_literal(op, av):
             ch, copies = (av, 1) if op == _c.LITERAL else (av[2][0][1], min(av[0], MAX_COPIES))
             if not run:
@@ -222,6 +230,26 @@ def _must(seq, ci: bool, left: bool = False, right: bool = False) -> set:
     return out
 
 
+def _capital(op, av, ci: bool) -> bool:
+    """Does this element consume exactly one character, certainly an ASCII capital?"""
+    if ci:
+        return False
+    if op == _c.LITERAL:
+        return 65 <= av <= 90
+    return op == _c.IN and bool(av) and all(
+        (o == _c.LITERAL and 65 <= a <= 90) or (o == _c.RANGE and 65 <= a[0] <= a[1] <= 90) for o, a in av)
+
+
+def _capitals(op, av, ci: bool) -> int:
+    """How many ASCII capitals in a row this element certainly begins and ends with
+    (1 for "[A-Z]" or "[A-Z]+", 2 for "[A-Z]{2,}"; 0 when it may begin or end otherwise)."""
+    if _capital(op, av, ci):
+        return 1
+    if op in _REPEATS and av[0] >= 1 and len(av[2]) == 1 and _capital(*av[2][0], ci):
+        return min(av[0], 2)
+    return 0
+
+
 def _repeated_literal(op, av) -> bool:
     """c{m,n} with m >= 1 for one literal character c."""
     return op in _REPEATS and av[0] >= 1 and len(av[2]) == 1 and av[2][0][0] == _c.LITERAL
@@ -264,7 +292,8 @@ def _best(tokens: set) -> frozenset | None:
             ranked.append(((1, -len(t[1])), frozenset({("w", t[1], True)})))  # words are lower case
         elif t[0] == "any" and all(_usable(*c[:2]) for c in t[1]):
             ranked.append(((2, len(t[1])), t[1]))
-    return min(ranked, key=lambda r: r[0])[1] if ranked else None
+    # Ties go to the first in sorted order: the same choice in every process (set order is not).
+    return min(ranked, key=lambda r: (r[0], sorted(r[1])))[1] if ranked else None
 
 
 def _min_digits(seq) -> int:
@@ -312,7 +341,7 @@ class Prefilter:
     and short whole words to find in the post's set of words."""
 
     __slots__ = ("all_idx", "exact", "any_idx", "words", "any_words", "digits", "non_ascii", "id",
-                 "groups", "short_groups", "cased_groups")
+                 "groups", "short_groups", "cased_groups", "upper_pair")
 
     def __init__(self, all_idx, exact, any_idx, words, any_words, digits, non_ascii):
         self.id = -1                # its position in PrefilterIndex.prefilters
@@ -330,6 +359,7 @@ class Prefilter:
         # Alternations whose every choice is a case-sensitive literal:
         # (literal indexes, index -> the spellings to find in the original text).
         self.cased_groups = ()
+        self.upper_pair = False     # needs two ASCII capitals in a row
 
     def admits(self, post: "PostScan") -> bool:
         present = post.present
@@ -338,6 +368,8 @@ class Prefilter:
         if self.digits and post.digits < self.digits:
             return False
         if self.non_ascii and post.ascii:
+            return False
+        if self.upper_pair and not post.upper_pair:
             return False
         if self.groups and not self.groups <= post.groups:
             return False
@@ -468,12 +500,14 @@ class PrefilterIndex:
                     if cased is not None:
                         cased_groups.append(cased)
         non_ascii = NON_ASCII in tokens
-        if not (all_idx or any_idx or words or digits or non_ascii):
+        upper = UPPER_PAIR in tokens
+        if not (all_idx or any_idx or words or digits or non_ascii or upper):
             return None
         any_idx.sort(key=lambda g: bool(g[1]))  # the automaton-only groups are the cheaper test
         pf = Prefilter(frozenset(all_idx), tuple(exact), tuple(any_idx), frozenset(words),
                        any(g[1] for g in any_idx), digits, non_ascii)
         pf.cased_groups = tuple(cased_groups)
+        pf.upper_pair = upper
         return pf
 
     def _any(self, choice) -> tuple | None:
@@ -504,6 +538,7 @@ class PrefilterIndex:
 
 
 _DIGIT = re.compile(r"\d")
+_UPPER_PAIR = re.compile(r"[A-Z]{2}")
 # The same word characters as the patterns (the `regex` module, version 0).
 _WORDS = regex.compile(r"\w+", regex.V0)
 _NON_ASCII_WORD_CHAR = regex.compile(r"[^\W\x00-\x7f]", regex.V0)
@@ -515,7 +550,8 @@ _SPACE_NON_WORD = bytes(b if b < 0x80 and (chr(b).isalnum() or b == 0x5F) else 0
 class PostScan:
     """One post as the prefilters see it, computed on first use."""
 
-    __slots__ = ("text", "_index", "_lower", "_present", "_digits", "_words", "_admitted", "_groups")
+    __slots__ = ("text", "_index", "_lower", "_present", "_digits", "_words", "_admitted", "_groups",
+                 "_upper_pair")
 
     def __init__(self, text: str, index: PrefilterIndex):
         self.text = text
@@ -526,6 +562,7 @@ class PostScan:
         self._words = None
         self._admitted = None
         self._groups = None
+        self._upper_pair = None
 
     @property
     def lower(self) -> str:
@@ -536,6 +573,12 @@ class PostScan:
     @property
     def ascii(self) -> bool:
         return self.text.isascii()
+
+    @property
+    def upper_pair(self) -> bool:
+        if self._upper_pair is None:
+            self._upper_pair = _UPPER_PAIR.search(self.text) is not None
+        return self._upper_pair
 
     @property
     def present(self) -> frozenset:
