@@ -194,3 +194,11 @@ def test_the_prefilter_choices_do_not_depend_on_the_process():
                            env={"PYTHONHASHSEED": str(seed), "PYTHONPATH": str(ROOT)}).stdout
             for seed in range(4)}
     assert len(outs) == 1 and outs.pop().strip()
+
+
+def test_a_lookbehind_ending_in_a_space_bounds_the_word_after_it():
+    source = r"(?<=\b[A-Z][a-z]+\s)in\s+(?:Year|Class)\s+\d"
+    assert filtered(source)
+    assert not admits(source, "Sam joined Year 4 at Elm School")  # no word "in"
+    assert admits(source, "Sam in Year 4 at Elm School")
+    assert admits(r"(?<=x?)in\s+Year", "Cabin Year")  # the lookbehind may be empty: "in" may be inside a word

@@ -52,3 +52,11 @@ def test_fast_word_split_and_short_sentence_test_equal_the_plain_ones(text):
     plain = re.sub(r"[^\w\s\']", "", re.sub(r"\'(?![tsd]|ve|ll|re)", "", text)).split()
     assert r._words(text) == plain
     assert r._short(text) == (len(plain) <= 2)
+
+
+@pytest.mark.parametrize("text", ["Plain words only.", "Em dash — and “quotes”", "Call @council", "#Bins today",
+                                  "See https://x.gov", "WWW.EXAMPLE.ORG", "Sun ☀ today", "Ⓜ and ⓜ", "🇬🇧 flag"])
+def test_prose_skips_the_substitution_only_where_nothing_can_match(text):
+    from server.engine.readability import _NOT_PROSE
+
+    assert prose(text) == _NOT_PROSE.sub(" ", text)

@@ -97,7 +97,9 @@ def _after(op, av, before: bool) -> bool:
     if op == _c.AT:
         return av in _STARTS or (before and av != _c.AT_NON_BOUNDARY)
     if op in (_c.ASSERT, _c.ASSERT_NOT):
-        return before or (op == _c.ASSERT_NOT and av[0] == -1 and _excludes_word(av[1]))
+        return (before or (op == _c.ASSERT_NOT and av[0] == -1 and _excludes_word(av[1]))
+                # a lookbehind's text ends here: "(?<=\s)" leaves a non-word character behind
+                or (op == _c.ASSERT and av[0] == -1 and _state_after(av[1], False)))
     if op == _c.SUBPATTERN:
         return _state_after(av[-1], before)
     if op == _ATOMIC:

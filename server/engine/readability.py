@@ -61,7 +61,31 @@ _CACHED_WORD_MAX = 40
 
 
 def prose(text: str) -> str:
+    if _all_prose(text):
+        return text
     return _NOT_PROSE.sub(" ", text)
+
+
+def _all_prose(text: str) -> bool:
+    """No match of _NOT_PROSE is possible: no "@", "#", "://" or "www.", and no emoji
+    (every Extended_Pictographic character is outside ASCII)."""
+    if "@" in text or "#" in text or "://" in text or "www." in text.lower():
+        return False
+    return text.isascii() or not any(_pictographic(ch) for ch in set(_NON_ASCII.findall(text)))
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_PICTOGRAPHIC = regex.compile(r"\p{Extended_Pictographic}", regex.I)  # as in _NOT_PROSE
+_pictographic_seen: dict[str, bool] = {}
+
+
+def _pictographic(ch: str) -> bool:
+    got = _pictographic_seen.get(ch)
+    if got is None:
+        got = _PICTOGRAPHIC.match(ch) is not None
+        if len(_pictographic_seen) < 20_000:  # bounded, as the fold table
+            _pictographic_seen[ch] = got
+    return got
 
 
 def _words(text: str) -> list[str]:
