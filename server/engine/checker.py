@@ -292,7 +292,9 @@ class Checker:
         matches = self._automaton.find_matches_as_indexes(f, overlapping=True)
         if original.isascii():
             literal_of = self._literal_of
-            post.scan.found(frozenset(literal_of[k] for k, _, _ in matches if literal_of[k] >= 0))
+            present = {literal_of[k] for k, _, _ in matches}
+            present.discard(-1)  # a phrase that is no prefilter literal
+            post.scan.found(present)
         phrases = len(self._keys)
         for k, s, e in matches:
             if k >= phrases:

@@ -590,7 +590,7 @@ class PostScan:
             self._present = frozenset(k for k, _, _ in found)
         return self._present
 
-    def found(self, present: frozenset) -> None:
+    def found(self, present: set) -> None:
         """The literals of the post, found by the caller's own pass over `lower`."""
         self._present = present
 
