@@ -100,3 +100,105 @@ def test_the_real_rulebook_prefilters_never_refuse_a_match():
                 pytest.fail(f"prefilter refused a post its pattern matches: {pattern.pattern[:80]!r} on {text!r}")
     assert refused > len(texts) * 50, "the prefilter should skip most patterns on most posts"
     assert wrong == 0
+
+
+def test_a_repeated_character_is_needed_as_often_as_the_pattern_repeats_it():
+    source = r"\w(?:!{2,}|\?+!+|!+\?+)"
+    tokens, _ = analyse(source)
+    assert ("any", frozenset({("s", "!!", False), ("s", "?!", False), ("s", "!?", False)}), False) in tokens
+    assert not admits(source, "Bins go out on Monday! Thanks!")
+    for text in ("Really!!", "Really!!!", "Really??!", "Really!?", "Really?!?!"):
+        assert regex.search(source, text) and admits(source, text), text
+
+
+def test_a_run_breaks_where_more_copies_may_follow():
+    # "ab{2,}c" holds "abb" and "bbc", never "abbc" necessarily ("abbbc").
+    tokens, _ = analyse(r"ab{2,}c")
+    assert {("s", "abb", False), ("s", "bbc", False)} <= tokens
+    assert admits(r"ab{2,}c", "abbbbc")
+    tokens, _ = analyse(r"ab{2}c")
+    assert ("s", "abbc", False) in tokens
+
+
+def test_the_index_admits_exactly_what_each_prefilter_admits():
+    """PrefilterIndex.admitted tests only the prefilters filed under a literal the post
+    has: it must give the same answer as asking every prefilter."""
+    checker, texts = _texts()
+    index = checker._prefilter_index
+    for text in texts:
+        scan = index.scan(text)
+        every = {pf.id for pf in index.prefilters if pf is not None and pf.admits(scan)}
+        assert index.scan(text).admitted == every, text
+
+
+def test_rules_the_checker_skips_would_have_found_nothing():
+    """The checker skips rules none of whose prefilters admit the post (Matcher.gate) and
+    rules missing a hit of a role they need (Matcher.needs: a proximity rule's context):
+    with both off every example and regression post gives the same findings."""
+    from server.engine import Checker, load_rulebook
+
+    checker, texts = _texts()
+    ungated = Checker(load_rulebook(str(ROOT / "rules.json")))
+    ungated._gated = frozenset()
+    ungated._needs = {}
+    ungated._active_cache.clear()
+    assert checker._gated, "pattern rules should be gated"
+    assert any(checker.rules[ri].kind == "near" for ri in checker._needs), "near rules need their context"
+
+    def key(result):
+        return [(f.rule_id, f.start, f.end, f.severity, f.message) for f in result.findings]
+
+    for text in texts:
+        for election in (False, True):
+            assert key(checker.check(text, election_period=election)) == \
+                key(ungated.check(text, election_period=election)), text
+
+
+@pytest.mark.parametrize("text", ["he² confessed", "plain ascii words_1 a-b", "naïve café — “x”",
+                                  "x\u0301y", "١٢٣ and 12", "emoji 👩‍👧 ok", "tab\tnew\nline\x1c"])
+def test_the_word_set_and_digit_count_equal_the_regex_ones(text):
+    from server.engine.prefilter import _DIGIT, _WORDS, PostScan
+
+    scan = PostScan(text, PrefilterIndex([r"\bx\b"]))
+    assert scan.words == frozenset(_WORDS.findall(text.lower()))
+    assert scan.digits == len(_DIGIT.findall(text))
+
+
+def test_a_case_sensitive_alternation_needs_one_choice_as_written():
+    source = r"\b(?:Reform[\s_-]?councillor|Labour|NZ[\s_-]?First)\b"
+    assert not admits(source, "Our first Councillor surgery of the year")  # case-folded only
+    assert not admits(source, "labour market figures")
+    for text in ("Reform councillor says", "Labour said", "NZ First MPs"):
+        assert regex.search(source, text) and admits(source, text), text
+    # An alternative under (?i) may be written any way: the alternation is not narrowed.
+    assert admits(r"\b(?:Labour|(?i:green party))\b", "GREEN PARTY and labour")
+
+
+def test_two_capitals_in_a_row_are_needed_where_the_pattern_says_so():
+    for source in (r"[A-Z]{2}", r"\b(?:STOP|[A-Z]{4,}+)!", r"[A-Z](?<!x)[A-Z]"):
+        assert not admits(source, "Bins go out on Monday! Thanks")
+        assert admits(source, "STOP! PLEASE!"), source
+    for source in (r"(?i)[A-Z]{2}", r"[A-Z]'[A-Z]", r"[A-Z]*[A-Z]"):
+        assert admits(source, "a'b c"), source  # may match without two capitals in a row
+
+
+def test_the_prefilter_choices_do_not_depend_on_the_process():
+    """Ties between equally good literals go the same way whatever the hash seed."""
+    import subprocess
+    import sys
+
+    code = ("from server.engine.prefilter import PrefilterIndex as P;"
+            "i = P([r'\\b(?:take\\s+away|hand\\s+over|sell\\s+off)\\b']);"
+            "print(sorted(i.literals))")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                           env={"PYTHONHASHSEED": str(seed), "PYTHONPATH": str(ROOT)}).stdout
+            for seed in range(4)}
+    assert len(outs) == 1 and outs.pop().strip()
+
+
+def test_a_lookbehind_ending_in_a_space_bounds_the_word_after_it():
+    source = r"(?<=\b[A-Z][a-z]+\s)in\s+(?:Year|Class)\s+\d"
+    assert filtered(source)
+    assert not admits(source, "Sam joined Year 4 at Elm School")  # no word "in"
+    assert admits(source, "Sam in Year 4 at Elm School")
+    assert admits(r"(?<=x?)in\s+Year", "Cabin Year")  # the lookbehind may be empty: "in" may be inside a word

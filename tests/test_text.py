@@ -67,3 +67,34 @@ def test_the_syllable_cache_skips_words_no_one_writes():
 
     rmod.readability("a" * 5000 + " word.")
     assert all(len(w) <= rmod._CACHED_WORD_MAX for w in rmod._syllables)
+
+
+def test_folding_only_the_non_ascii_runs_equals_folding_every_character():
+    """_fold translates the non-ASCII runs and lowers the rest: the same text as the
+    table applied to every character, for every character of the BMP and beyond."""
+    from server.engine.text import _TABLE, _fold
+
+    for lo in range(0x80, 0x30000, 256):
+        chunk = "".join(chr(c) for c in range(lo, lo + 256) if not 0xD800 <= c < 0xE000)
+        text = "Ab " + chunk + " ZY"
+        assert _fold(text) == text.translate(_TABLE), hex(lo)
+    ascii_all = "".join(chr(c) for c in range(128)) + "É"
+    assert _fold(ascii_all) == ascii_all.translate(_TABLE)
+    for text in ("ΟΔΟΣ ΣΑΣ", "İstanbul", "Fe\u0301in Lab\u00adour", "ﬁ ß ẞ"):
+        assert _fold(text) == text.translate(_TABLE)
+
+
+def test_one_automaton_pass_finds_the_phrases_and_the_prefilter_literals_of_an_ascii_post():
+    """An ASCII post's prefilter literals come from the phrase pass: the same set as the
+    prefilter index's own pass."""
+    from server.engine import Checker, load_rulebook
+
+    from pathlib import Path
+
+    checker = Checker(load_rulebook(str(Path(__file__).resolve().parent.parent / "rules.json")))
+    for text in ("Vote Labour on Thursday!! Call 07700 900123", "Bins go out on Monday", "",
+                 "Mr Smith lives at 12 Elm Road, Leeds LS1 4AB #Labour @council"):
+        post = checker.analyse(text)
+        checker._phrase_hits(post)
+        shared = post.scan.present
+        assert shared == checker._prefilter_index.scan(text).present

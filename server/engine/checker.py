@@ -136,30 +136,66 @@ class Checker:
         self._needs_left = [k[0].isalnum() or k[0] == "_" for k in self._keys]
         self._needs_right = [k[-1].isalnum() or k[-1] == "_" for k in self._keys]
         self._targets = [tuple(t) for t in targets]
-        self._automaton = (
-            ahocorasick_rs.AhoCorasick(self._keys, matchkind=ahocorasick_rs.MatchKind.Standard)
-            if self._keys else None
-        )
         self._always = frozenset(ri for ri, r in enumerate(self.rules) if r.matcher.always)
         sources = [(r.matcher, s) for r in self.rules for s in r.matcher.regex_sources()]
-        self._prefilter_index = PrefilterIndex([s for _, s in sources])
+        examples = [ex.text for r in self.rules for ex in r.flag_examples + r.pass_examples]
+        self._prefilter_index = PrefilterIndex([s for _, s in sources], sample=examples)
         by_matcher: dict[int, list] = defaultdict(list)
         for (m, _), pf in zip(sources, self._prefilter_index.prefilters):
             by_matcher[id(m)].append(pf)
         for r in self.rules:
             if id(r.matcher) in by_matcher:
                 r.matcher.attach_prefilters(by_matcher[id(r.matcher)])
+        self._compile_gates()
+        self._compile_automaton()
         self.phrase_count = len(self._keys)
 
-    def _active(self, platform: str, election_period: bool) -> frozenset:
+    def _compile_automaton(self) -> None:
+        """One automaton for the phrases and the prefilters' literals: an ASCII post is
+        folded by lower() alone, as the prefilters read it, so one pass serves both."""
+        literals = self._prefilter_index.literals
+        position = {k: i for i, k in enumerate(self._keys)}
+        extra = [lit for lit in literals if lit not in position]
+        position.update((lit, len(self._keys) + i) for i, lit in enumerate(extra))
+        self._literal_of = [-1] * len(position)  # automaton index -> literal index
+        for i, lit in enumerate(literals):
+            self._literal_of[position[lit]] = i
+        everything = self._keys + extra
+        self._automaton = (ahocorasick_rs.AhoCorasick(everything, matchkind=ahocorasick_rs.MatchKind.Standard)
+                           if everything else None)
+
+    def _compile_gates(self) -> None:
+        """Rules that cannot match a post none of whose prefilters admit it (Matcher.gate)."""
+        self._gated: frozenset = frozenset()
+        self._opened_by: dict[int, int] = {}  # prefilter id -> rule index
+        gated = set()
+        for ri, rule in enumerate(self.rules):
+            ids = rule.matcher.gate()
+            if ids is None:
+                continue
+            gated.add(ri)
+            for i in ids:
+                self._opened_by[i] = ri
+        self._gated = frozenset(gated)
+        # Slots that must each have a hit (Matcher.needs); -1 for a role with no phrases,
+        # which no post can hit.
+        self._needs = {ri: tuple(self._rule_slots[ri].get(role, -1) for role in needs)
+                       for ri, rule in enumerate(self.rules) if (needs := rule.matcher.needs())}
+        # Rules with neither phrase slots nor exceptions all read the same empty hits.
+        self._no_hits = RuleHits({}, {})
+
+    def _active(self, platform: str, election_period: bool) -> tuple[frozenset, frozenset, frozenset]:
+        """The rules that apply, and of those the ones that run on every post without a gate
+        and behind one (Matcher.gate)."""
         today = dt.date.today()
         key = (platform, election_period, today)
         got = self._active_cache.get(key)
         if got is None:
             if len(self._active_cache) > 64:
                 self._active_cache.clear()
-            got = frozenset(ri for ri, r in enumerate(self.rules) if r.applies(platform, election_period, today))
-            self._active_cache[key] = got
+            active = frozenset(ri for ri, r in enumerate(self.rules) if r.applies(platform, election_period, today))
+            always = self._always & active
+            got = self._active_cache[key] = (active, always - self._gated, always & self._gated)
         return got
 
     # -- check ----------------------------------------------------------------
@@ -186,10 +222,20 @@ class Checker:
                            incomplete, capped, dict(post.work))
 
     def _candidates(self, hits: dict, post: Post, only: str | None) -> list[int]:
-        active = self._active(post.platform, post.election_period)
+        active, open_always, gated_always = self._active(post.platform, post.election_period)
         slot_rule = self._slot_rule
-        found = {slot_rule[s] for s in hits} | self._always
-        chosen = sorted(ri for ri in found if ri in active)
+        hit = {slot_rule[s] for s in hits}
+        hit &= active
+        needs = self._needs
+        hit = {ri for ri in hit if ri not in needs or all(s in hits for s in needs[ri])}
+        found = open_always | hit
+        if gated_always or not hit.isdisjoint(self._gated):
+            # A gated rule runs only if a prefilter of its own admits the post.
+            opened_by = self._opened_by
+            opened = {opened_by[i] for i in post.scan.admitted if i in opened_by}
+            found -= self._gated
+            found |= opened & (gated_always | hit)
+        chosen = sorted(found)
         if only is not None:
             chosen = [ri for ri in chosen if self.rules[ri].id == only]
         return chosen
@@ -198,32 +244,39 @@ class Checker:
         findings: list[Finding] = []
         incomplete: list[str] = []
         capped: list[str] = []
-        stop_at = time.perf_counter() + self.deadline
+        rules, rule_slots, no_hits = self.rules, self._rule_slots, self._no_hits
+        regex_timeout, max_per_rule, clock = self.regex_timeout, self.max_per_rule, time.perf_counter
+        stop_at = clock() + self.deadline
         for ri in self._candidates(hits, post, only):
-            rule = self.rules[ri]
-            remaining = stop_at - time.perf_counter()
+            rule = rules[ri]
+            remaining = stop_at - clock()
             if remaining <= 0:
                 incomplete.append(rule.id)
                 continue
-            post.regex_timeout = min(self.regex_timeout, remaining)
-            rule_hits = RuleHits(hits, self._rule_slots[ri])
+            post.regex_timeout = min(regex_timeout, remaining)
+            slots = rule_slots[ri]
             try:
-                found = self._find(rule, post, rule_hits)
+                found = self._find(rule, post, RuleHits(hits, slots) if slots else no_hits)
             except TimeoutError:
                 # Never the whole check for one slow pattern; say which rule.
                 log.warning("rule %s: regex timed out", rule.id)
                 incomplete.append(rule.id)
                 continue
-            if len(found) > self.max_per_rule:
-                found = found[:self.max_per_rule]
+            if not found:
+                continue
+            if len(found) > max_per_rule:
+                found = found[:max_per_rule]
                 capped.append(rule.id)
             findings += [self._finding(rule, h) for h in found]
+        post.work["findings"] += 0  # present even when no rule found anything
         return findings, incomplete, capped
 
     def _find(self, rule: Rule, post: Post, rule_hits: RuleHits) -> list:
         found = list(rule.matcher.find(post, rule_hits))
+        if not found:
+            return found
         post.work["findings"] += len(found)
-        if found and rule.ignore_reply_mentions and post.reply_mentions_end:
+        if rule.ignore_reply_mentions and post.reply_mentions_end:
             found = [h for h in found if h.start >= post.reply_mentions_end]
         if found and rule.matcher.exceptions_after and rule_hits.exceptions:
             exc = [post.to_original(s, e) for s, e in rule_hits.exceptions]
@@ -239,7 +292,16 @@ class Checker:
         n = len(f)
         original = folded.original
         needs_left, needs_right, targets = self._needs_left, self._needs_right, self._targets
-        for k, s, e in self._automaton.find_matches_as_indexes(f, overlapping=True):
+        matches = self._automaton.find_matches_as_indexes(f, overlapping=True)
+        if original.isascii():
+            literal_of = self._literal_of
+            present = {literal_of[k] for k, _, _ in matches}
+            present.discard(-1)  # a phrase that is no prefilter literal
+            post.scan.found(present)
+        phrases = len(self._keys)
+        for k, s, e in matches:
+            if k >= phrases:
+                continue  # a prefilter literal only
             if s > 0 and needs_left[k]:
                 c = f[s - 1]
                 if c.isalnum() or c == "_":

@@ -8,6 +8,7 @@ the measuring is code. A new metric is one function and one decorator.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -15,7 +16,8 @@ import regex
 
 _HASHTAG = regex.compile(r"(?<![\w#])#\w+")
 _EMOJI = regex.compile(r"(?=[\p{Extended_Pictographic}\p{Regional_Indicator}])\X")
-_SENTENCE = regex.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+# Character classes only: `re` reads it as `regex` does, and scans faster.
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 _HAS_WORD = regex.compile(r"\w").search
 
 PLATFORM_NAMES = {

@@ -35,7 +35,8 @@ class Post:
         self.platform = platform
         self.election_period = election_period
         self.folded = FoldedText(text)
-        self._prefilter = prefilter
+        # What the regex prefilters look for (see prefilter.py), each part computed on first use.
+        self.scan = prefilter.scan(text) if prefilter is not None else None
         # Work done, counted so tests can prove cost grows linearly without clocks.
         self.work: Counter = Counter()
         # What matchers compute once per post and share (the model's analysis).
@@ -68,11 +69,6 @@ class Post:
         puts them there, the officer did not choose them."""
         m = _REPLY_MENTIONS.match(self.text)
         return m.end() if m else 0
-
-    @cached_property
-    def scan(self):
-        """What the regex prefilters look for (see prefilter.py)."""
-        return self._prefilter.scan(self.text)
 
     @cached_property
     def length(self) -> Length:

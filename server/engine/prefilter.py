@@ -27,19 +27,30 @@ _I = _c.SRE_FLAG_IGNORECASE
 _REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", _c.MAX_REPEAT)}
 _ATOMIC = getattr(_c, "ATOMIC_GROUP", None)
 NON_ASCII = ("non_ascii",)
+# Two ASCII capitals in a row (case-sensitive): shouting and all-caps words. A third of posts have one.
+UPPER_PAIR = ("upper_pair",)
+_ZERO_WIDTH = {_c.ASSERT, _c.ASSERT_NOT, _c.AT}
 # Literals shorter than this ("s" of "'s", "we", "he") occur inside nearly every
 # post: scanning for them as substrings costs more than the patterns they would
-# skip. A single symbol ("#", "@", "£") is rare enough to keep, and a short
+# skip. One or two symbols ("#", "£", "!!") are rare enough to keep, and a short
 # literal the pattern bounds as a whole word ("\bMr\b", "\s(?:he|she)\s") is
 # looked up in the post's set of words instead.
 MIN_LITERAL = 3
+# Copies of a repeated character kept in a literal ("!{2,}" needs "!!").
+MAX_COPIES = 4
 _STARTS = {_c.AT_BEGINNING, _c.AT_BEGINNING_STRING, _c.AT_BOUNDARY}
 _ENDS = {_c.AT_END, _c.AT_END_STRING, _c.AT_BOUNDARY}
 _NONWORD_CATEGORIES = {_c.CATEGORY_SPACE, _c.CATEGORY_NOT_WORD}
 
 
 def _selective(lit: str) -> bool:
-    return len(lit) >= MIN_LITERAL or (len(lit) == 1 and not lit.isalnum() and not lit.isspace() and lit not in ".,'-")
+    return len(lit) >= MIN_LITERAL or (len(lit) <= 2 and _rare_symbols(lit))
+
+
+def _rare_symbols(lit: str) -> bool:
+    """One or two symbols, not only the everyday ".,'-": "#", "£", "!!", "?!"."""
+    return (bool(lit) and not any(ch.isalnum() or ch.isspace() for ch in lit)
+            and any(ch not in ".,'-" for ch in lit))
 
 
 def _word_char(ch: str) -> bool:
@@ -86,7 +97,9 @@ def _after(op, av, before: bool) -> bool:
     if op == _c.AT:
         return av in _STARTS or (before and av != _c.AT_NON_BOUNDARY)
     if op in (_c.ASSERT, _c.ASSERT_NOT):
-        return before or (op == _c.ASSERT_NOT and av[0] == -1 and _excludes_word(av[1]))
+        return (before or (op == _c.ASSERT_NOT and av[0] == -1 and _excludes_word(av[1]))
+                # a lookbehind's text ends here: "(?<=\s)" leaves a non-word character behind
+                or (op == _c.ASSERT and av[0] == -1 and _state_after(av[1], False)))
     if op == _c.SUBPATTERN:
         return _state_after(av[-1], before)
     if op == _ATOMIC:
@@ -151,24 +164,39 @@ def _must(seq, ci: bool, left: bool = False, right: bool = False) -> set:
     run: list[int] = []
     run_left = left   # is the run's first character preceded by a non-word one?
     state = left      # is the current position preceded by a non-word character?
+    capital = False   # is the character just consumed certainly an ASCII capital?
 
     def text():
         return "".join(chr(c).lower() if ci else chr(c) for c in run)
 
-    def flush(i):
+    def end_run(right_bounded: bool):
         if run:
             out.add(("s", text(), ci))
-            out.update(_runs_words(text(), run_left, _bounded_after(seq, i, right), ci))
+            out.update(_runs_words(text(), run_left, right_bounded, ci))
             run.clear()
 
+    def flush(i):
+        end_run(_bounded_after(seq, i, right))
+
     for i, (op, av) in enumerate(seq):
-        if op == _c.LITERAL:
+        capitals = _capitals(op, av, ci)
+        if capitals and (capital or capitals > 1):
+            out.add(UPPER_PAIR)
+        capital = capitals > 0 or (capital and op in _ZERO_WIDTH)
+        if op == _c.LITERAL or _repeated_literal(op, av):
+            ch, copies = (av, 1) if op == _c.LITERAL else (av[2][0][1], min(av[0], MAX_COPIES))
             if not run:
                 run_left = state
-            run.append(av)
-            if av >= 0x80:
+            run.extend([ch] * copies)
+            if ch >= 0x80:
                 out.add(NON_ASCII)
-            state = not _word_char(chr(av))
+            if op != _c.LITERAL and av[1] != copies:
+                # More copies may follow: the run ends after the first ones and the last
+                # ones begin the next ("\?+!+" needs "?!"). What follows is not known.
+                end_run(False)
+                run.extend([ch] * copies)
+                run_left = False
+            state = not _word_char(chr(ch))
             continue
         after = _bounded_after(seq, i + 1, right)
         alts = _alternatives(op, av)
@@ -204,6 +232,31 @@ def _must(seq, ci: bool, left: bool = False, right: bool = False) -> set:
     return out
 
 
+def _capital(op, av, ci: bool) -> bool:
+    """Does this element consume exactly one character, certainly an ASCII capital?"""
+    if ci:
+        return False
+    if op == _c.LITERAL:
+        return 65 <= av <= 90
+    return op == _c.IN and bool(av) and all(
+        (o == _c.LITERAL and 65 <= a <= 90) or (o == _c.RANGE and 65 <= a[0] <= a[1] <= 90) for o, a in av)
+
+
+def _capitals(op, av, ci: bool) -> int:
+    """How many ASCII capitals in a row this element certainly begins and ends with
+    (1 for "[A-Z]" or "[A-Z]+", 2 for "[A-Z]{2,}"; 0 when it may begin or end otherwise)."""
+    if _capital(op, av, ci):
+        return 1
+    if op in _REPEATS and av[0] >= 1 and len(av[2]) == 1 and _capital(*av[2][0], ci):
+        return min(av[0], 2)
+    return 0
+
+
+def _repeated_literal(op, av) -> bool:
+    """c{m,n} with m >= 1 for one literal character c."""
+    return op in _REPEATS and av[0] >= 1 and len(av[2]) == 1 and av[2][0][0] == _c.LITERAL
+
+
 def _alternatives(op, av) -> list | None:
     """The alternatives of an alternation, or of a class of plain characters ("r|s" is parsed as [rs])."""
     if op == _c.BRANCH:
@@ -236,12 +289,13 @@ def _best(tokens: set) -> frozenset | None:
     ranked = []
     for t in tokens:
         if t[0] == "s" and _selective(t[1]):
-            ranked.append(((0, -len(t[1])), frozenset({("s", t[1])})))
+            ranked.append(((0, -len(t[1])), frozenset({("s", t[1], t[2])})))
         elif t[0] == "w" and len(t[1]) >= 2:
-            ranked.append(((1, -len(t[1])), frozenset({("w", t[1])})))
-        elif t[0] == "any" and all(_usable(*c) for c in t[1]):
+            ranked.append(((1, -len(t[1])), frozenset({("w", t[1], True)})))  # words are lower case
+        elif t[0] == "any" and all(_usable(*c[:2]) for c in t[1]):
             ranked.append(((2, len(t[1])), t[1]))
-    return min(ranked, key=lambda r: r[0])[1] if ranked else None
+    # Ties go to the first in sorted order: the same choice in every process (set order is not).
+    return min(ranked, key=lambda r: (r[0], sorted(r[1])))[1] if ranked else None
 
 
 def _min_digits(seq) -> int:
@@ -288,9 +342,11 @@ class Prefilter:
     """The needs of one pattern, as indexes into the shared literal automaton
     and short whole words to find in the post's set of words."""
 
-    __slots__ = ("all_idx", "exact", "any_idx", "words", "any_words", "digits", "non_ascii")
+    __slots__ = ("all_idx", "exact", "any_idx", "words", "any_words", "digits", "non_ascii", "id",
+                 "groups", "short_groups", "cased_groups", "upper_pair")
 
     def __init__(self, all_idx, exact, any_idx, words, any_words, digits, non_ascii):
+        self.id = -1                # its position in PrefilterIndex.prefilters
         self.all_idx = all_idx      # literals that must all be present (case-folded)
         self.exact = exact          # case-sensitive literals to confirm on the original text
         self.any_idx = any_idx      # per alternation: (literal indexes, short words), one needed
@@ -298,6 +354,14 @@ class Prefilter:
         self.any_words = any_words  # True when some alternation needs the word set
         self.digits = digits
         self.non_ascii = non_ascii
+        # The alternations as ids of PrefilterIndex's literal groups (set by the index):
+        # those of literals only, and (id, short words) for the rest.
+        self.groups = None
+        self.short_groups = None
+        # Alternations whose every choice is a case-sensitive literal:
+        # (literal indexes, index -> the spellings to find in the original text).
+        self.cased_groups = ()
+        self.upper_pair = False     # needs two ASCII capitals in a row
 
     def admits(self, post: "PostScan") -> bool:
         present = post.present
@@ -307,19 +371,24 @@ class Prefilter:
             return False
         if self.non_ascii and post.ascii:
             return False
-        for group, short in self.any_idx:
-            if not short and present.isdisjoint(group):
-                return False
+        if self.upper_pair and not post.upper_pair:
+            return False
+        if self.groups and not self.groups <= post.groups:
+            return False
         text = post.text
         for s in self.exact:
             if s not in text:
+                return False
+        for literals, spellings in self.cased_groups:
+            if not any(s in text for k in literals & present for s in spellings[k]):
                 return False
         if self.words or self.any_words:
             words = post.words
             if not self.words <= words:
                 return False
-            for group, short in self.any_idx:
-                if short and present.isdisjoint(group) and words.isdisjoint(short):
+            groups = post.groups
+            for gid, short in self.short_groups:
+                if gid not in groups and words.isdisjoint(short):
                     return False
         return True
 
@@ -327,12 +396,87 @@ class Prefilter:
 class PrefilterIndex:
     """Builds the prefilters of many patterns around one literal automaton."""
 
-    def __init__(self, sources):
+    def __init__(self, sources, sample=()):
+        """`sample`: texts like the posts to come (the rule examples), to file each
+        prefilter under its rarest literals; any sample gives the same answers."""
         self._index: dict[str, int] = {}
         self.prefilters = [self._build(source) for source in sources]
         self._literals = list(self._index)
         self._automaton = (ahocorasick_rs.AhoCorasick(self._literals, matchkind=ahocorasick_rs.MatchKind.Standard)
                            if self._literals else None)
+        self._file(self._frequencies(sample))
+
+    def _frequencies(self, sample) -> list[int]:
+        """In how many sample texts each literal occurs."""
+        freq = [0] * len(self._literals)
+        for text in sample:
+            for k in PostScan(text, self).present:
+                freq[k] += 1
+        return freq
+
+    def _number_groups(self) -> None:
+        """Number each distinct alternation of literals, so that a post finds every one it
+        satisfies in one pass over its literals (PostScan.groups) instead of one set test each."""
+        ids: dict[frozenset, int] = {}
+        for pf in self.prefilters:
+            if pf is not None:
+                pf.groups = frozenset(ids.setdefault(g, len(ids)) for g, short in pf.any_idx if not short)
+                pf.short_groups = tuple((ids.setdefault(g, len(ids)), short) for g, short in pf.any_idx if short)
+        in_groups: list[list[int]] = [[] for _ in self._literals]
+        for group, gid in ids.items():
+            for k in group:
+                in_groups[k].append(gid)
+        self._in_groups = [tuple(g) for g in in_groups]
+
+    def groups(self, present: frozenset) -> set:
+        """Ids of the alternations one of whose literals is present."""
+        in_groups = self._in_groups
+        out: set = set()
+        for k in present:
+            out.update(in_groups[k])
+        return out
+
+    def _file(self, freq: list[int]) -> None:
+        """File each prefilter under literals one of which every post it admits contains, so a
+        post tests only the prefilters filed under literals it has (plus the few filed under none)."""
+        self._number_groups()
+        by_literal: list[list[int]] = [[] for _ in self._literals]
+        unfiled = []
+        for i, pf in enumerate(self.prefilters):
+            if pf is None:
+                continue
+            pf.id = i
+            keys = self._keys(pf, freq)
+            if keys is None:
+                unfiled.append(i)
+            for k in keys or ():
+                by_literal[k].append(i)
+        self._by_literal = [tuple(ids) for ids in by_literal]
+        self._unfiled = tuple(unfiled)
+
+    def _keys(self, pf: Prefilter, freq: list[int]) -> tuple | None:
+        """Literals one of which `pf` needs: one it requires, or an alternation whose every
+        choice is a literal of the automaton, whichever the sample has least (then the
+        longest). None: it needs no such literal."""
+        options = [(k,) for k in pf.all_idx] + [tuple(sorted(g)) for g, short in pf.any_idx if not short]
+        if not options:
+            return None
+        literals = self._literals
+        return min(options, key=lambda ks: (sum(freq[k] for k in ks), -min(len(literals[k]) for k in ks), ks))
+
+    @property
+    def literals(self) -> list[str]:
+        """Every literal the prefilters look for, lower case, by index."""
+        return self._literals
+
+    def admitted(self, scan: "PostScan") -> frozenset:
+        """Ids of the prefilters that admit the post: exactly those whose `admits` is true."""
+        by_literal = self._by_literal
+        candidates = set(self._unfiled)
+        for k in scan.present:
+            candidates.update(by_literal[k])
+        prefilters = self.prefilters
+        return frozenset(i for i in candidates if prefilters[i].admits(scan))
 
     def _idx(self, s: str) -> int:
         return self._index.setdefault(s.lower(), len(self._index))
@@ -342,7 +486,7 @@ class PrefilterIndex:
         if found is None:
             return None
         tokens, digits = found
-        all_idx, exact, any_idx, words = set(), [], [], set()
+        all_idx, exact, any_idx, words, cased_groups = set(), [], [], set(), []
         for t in tokens:
             if t[0] == "s" and _selective(t[1]):
                 all_idx.add(self._idx(t[1]))
@@ -354,18 +498,25 @@ class PrefilterIndex:
                 group = self._any(t[1])
                 if group is not None:
                     any_idx.append(group)
+                    cased = self._cased(t[1])
+                    if cased is not None:
+                        cased_groups.append(cased)
         non_ascii = NON_ASCII in tokens
-        if not (all_idx or any_idx or words or digits or non_ascii):
+        upper = UPPER_PAIR in tokens
+        if not (all_idx or any_idx or words or digits or non_ascii or upper):
             return None
         any_idx.sort(key=lambda g: bool(g[1]))  # the automaton-only groups are the cheaper test
-        return Prefilter(frozenset(all_idx), tuple(exact), tuple(any_idx), frozenset(words),
-                         any(g[1] for g in any_idx), digits, non_ascii)
+        pf = Prefilter(frozenset(all_idx), tuple(exact), tuple(any_idx), frozenset(words),
+                       any(g[1] for g in any_idx), digits, non_ascii)
+        pf.cased_groups = tuple(cased_groups)
+        pf.upper_pair = upper
+        return pf
 
     def _any(self, choice) -> tuple | None:
         """One alternation: (literal indexes, short words), or None if some alternative is unselective.
         Case-folded: a case-sensitive alternation is only narrowed, never wrongly refused."""
         idx, short = set(), set()
-        for kind, text in choice:
+        for kind, text, _ in choice:
             if _selective(text):
                 idx.add(self._idx(text))
             elif _usable(kind, text):
@@ -374,27 +525,46 @@ class PrefilterIndex:
                 return None
         return frozenset(idx), frozenset(short)
 
+    def _cased(self, choice) -> tuple | None:
+        """(literal indexes, index -> spellings) when every alternative needs a literal as
+        written (case-sensitive): the post must hold one of them so, not only case-folded."""
+        spellings: dict[int, set] = {}
+        for kind, text, ci in choice:
+            if kind != "s" or ci or not _selective(text):
+                return None
+            spellings.setdefault(self._idx(text), set()).add(text)
+        return frozenset(spellings), {k: tuple(sorted(v)) for k, v in spellings.items()}
+
     def scan(self, text: str) -> "PostScan":
-        return PostScan(text, self._automaton)
+        return PostScan(text, self)
 
 
 _DIGIT = re.compile(r"\d")
+_UPPER_PAIR = re.compile(r"[A-Z]{2}")
 # The same word characters as the patterns (the `regex` module, version 0).
 _WORDS = regex.compile(r"\w+", regex.V0)
+_NON_ASCII_WORD_CHAR = regex.compile(r"[^\W\x00-\x7f]", regex.V0)
+# Bytes that are not word characters become spaces. In ASCII, \w is letters, digits and "_";
+# every byte of a non-ASCII character is >= 0x80.
+_SPACE_NON_WORD = bytes(b if b < 0x80 and (chr(b).isalnum() or b == 0x5F) else 0x20 for b in range(256))
 
 
 class PostScan:
     """One post as the prefilters see it, computed on first use."""
 
-    __slots__ = ("text", "_automaton", "_lower", "_present", "_digits", "_words")
+    __slots__ = ("text", "_index", "_lower", "_present", "_digits", "_words", "_admitted", "_groups",
+                 "_upper_pair")
 
-    def __init__(self, text: str, automaton):
+    def __init__(self, text: str, index: PrefilterIndex):
         self.text = text
-        self._automaton = automaton
+        self._index = index
         self._lower = None
         self._present = None
         self._digits = None
         self._words = None
+        self._admitted = None
+        self._groups = None
+        self._upper_pair = None
 
     @property
     def lower(self) -> str:
@@ -407,21 +577,57 @@ class PostScan:
         return self.text.isascii()
 
     @property
+    def upper_pair(self) -> bool:
+        if self._upper_pair is None:
+            self._upper_pair = _UPPER_PAIR.search(self.text) is not None
+        return self._upper_pair
+
+    @property
     def present(self) -> frozenset:
         if self._present is None:
-            found = self._automaton.find_matches_as_indexes(self.lower, overlapping=True) if self._automaton else ()
+            automaton = self._index._automaton
+            found = automaton.find_matches_as_indexes(self.lower, overlapping=True) if automaton else ()
             self._present = frozenset(k for k, _, _ in found)
         return self._present
+
+    def found(self, present: set) -> None:
+        """The literals of the post, found by the caller's own pass over `lower`."""
+        self._present = present
+
+    @property
+    def groups(self) -> set:
+        """Ids of the prefilters' alternations the post satisfies (PrefilterIndex.groups)."""
+        if self._groups is None:
+            self._groups = self._index.groups(self.present)
+        return self._groups
+
+    @property
+    def admitted(self) -> frozenset:
+        """Ids of the prefilters that admit this post (PrefilterIndex.admitted)."""
+        if self._admitted is None:
+            self._admitted = self._index.admitted(self)
+        return self._admitted
 
     @property
     def words(self) -> frozenset:
         """Every word of the post, lower case."""
         if self._words is None:
-            self._words = frozenset(_WORDS.findall(self.lower))
+            self._words = _word_set(self.lower)
         return self._words
 
     @property
     def digits(self) -> int:
         if self._digits is None:
-            self._digits = len(_DIGIT.findall(self.text))
+            text = self.text
+            if text.isascii():
+                self._digits = len(text) - len(text.encode("ascii").translate(None, b"0123456789"))
+            else:
+                self._digits = len(_DIGIT.findall(text))
         return self._digits
+
+
+def _word_set(text: str) -> frozenset:
+    """frozenset(_WORDS.findall(text)), split by bytes.translate when every word character is ASCII."""
+    if text.isascii() or _NON_ASCII_WORD_CHAR.search(text) is None:
+        return frozenset(text.encode("utf-8").translate(_SPACE_NON_WORD).decode("ascii").split())
+    return frozenset(_WORDS.findall(text))

@@ -42,6 +42,10 @@ _NOT_PROSE = regex.compile(r"https?://\S+|www\.\S+|[@#]\w+|\p{Extended_Pictograp
 # The same word and sentence splitting as textstat (lexicon_count, sentence_count).
 _NONCONTRACTION = re.compile(RE_NONCONTRACTION_APOSTROPHE)
 _PUNCT = re.compile(r"[^\w\s\']")
+# The same characters, a run at a time (deleting a run is deleting each one, in fewer steps).
+_PUNCT_RUN = re.compile(r"[^\w\s\']+")
+# ASCII characters _PUNCT deletes: an ASCII post is stripped by bytes.translate.
+_ASCII_PUNCT = bytes(b for b in range(128) if _PUNCT.fullmatch(chr(b)))
 _SENTENCE = re.compile(r"\b[^.!?]+[.!?]*", re.UNICODE)
 
 FRE_BASE = get_lang_cfg("en", "fre_base")
@@ -57,11 +61,54 @@ _CACHED_WORD_MAX = 40
 
 
 def prose(text: str) -> str:
+    if _all_prose(text):
+        return text
     return _NOT_PROSE.sub(" ", text)
 
 
+def _all_prose(text: str) -> bool:
+    """No match of _NOT_PROSE is possible: no "@", "#", "://" or "www.", and no emoji
+    (every Extended_Pictographic character is outside ASCII)."""
+    if "@" in text or "#" in text or "://" in text or "www." in text.lower():
+        return False
+    return text.isascii() or not any(_pictographic(ch) for ch in set(_NON_ASCII.findall(text)))
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_PICTOGRAPHIC = regex.compile(r"\p{Extended_Pictographic}", regex.I)  # as in _NOT_PROSE
+_pictographic_seen: dict[str, bool] = {}
+
+
+def _pictographic(ch: str) -> bool:
+    got = _pictographic_seen.get(ch)
+    if got is None:
+        got = _PICTOGRAPHIC.match(ch) is not None
+        if len(_pictographic_seen) < 20_000:  # bounded, as the fold table
+            _pictographic_seen[ch] = got
+    return got
+
+
 def _words(text: str) -> list[str]:
-    return _PUNCT.sub("", _NONCONTRACTION.sub("", text)).split()
+    if "'" in text:
+        text = _NONCONTRACTION.sub("", text)
+    if text.isascii():
+        return text.encode("ascii").translate(None, _ASCII_PUNCT).decode("ascii").split()
+    return _PUNCT_RUN.sub("", text).split()
+
+
+def _short(sentence: str) -> bool:
+    """len(_words(sentence)) <= 2, without stripping a sentence that plainly has more words:
+    stripping never splits a token, and a token with a word character survives it."""
+    tokens = sentence.split()
+    if len(tokens) <= 2:
+        return True
+    surviving = 0
+    for token in tokens:
+        if token[0].isalnum() or token[-1].isalnum():
+            surviving += 1
+            if surviving > 2:
+                return False
+    return len(_words(sentence)) <= 2
 
 
 def _syllable_count(word: str) -> int:
@@ -81,10 +128,19 @@ def counts(body: str) -> tuple[int, int, int]:
     if not words:
         return 0, 0, 0
     found = _SENTENCE.findall(body)
-    short = sum(1 for s in found if len(_words(s)) <= 2)
+    short = sum(1 for s in found if _short(s))
     sentences = max(1, len(found) - short)
-    syllables = sum(_syllable_count(w.lower()) for w in words)
-    return len(words), sentences, syllables
+    return len(words), sentences, _syllables_of(words)
+
+
+def _syllables_of(words: list[str]) -> int:
+    cached = _syllables.get
+    total = 0
+    for w in words:
+        w = w.lower()
+        n = cached(w)
+        total += _syllable_count(w) if n is None else n
+    return total
 
 
 def readability(text: str) -> dict:

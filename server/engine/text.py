@@ -14,6 +14,7 @@ code units; `Utf16Offsets` converts at the boundary.
 from __future__ import annotations
 
 import bisect
+import re
 import unicodedata
 
 import regex
@@ -66,6 +67,17 @@ class _FoldTable(dict):
 
 
 _TABLE = _FoldTable()
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def _fold_run(m) -> str:
+    return m.group().translate(_TABLE)
+
+
+def _fold(text: str) -> str:
+    """text.translate(_TABLE), translating only the non-ASCII runs: the table folds an ASCII
+    character to its lower case, and what it gives a non-ASCII one is already folded."""
+    return _NON_ASCII_RUN.sub(_fold_run, text).lower()
 
 
 class FoldedText:
@@ -79,7 +91,7 @@ class FoldedText:
             self.folded = original.lower()
             self._map = None
             return
-        folded = original.translate(_TABLE)
+        folded = _fold(original)
         self.folded = folded
         if len(folded) == len(original):
             self._map = None

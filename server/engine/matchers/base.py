@@ -88,6 +88,16 @@ class Matcher:
     def attach_prefilters(self, prefilters: list) -> None:
         pass
 
+    def needs(self) -> tuple:
+        """Roles (phrase_sets keys) each of which must have an automaton hit for `find` to
+        return anything: the checker does not call it on a post missing one."""
+        return ()
+
+    def gate(self) -> tuple | None:
+        """Ids of prefilters one of which must admit a post for `find` to return anything
+        (None: no such gate). The checker then calls `find` only on posts that pass."""
+        return None
+
     def find(self, post: Post, hits: RuleHits) -> Iterable[Hit]:
         raise NotImplementedError
 

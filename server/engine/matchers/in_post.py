@@ -73,6 +73,10 @@ class PostMatcher(Matcher):
         sets["excludes"] = self.excludes
         return sets
 
+    def needs(self):
+        inner = tuple(_INNER + role for role in self.inner.needs())
+        return ("requires",) + inner if self.requires else inner
+
     def list_references(self):
         return self.refs
 
@@ -81,6 +85,9 @@ class PostMatcher(Matcher):
 
     def attach_prefilters(self, prefilters):
         self.inner.attach_prefilters(prefilters)
+
+    def gate(self):
+        return self.inner.gate()  # no hit of the wrapped match, nothing to keep
 
     def find(self, post, hits):
         if self.requires and not hits.raw("requires"):

@@ -59,8 +59,9 @@ class NearMatcher(Matcher):
     def pattern_terms(self, post) -> list:
         """Term spans from `term_patterns` (run on the original text), in folded coordinates."""
         out = []
+        admitted = post.scan.admitted
         for pat, pf in self.plans:
-            if pf is not None and not pf.admits(post.scan):
+            if pf is not None and pf.id not in admitted:
                 continue
             for m in pat.finditer(post.text, timeout=post.regex_timeout):
                 if m.end() > m.start():
@@ -69,6 +70,9 @@ class NearMatcher(Matcher):
 
     def phrase_sets(self):
         return {"terms": self.terms, "context": self.context, "barriers": self.barriers}
+
+    def needs(self):
+        return ("context",) if self.plans else ("context", "terms")
 
     def list_references(self):
         return self.refs

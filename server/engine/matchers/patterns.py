@@ -71,11 +71,18 @@ class PatternMatcher(Matcher):
     def attach_prefilters(self, prefilters):
         self.plans = list(zip(self.patterns, prefilters))
 
+    def gate(self):
+        # Only a pattern with a prefilter can be ruled out before it runs.
+        if any(pf is None for _, pf in self.plans):
+            return None
+        return tuple(pf.id for _, pf in self.plans)
+
     def find(self, post, hits):
         spans = []
         timeout = post.regex_timeout
+        admitted = post.scan.admitted
         for pat, pf in self.plans:
-            if pf is not None and not pf.admits(post.scan):
+            if pf is not None and pf.id not in admitted:
                 continue
             for m in pat.finditer(post.text, timeout=timeout):
                 s, e = m.span(self.group)

@@ -63,6 +63,9 @@ class PhraseMatcher(Matcher):
     def phrase_sets(self):
         return {"phrases": self.phrases}
 
+    def needs(self):
+        return ("phrases",)
+
     def list_references(self):
         return self.refs
 
