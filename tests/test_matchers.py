@@ -234,11 +234,13 @@ def test_a_lists_exceptions_silence_the_model_there_too():
     """'labour ward' is declared neutral by the party list: the model's weight on
     'labour' counts for nothing in it, and only there."""
     text = "Labour ward visiting hours have changed. Vote Labour."
-    lists = {"parties": {"terms": ["Labour"], "exceptions": ["labour ward"]}}
+    lists = {"parties": {"terms": ["Labour"], "exceptions": ["labour ward"], "silences_model": True}}
     rule = _model_rule(head="political", threshold=0.0)
     with_list = checker_for(rule, lists=lists).check(text).findings
     without = checker_for(rule).check(text).findings
     assert with_list[0].message != without[0].message  # the probability dropped
+    lists["parties"]["silences_model"] = False  # an exception for that list's own rules only
+    assert checker_for(rule, lists=lists).check(text).findings[0].message == without[0].message
     assert all(text[f.start:f.end].lower() != "labour ward" for f in with_list)
 
 def test_the_political_head_names_a_category():

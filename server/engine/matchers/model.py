@@ -30,11 +30,13 @@ def _analysis(post, model, silenced: frozenset):
 
 
 def _neutral_senses(ctx) -> list[str]:
-    """Every list's exceptions: the rulebook's own word that 'labour ward' or 'conservative
-    estimate' is not a party. The model learnt 'labour' from party posts; a maintainer who
-    adds an exception expects it to silence the model's weight there too."""
-    return [t for lst in ctx.lists.values() if isinstance(lst, dict) for t in lst.get("exceptions", ())
-            if isinstance(t, str) and "{@" not in t]
+    """The exceptions of lists marked `silences_model`: the rulebook's own word that 'labour
+    ward' is not a party. The model learnt 'labour' from party posts; a maintainer who adds
+    such an exception expects it to silence the model's weight there too. Only marked lists:
+    an exception can also just keep a word out of one list's rules ('Liberal Democrat' is
+    no pejorative 'liberal'), and silencing the party name there would blind the model."""
+    return [t for lst in ctx.lists.values() if isinstance(lst, dict) and lst.get("silences_model")
+            for t in lst.get("exceptions", ()) if isinstance(t, str) and "{@" not in t]
 
 
 class ModelMatcher(Matcher):
