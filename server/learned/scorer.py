@@ -173,8 +173,11 @@ class Analysis:
 
     def _silenced_occurrences(self, silenced_words) -> dict | None:
         folded = self.folded
-        if not any(seq[0] in folded for seq in silenced_words):
-            return None  # cheap test: no silenced word anywhere in the text
+        # Cheap test: a silenced phrase needs every one of its words somewhere in the text
+        # (testing only its first word let "in" of "in labour" send every post the slow way).
+        silenced_words = [seq for seq in silenced_words if all(w in folded for w in seq)]
+        if not silenced_words:
+            return None
         words = self.words
         spans_w = self._word_spans()
         spans = []
