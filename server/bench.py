@@ -290,9 +290,10 @@ def main(argv=None) -> int:
               f"{r['p50_us']:6.0f}us {r['p95_us']:6.0f}us {r['p99_us']:6.0f}us {r['posts_per_s']:8,.0f}")
     full = engine[0]
     grown = engine[-2]
-    print(f"\ntarget: engine p50 <= 200 us and p99 <= 1,000 us with the full rulebook: "
+    # Issue 6's targets, for the full rulebook with the learned layer.
+    print(f"\ntarget: engine p50 <= 300 us and p99 <= 1,500 us with the full rulebook: "
           f"p50 {full['p50_us']:.0f} us, p99 {full['p99_us']:.0f} us -> "
-          f"{'met' if full['p50_us'] <= 200 and full['p99_us'] <= 1000 else 'MISSED'}")
+          f"{'met' if full['p50_us'] <= 300 and full['p99_us'] <= 1500 else 'MISSED'}")
     print(f"flat in rulebook size: p50 {full['p50_us']:.0f} us at {full['phrases']:,} phrases, "
           f"{grown['p50_us']:.0f} us at {grown['phrases']:,} phrases "
           f"({grown['p50_us'] / full['p50_us']:.2f}x)")
