@@ -44,8 +44,12 @@ VIEWS = ("rules", "model", "both")
 MODEL_PREFIX = "model."
 HIDDEN_SPLIT = "check"  # measured, never read: no text of it is kept
 
-# name -> (path under <shared>/corpus/, kind). `tune` and `check` are the two
-# parts of categories.jsonl; `categories` is both.
+# Corpora this project keeps itself (corpus/ in the repository), read from
+# there rather than from <shared>/corpus/. probe.jsonl: see corpus/README.md.
+LOCAL = {"probe": ("probe.jsonl", "labelled")}
+PROJECT_CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "corpus")
+# name -> (path under <shared>/corpus/, or corpus/ for LOCAL ones; kind). `tune`
+# and `check` are the two parts of categories.jsonl; `categories` is both.
 CORPORA = {
     "dev": ("dev.jsonl", "labelled"),
     "categories": ("categories.jsonl", "labelled"),
@@ -55,12 +59,8 @@ CORPORA = {
     "semeval_dev": ("external/semeval2021_task6_dev.jsonl", "spans"),
     "isarcasm": ("external/isarcasm_train.jsonl", "sarcasm"),
     "wnc": ("external/wnc_sample_pairs.jsonl", "wnc"),
+    **LOCAL,
 }
-# Corpora this project keeps itself (corpus/ in the repository), read from
-# there rather than from <shared>/corpus/. probe.jsonl: see corpus/README.md.
-LOCAL = {"probe": ("probe.jsonl", "labelled")}
-PROJECT_CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "corpus")
-CORPORA.update(LOCAL)
 SPLIT_NAMES = {"tune": "categories", "check": "categories"}
 NAMES = tuple(CORPORA) + tuple(SPLIT_NAMES)
 POSITIVE = {"political", "flag"}

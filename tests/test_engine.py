@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from server.engine import Checker, parse_rulebook
+from server.engine import Checker, RulebookError, parse_rulebook
 from server.engine.inflect import phrase_forms
 from server.engine.platforms import measure
 
@@ -13,6 +13,12 @@ from helpers import book_json, minimal_rule
 
 def checker_for(*rules, lists=None) -> Checker:
     return Checker(parse_rulebook(book_json(*rules, lists=lists)))
+
+
+def problems(raw) -> list[str]:
+    with pytest.raises(RulebookError) as info:
+        parse_rulebook(raw)
+    return info.value.problems
 
 
 def spans(result, rule_id=None):
@@ -60,6 +66,23 @@ def test_rule_exceptions_suppress_overlapping_hits():
     c = checker_for(rule)
     assert spans(c.check("Disaster recovery: how to claim")) == []
     assert spans(c.check("An economic disaster")) == ["disaster"]
+
+
+def test_a_phrase_with_lists_inside_stands_for_every_combination():
+    lists = {"harsh": {"terms": ["despicable", "cowardly"]}, "offences": {"terms": ["attack", "crime"], "inflect": True}}
+    rule = minimal_rule(match={"phrases": ["despicable", "cowardly"]}, exceptions=["{@harsh} {@offences}"],
+                        examples={"flag": ["a despicable man"], "pass": ["a despicable attack"]})
+    c = checker_for(rule, lists=lists)
+    assert spans(c.check("These cowardly attacks and a despicable crime")) == []
+    assert spans(c.check("A cowardly councillor, a despicable crime")) == ["cowardly"]
+
+
+def test_a_phrase_with_lists_inside_names_a_missing_list_and_caps_its_size():
+    (p,) = problems(book_json(minimal_rule(exceptions=["{@harsh} {@nowhere}"]), lists={"harsh": {"terms": ["a"]}}))
+    assert "rule 'test.rule'" in p and "exceptions" in p and "unknown list 'nowhere'" in p
+    big = {"many": {"terms": [f"w{i}" for i in range(50)]}}
+    (p,) = problems(book_json(minimal_rule(exceptions=["{@many} {@many} x"]), lists=big))
+    assert "stands for more than 2000 phrases" in p
 
 
 def test_hashtag_forms_of_phrases():

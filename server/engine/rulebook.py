@@ -15,6 +15,8 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import product
+from math import prod
 from importlib import resources
 from pathlib import Path
 
@@ -28,6 +30,8 @@ from .text import FoldedText
 
 # {@name}: a shared list, as a whole phrase entry or inside a pattern (one regex, in patterns.py).
 _LIST_REF = LIST_REF
+# A phrase with lists inside stands for every combination; past this it is a mistake.
+MAX_COMBINATIONS = 2000
 _MARKER = re.compile(r"\[\[(.*?)\]\]", re.S)
 
 
@@ -281,6 +285,10 @@ class _Builder:
                     lst.get("inflect", False), lst.get("match_case", "any"), _seen + (name,), hashtags,
                 )
                 continue
+            if _LIST_REF.search(entry):
+                out += self.expand(self.combine(entry, f"{where}[{i}]", _seen), f"{where}[{i}]", inflect,
+                                   match_case, _seen, hashtags)
+                continue
             written = " ".join(entry.split())
             folded = " ".join(FoldedText(written).folded.split())
             if not folded:
@@ -294,6 +302,25 @@ class _Builder:
                 compact = "#" + "".join(ch for ch in folded if ch.isalnum())
                 out.append(Phrase(compact, compact, "any"))
         return out
+
+    def combine(self, entry: str, where: str, _seen: tuple) -> list[str]:
+        """A phrase with lists inside it ("{@harsh_words} {@offences}") as every phrase it
+        stands for, so that one entry says "a word of this list before a word of that one"."""
+        choices = []
+        for name in _LIST_REF.findall(entry):
+            if name not in self.lists or name in _seen:
+                self.problem(where, f"unknown list {name!r}" if name not in self.lists
+                             else f"list {name!r} refers to itself")
+                return []
+            inflect = self.lists[name].get("inflect", False)
+            choices.append([p.text for p in self.expand(self.list_terms(name), f"list {name!r} field 'terms'",
+                                                        inflect, "any", _seen + (name,))])
+        if prod(len(c) for c in choices) > MAX_COMBINATIONS:
+            self.problem(where, f"phrase {entry!r} stands for more than {MAX_COMBINATIONS} phrases; "
+                                "split it or shorten its lists")
+            return []
+        pieces = _LIST_REF.split(entry)[::2]
+        return ["".join(p + w for p, w in zip(pieces, words + ("",))) for words in product(*choices)]
 
     def list_exceptions(self, entries, _seen: tuple = ()) -> list:
         """Exceptions inherited from every list a rule refers to."""
