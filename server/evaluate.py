@@ -192,12 +192,24 @@ def _eval_labelled(checker, rows, key: str, title: str, miss_view: str = "both")
 def _eval_flag_rate(checker, rows, key: str, title: str) -> CorpusResult:
     """police_uk.jsonl: real official posts; almost none should be flagged."""
     res = CorpusResult(key, f"{title}: {len(rows)} posts")
+    trained = _police_trained_on()
     for row in rows:
         views = _check(checker, row["text"])
         res.posts += 1
         res.tally.add("flag rate", _per_view(bool, views))
+        if trained and row.get("id") not in trained:
+            res.tally.add("flag rate, posts the model was not trained on", _per_view(bool, views))
         res.hit_rules("all", views["both"])
     return res
+
+
+def _police_trained_on() -> set[str]:
+    """Ids of the police posts `make train` drew as negatives: the model's figure on them is in-sample."""
+    path = os.path.join(os.path.dirname(PROJECT_CORPUS), "models", "police-train-ids.txt")
+    if not os.path.exists(path):
+        return set()
+    with open(path, encoding="utf-8") as f:
+        return {line.strip() for line in f if line.strip()}
 
 
 def _eval_spans(checker, rows, key: str, title: str) -> CorpusResult:

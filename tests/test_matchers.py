@@ -233,7 +233,7 @@ def test_a_rule_threshold_overrides_the_models_and_silenced_terms_count_for_noth
 def test_a_lists_exceptions_silence_the_model_there_too():
     """'labour ward' is declared neutral by the party list: the model's weight on
     'labour' counts for nothing in it, and only there."""
-    text = "Labour ward visiting hours have changed. Vote Labour."
+    text = "Labour ward visiting hours have changed."
     lists = {"parties": {"terms": ["Labour"], "exceptions": ["labour ward"], "silences_model": True}}
     rule = _model_rule(head="political", threshold=0.0)
     with_list = checker_for(rule, lists=lists).check(text).findings

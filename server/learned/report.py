@@ -111,7 +111,7 @@ def training_figures(doc, fitted, rows, oof, shared: Path, seed: int, police_n: 
     groups = np.asarray(rows.group)
     out = {}
     for g, label in (("dev", "dev (cross-validated, out-of-fold)"),
-                     ("tune", "categories tune (cross-validated, out-of-fold)"),
+                     ("tune", "tune: categories tune and project corpora (cross-validated, out-of-fold)"),
                      ("police", f"police training sample ({police_n}, cross-validated)")):
         sel = np.flatnonzero(groups == g)
         out[label] = figures({h: oof[h][sel] for h in oof}, th, [rows.pos[i] for i in sel],
@@ -255,7 +255,7 @@ def model_card(doc: dict, path: Path, seconds: float, cost: dict | None = None) 
     n_terms = {b: len(doc["blocks"][b]["terms"]) for b in doc["blocks"]}
     size = path.stat().st_size if path.exists() else None
     heads = ", ".join(f"`{h}` {doc['thresholds'][h]:.3f}" for h in doc["heads"])
-    by_cat = ", ".join(f"{c} {n}" for c, n in d["categories_tune"]["by_category"].items())
+    by_cat = ", ".join(f"{c} {n}" for c, n in d["tune"]["by_category"].items())
     out = f"""# Model card: Impartial learned layer
 
 Written by `make train` (`python -m server.learned.train`); do not edit by hand.
@@ -280,8 +280,10 @@ only to posts in an election period (`head_context`). Scored at run time by
 
 ## Data
 - `../shared/corpus/dev.jsonl`: {d['dev']['political']} political (positive), {d['dev']['neutral']} neutral (negative): all of it.
-- `../shared/corpus/categories.jsonl`, split `tune` only: {d['categories_tune']['flag']} flag, {d['categories_tune']['clean']} clean.
-  Flag posts per category: {by_cat}. Split `check` is only measured, below.
+- `../shared/corpus/categories.jsonl`, split `tune` only, and this project's corpora
+  ({', '.join(f'`corpus/{n}`' for n in d['tune'].get('project_corpora', []))}: {d['tune'].get('project_posts', 0)} posts; never a `check` split):
+  {d['tune']['flag']} flag, {d['tune']['clean']} clean together (the `tune` group).
+  Flag posts per category: {by_cat}. The `check` splits are only measured, below and by `make eval`.
 - The sentences of dev neutral and tune clean posts (4+ words, posts of 2+ sentences), each as a clean post:
   {d.get('clean_parts', 0)} of them. Clean posts are longer than flag posts in the corpus; without these the model
   learns that short means political. They are a clean group for the thresholds too.
@@ -303,7 +305,7 @@ logit, widened to the neighbouring words of its clause, as one span. {_underline
 
 ## Figures (the model alone)
 `political` is the model's flag; `any head` flags when any head passes its threshold.
-dev and categories tune are training data: read their cross-validated rows, not the in-sample one.
+dev and the tune group are training data: read their cross-validated rows, not the in-sample one.
 
 {figures_table(doc.get('figures', {}))}
 """

@@ -47,14 +47,18 @@ from . import features as F
 from .scorer import FORMAT, FORMAT_VERSION, canonical_digest, scoring_part
 
 ROOT = Path(__file__).resolve().parents[2]
+# This project's own labelled posts (corpus/, see its README): every post not in a `check`
+# split trains the model beside the categories tune posts, in the same group.
+PROJECT_CORPUS = ROOT / "corpus"
+PROJECT_TRAINING = ("probe.jsonl", "written.jsonl")
 # `make train`'s settings; server/learned/experiment.py compares others on out-of-fold data.
-# Chosen on the project's probe set (corpus/probe.jsonl: 400 posts no model was trained on), the
-# tie-breaker when grouped out-of-fold figures of the training data disagree: char 4-grams alone
-# with C=10 scored as well out-of-fold but lost recall (0.465 -> 0.445) and gained false positives
-# (0.040 -> 0.050) on the probe set, so char 3-4-grams and C=30 stay. The external sets (wnc,
-# toxic) made their heads worse on official posts, so none is used.
-DEFAULTS = {"police_n": 1500, "C": 30.0, "keep": 2500, "extra": (), "fpr": 0.02, "police_fpr": 0.01,
-            "fpr_any": 0.03, "police_fpr_any": 0.01}
+# char 3-4-grams and C=30: char 4-grams alone with C=10 scored as well out-of-fold but lost recall
+# and gained false positives on the probe set before any of it was trained on. The external sets
+# (wnc, toxic) made their heads worse on official posts, so none is used. police_n 3000: on the
+# police posts no model saw, "any head" flags 0.8% with 1,500 police posts in training and 0.5%
+# with 3,000 (the categories check recall moved 0.867 -> 0.860, within one post's noise).
+DEFAULTS = {"police_n": 3000, "C": 30.0, "keep": 2500, "extra": (), "fpr": 0.02, "police_fpr": 0.01,
+            "fpr_any": 0.03, "police_fpr_any": 0.01, "project": PROJECT_TRAINING}
 # How a finding is underlined (Analysis.explain): one phrase, the weightiest word widened by up to
 # two words each side within its clause: span precision on out-of-fold tune 0.78 against 0.58
 # for the three weightiest words.
@@ -152,21 +156,30 @@ def add_external(rows: Rows, shared: Path, name: str) -> None:
         raise ValueError(f"unknown external training set {name!r}")
 
 
-def load_training(shared: Path, seed: int, police_n: int, parts: bool = True,
-                  extra: tuple = ()) -> tuple[Rows, list[str]]:
+def project_posts(names: tuple = PROJECT_TRAINING) -> list[dict]:
+    """The posts of this project's corpora that may be trained on (never a `check` split)."""
+    return [r for name in names for r in read_jsonl(PROJECT_CORPUS / name) if r.get("split") != "check"]
+
+
+def add_labelled(rows: Rows, r: dict, parts: bool) -> None:
+    """A labelled post of categories tune or this project's corpora, and a clean post's sentences."""
+    flag, ep = r["label"] == "flag", r.get("election_period", False)
+    rows.add(r["text"], "tune", flag, set(r.get("categories") or ()), r["id"], ep)
+    for j, part in enumerate(clean_parts(r["text"]) if parts and not flag else ()):
+        rows.add(part, "parts", False, set(), f"{r['id']}.{j}", ep, r["id"])
+
+
+def load_training(shared: Path, seed: int, police_n: int, parts: bool = True, extra: tuple = (),
+                  project: tuple = PROJECT_TRAINING) -> tuple[Rows, list[str]]:
     rows = Rows()
     for i, r in enumerate(read_jsonl(shared / "corpus/dev.jsonl")):
         pol = r["label"] == "political"
         rows.add(r["text"], "dev", pol, None if pol else set(), f"dev-{i}")
         for j, part in enumerate(clean_parts(r["text"]) if parts and not pol else ()):
             rows.add(part, "parts", False, set(), f"dev-{i}.{j}", parent=f"dev-{i}")
-    for r in read_jsonl(shared / "corpus/categories.jsonl"):
-        if r["split"] != "tune":
-            continue
-        rows.add(r["text"], "tune", r["label"] == "flag", set(r.get("categories") or ()), r["id"],
-                 r.get("election_period", False))
-        for j, part in enumerate(clean_parts(r["text"]) if parts and r["label"] == "clean" else ()):
-            rows.add(part, "parts", False, set(), f"{r['id']}.{j}", r.get("election_period", False), r["id"])
+    tune = [r for r in read_jsonl(shared / "corpus/categories.jsonl") if r["split"] == "tune"]
+    for r in tune + project_posts(project):
+        add_labelled(rows, r, parts)
     train_police, _ = police_split(shared, seed, police_n)
     for p in train_police:
         rows.add(p["text"], "police", False, set(), p["id"])
@@ -455,10 +468,11 @@ def train(shared: Path, seed: int = 13, police_n: int = DEFAULTS["police_n"], C:
           min_df: int = 2, min_positives: int = 30, folds: int = 5, fpr: float = DEFAULTS["fpr"],
           police_fpr: float = DEFAULTS["police_fpr"], fpr_any: float = DEFAULTS["fpr_any"],
           police_fpr_any: float = DEFAULTS["police_fpr_any"], extra: tuple = DEFAULTS["extra"],
-          version: str | None = None, rows: Rows | None = None, police_ids: list[str] | None = None):
+          project: tuple = DEFAULTS["project"], version: str | None = None, rows: Rows | None = None,
+          police_ids: list[str] | None = None):
     """Returns (artifact dict, fitted estimator, training rows, out-of-fold probabilities)."""
     if rows is None:
-        rows, police_ids = load_training(shared, seed, police_n, extra=extra)
+        rows, police_ids = load_training(shared, seed, police_n, extra=extra, project=project)
     settings = {"seed": seed, "C": C, "keep": keep, "min_df": min_df, "char_n": list(char_n),
                 "length_bins": list(length_bins)}
     counts = {c: sum(1 for g, cats in zip(rows.group, rows.cats) if g == "tune" and cats and c in cats)
@@ -473,9 +487,10 @@ def train(shared: Path, seed: int = 13, police_n: int = DEFAULTS["police_n"], C:
     data = {
         "dev": {"political": sum(1 for g, p in zip(rows.group, rows.pos) if g == "dev" and p),
                 "neutral": sum(1 for g, p in zip(rows.group, rows.pos) if g == "dev" and not p)},
-        "categories_tune": {"flag": sum(1 for g, p in zip(rows.group, rows.pos) if g == "tune" and p),
-                            "clean": sum(1 for g, p in zip(rows.group, rows.pos) if g == "tune" and not p),
-                            "by_category": counts},
+        "tune": {"flag": sum(1 for g, p in zip(rows.group, rows.pos) if g == "tune" and p),
+                 "clean": sum(1 for g, p in zip(rows.group, rows.pos) if g == "tune" and not p),
+                 "by_category": counts, "project_corpora": list(project),
+                 "project_posts": len(project_posts(project))},
         "clean_parts": sum(1 for g in rows.group if g == "parts"),
         "police_sample": len(police_ids or []),
         "police_ids_sha256": hashlib.sha256("\n".join(police_ids or []).encode()).hexdigest(),
@@ -486,6 +501,7 @@ def train(shared: Path, seed: int = 13, police_n: int = DEFAULTS["police_n"], C:
             "settings": {**settings, "folds": folds, "fpr_target": fpr, "police_fpr_target": police_fpr,
                          "fpr_any_target": fpr_any, "police_fpr_any_target": police_fpr_any,
                          "min_positives": min_positives, "police_n": police_n, "extra": list(extra),
+                         "project": list(project),
                          "classifier": "LogisticRegression(liblinear, class_weight=balanced) per head",
                          "sklearn": _sklearn_version()},
             "data": data,
@@ -493,11 +509,13 @@ def train(shared: Path, seed: int = 13, police_n: int = DEFAULTS["police_n"], C:
     }
     version = version or dt.date.today().strftime("%Y.%m.%d")
     doc = export(fitted, thresholds, version, meta, char_n, length_bins)
-    doc["training"]["underlines_out_of_fold"] = underline_figures(shared, rows, oof, owner, thresholds, heads)
+    doc["training"]["underlines_out_of_fold"] = underline_figures(shared, rows, oof, owner, thresholds, heads,
+                                                                       project)
     return doc, fitted, rows, oof, police_ids
 
 
-def underline_figures(shared: Path, rows: Rows, oof, owner, thresholds, heads) -> dict:
+def underline_figures(shared: Path, rows: Rows, oof, owner, thresholds, heads,
+                      project: tuple = PROJECT_TRAINING) -> dict:
     """Span precision and recall of the fold models' underlines on tune flag posts, at the
     chosen thresholds, as server/evaluate.py counts them (the in-sample figure flatters)."""
     path = shared / "corpus/categories.jsonl"
@@ -505,7 +523,8 @@ def underline_figures(shared: Path, rows: Rows, oof, owner, thresholds, heads) -
         return {}
     from .experiment import span_figures
 
-    spans = {r["id"]: [s["match"] for s in r.get("spans") or ()] for r in read_jsonl(path) if r["split"] == "tune"}
+    posts = [r for r in read_jsonl(path) if r["split"] == "tune"] + project_posts(project)
+    spans = {r["id"]: [s["match"] for s in r.get("spans") or ()] for r in posts}
     hit, n, rhit, rn = span_figures(rows, oof, owner, thresholds, heads, spans, None, None, None)
     return {"underlines": n, "precise": hit, "reviewer_spans": rn, "found": rhit}
 
@@ -543,6 +562,8 @@ def main(argv=None) -> int:
     ap.add_argument("--police-fpr", type=float, default=DEFAULTS["police_fpr"])
     ap.add_argument("--fpr-any", type=float, default=DEFAULTS["fpr_any"], help="FPR target of 'any head flags'")
     ap.add_argument("--police-fpr-any", type=float, default=DEFAULTS["police_fpr_any"])
+    ap.add_argument("--project", default=",".join(DEFAULTS["project"]),
+                    help="this project's corpora (under corpus/) to train on, their check splits left out")
     ap.add_argument("--version", default=None)
     ap.add_argument("--no-bench", action="store_true", help="leave the cost per post out of the card")
     args = ap.parse_args(argv)
@@ -554,7 +575,8 @@ def main(argv=None) -> int:
         char_n=tuple(int(n) for n in args.char_n.split(",") if n.strip()),
         length_bins=tuple(int(b) for b in args.length_bins.split(",") if b.strip()),
         fpr=args.fpr, police_fpr=args.police_fpr, fpr_any=args.fpr_any,
-        police_fpr_any=args.police_fpr_any, version=args.version)
+        police_fpr_any=args.police_fpr_any, version=args.version,
+        project=tuple(n for n in args.project.split(",") if n.strip()))
     from . import report
 
     figures = report.training_figures(doc, fitted, rows, oof, shared, args.seed, args.police_n)
