@@ -8,6 +8,7 @@ vocabulary; per head, ``p = 1 / (1 + exp(-(intercept + Σ_blocks x · w_head)))`
 
 from __future__ import annotations
 
+import array
 import functools
 import gzip
 import hashlib
@@ -43,6 +44,21 @@ def scoring_part(doc: dict) -> dict:
 
 _KNOWN = functools.partial(operator.is_not, None)  # filter(_KNOWN, indices): those not None, in C
 
+
+def _counted(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(idx, return_counts=True)`` for a non-empty array, without its general
+    machinery (a third of the cost of scoring a post)."""
+    a = np.sort(idx)
+    n = len(a)
+    first = np.empty(n, dtype=bool)  # where a new value starts
+    first[0] = True
+    np.not_equal(a[1:], a[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.empty(len(starts), dtype=np.int64)
+    np.subtract(starts[1:], starts[:-1], out=counts[:-1])
+    counts[-1] = n - starts[-1]
+    return a[first], counts
+
 # Underline settings of an artifact that does not set them (Analysis.explain).
 EXPLAIN_DEFAULTS = {"k": 3, "min_share": 0.1, "phrase": 0}
 
@@ -70,12 +86,42 @@ class _Block:
         self.weights = np.asarray(cols, dtype=np.float64).T.copy() if n else np.zeros((0, len(heads)))
 
 
+class _Chunk:
+    """What scoring keeps of one whitespace chunk of folded text (``Model._chunk``), so a
+    chunk seen before costs one dictionary look-up: ``terms``, the vocabulary indices of
+    every term the chunk gives on its own (its char grams, its in-vocabulary words and the
+    bigrams inside it) as int64 bytes, so a post's terms are one ``bytes.join``; ``first``,
+    its first word (None without words) and ``follow``, the bigrams its last word starts
+    ({next word: index}, None if none), to join it to the next chunk with words. The rest
+    (explanations and silencing only) is filled in on first use."""
+
+    __slots__ = ("terms", "words", "uni", "first", "follow", "n_words", "info", "grams", "expl")
+
+    def __init__(self, model: "Model", chunk: str):
+        get = model._blocks[1].vocab.get
+        grams = [j for j in map(get, F.padded_grams(chunk, model._char_n)) if j is not None] if model._char_n else []
+        words = self.words = F.WORD.findall(chunk)
+        uni = self.uni = list(map(model._blocks[0].vocab.get, words))
+        bigrams = model._bigrams
+        inner = [bigrams.get(a, _EMPTY).get(b) for a, b in zip(words, words[1:])]
+        self.terms = array.array("q", grams + list(filter(_KNOWN, uni + inner))).tobytes()
+        self.n_words = len(words)
+        self.first = words[0] if words else None
+        self.follow = bigrams.get(words[-1]) if words else None
+        self.info = self.grams = self.expl = None
+
+
+_EMPTY: dict = {}
+_TERMS = operator.attrgetter("terms")
+_N_WORDS = operator.attrgetter("n_words")
+
+
 class Analysis:
     """One post analysed once: ``scores`` (head → probability) at once, and
     ``explain(head, k)`` computed lazily from the same features. Obtain it with
     ``Model.analyse(text, silenced)``."""
 
-    __slots__ = ("model", "text", "silenced", "folded", "words", "_vec", "_wj", "scores",
+    __slots__ = ("model", "text", "silenced", "folded", "_chunks", "_words", "_vec", "_wj", "scores",
                  "_layout", "_contrib")
 
     def __init__(self, model: "Model", text: str, silenced: frozenset):
@@ -83,42 +129,39 @@ class Analysis:
         self.text = text
         self.silenced = silenced
         folded = self.folded = F.fold(text)
-        self._layout = None
-        self._contrib = None
-        # Both blocks read each whitespace chunk through the model's chunk cache: its words
-        # (WORD never matches across whitespace, so the post's words are its chunks' words in
-        # order), their unigram indices and its char n-gram indices. Most chunks of a new post
-        # have been seen before, so this skips the word regex and most dictionary look-ups.
+        self._layout = self._contrib = self._words = self._wj = None
+        # Both blocks read each whitespace chunk (str.split() splits where CHUNK does) through
+        # the model's chunk cache: WORD never matches across whitespace, so the post's words
+        # are its chunks' words in order, and its terms are its chunks' own terms plus the
+        # bigrams joining one chunk's last word to the next one's first. Most chunks of a new
+        # post have been seen before, so this skips the regexes and most dictionary look-ups.
         cache = model._chunk_cache
-        words: list[str] = []
-        uni: list = []
-        cidx: list[int] = []
-        for ch in F.CHUNK.findall(folded):
-            e = cache.get(ch)
-            if e is None:
-                e = model._chunk_entry(ch)
-            cidx += e[0]
-            words += e[4]
-            uni += e[5]
-        self.words = words
-        get = model._blocks[0].vocab.get
-        bi = list(map(get, [a + " " + b for a, b in zip(words, words[1:])])) if len(words) > 1 else []
-        self._wj = (uni, bi)  # per word occurrence: vocabulary index or None (for explanations)
-        widx = list(filter(_KNOWN, uni + bi))  # the in-vocabulary ones
+        chunks = folded.split()
+        entries = list(map(cache.get, chunks))
+        if None in entries:
+            entries = list(map(model._chunk, chunks))
+        self._chunks = entries
+        joins = []
+        follow = None
+        for e in entries:
+            if e.first is not None:
+                if follow is not None and (j := follow.get(e.first)) is not None:
+                    joins.append(j)
+                follow = e.follow
         if model._length_bins:
-            j = get(F.length_term(len(words), model._length_bins))
+            j = model._length_index(sum(map(_N_WORDS, entries)))
             if j is not None:
-                widx.append(j)
+                joins.append(j)
         zeroed = None
         if silenced:
             silenced_words = model._silenced_words(silenced)
             if silenced_words:
                 zeroed = self._silenced_occurrences(silenced_words)
-        # One index space over both blocks, word terms numbered first: np.unique sorts, so the
-        # word block's terms come before the char block's.
-        idx = widx + cidx
-        if idx:
-            keys, counts = np.unique(np.fromiter(idx, np.intp, len(idx)), return_counts=True)
+        # One index space over both blocks, word terms numbered first: sorted, the word
+        # block's terms come before the char block's.
+        raw = b"".join(map(_TERMS, entries)) + array.array("q", joins).tobytes()
+        if raw:
+            keys, counts = _counted(np.frombuffer(raw, np.int64))
             counts = counts.astype(np.float64)
             x = np.log(counts)
             x += 1.0
@@ -140,6 +183,23 @@ class Analysis:
             self._vec = None
         probs = 1.0 / (1.0 + np.exp(-logits))
         self.scores = dict(zip(model.heads, probs.tolist()))
+
+    @property
+    def words(self) -> list[str]:
+        """The post's words (WORD over the folded text), in order."""
+        if self._words is None:
+            self._words = [w for e in self._chunks for w in e.words]
+        return self._words
+
+    def word_terms(self) -> tuple[list, list]:
+        """Per word occurrence, its unigram's vocabulary index and that of the bigram it
+        starts (None when not in the vocabulary), for explanations."""
+        if self._wj is None:
+            get = self.model._blocks[0].vocab.get
+            words = self.words
+            uni = [j for e in self._chunks for j in e.uni]
+            self._wj = (uni, [get(a + " " + b) for a, b in zip(words, words[1:])])
+        return self._wj
 
     # --- positions (explanations and silencing only) ------------------------------------
     def layout(self):
@@ -173,12 +233,14 @@ class Analysis:
 
     def _silenced_occurrences(self, silenced_words) -> dict | None:
         folded = self.folded
-        # Cheap test: a silenced phrase needs every one of its words somewhere in the text
-        # (testing only its first word let "in" of "in labour" send every post the slow way).
-        silenced_words = [seq for seq in silenced_words if all(w in folded for w in seq)]
+        words = self.words
+        # Cheap test: a silenced phrase needs every one of its words among the post's words
+        # (the exact test below compares whole words); a set test, not a substring search
+        # per word, as 56 phrases' substring searches cost ~100 us a post.
+        present = set(words)
+        silenced_words = [seq for seq in silenced_words if present.issuperset(seq)]
         if not silenced_words:
             return None
-        words = self.words
         spans_w = self._word_spans()
         spans = []
         for seq in silenced_words:
@@ -229,7 +291,7 @@ class Analysis:
             # contribution of one occurrence of each term: x_j * w_jh / count_j
             per_occ = x * w[:, h] / counts
             per = dict(zip(keys[:n_w].tolist(), per_occ[:n_w].tolist()))  # word terms
-            uni, bi = self._wj
+            uni, bi = self.word_terms()
             for k, j in enumerate(uni):
                 if j is not None:
                     out[word_unit[k]] += per[j]
@@ -360,52 +422,60 @@ class Model:
         self._lock = threading.Lock()
         self._silence_cache: dict = {}
         self._chunk_cache: dict = {}
+        self._length_cache: dict = {}
+        # bigram terms by first word: {first: {second: index}} (a word holds no space, so
+        # "a b" splits one way only)
+        self._bigrams: dict = {}
+        for term, j in self._blocks[0].vocab.items():
+            if " " in term:
+                a, _, b = term.partition(" ")
+                self._bigrams.setdefault(a, {})[b] = j
 
-    # chunk cache: chunk → [vocabulary indices of its in-vocabulary char grams,
-    #                       ChunkInfo or None, [(index, start, end)] or None, [(index, shares)] or None,
-    #                       its words, their word-block indices (None when not in the vocabulary)]
+    # chunk cache: chunk → _Chunk
     _CHUNK_CACHE_MAX = 50_000  # a few tens of MB at most; cleared when full
 
-    def _chunk_entry(self, chunk: str) -> list:
-        get = self._blocks[1].vocab.get
-        grams = [j for j in map(get, F.padded_grams(chunk, self._char_n)) if j is not None] if self._char_n else []
-        words = F.WORD.findall(chunk)
-        e = [grams, None, None, None, words, list(map(self._blocks[0].vocab.get, words))]
-        cache = self._chunk_cache
-        if len(cache) >= self._CHUNK_CACHE_MAX:
-            cache.clear()
-        cache[chunk] = e
+    def _chunk(self, chunk: str) -> _Chunk:
+        e = self._chunk_cache.get(chunk)
+        if e is None:
+            e = _Chunk(self, chunk)
+            cache = self._chunk_cache
+            if len(cache) >= self._CHUNK_CACHE_MAX:
+                cache.clear()
+            cache[chunk] = e
         return e
 
-    def _entry(self, chunk: str) -> list:
-        e = self._chunk_cache.get(chunk)
-        return e if e is not None else self._chunk_entry(chunk)
+    def _length_index(self, n_words: int) -> int | None:
+        """Vocabulary index of the length band of a post of n_words words (None: not in it)."""
+        cache = self._length_cache
+        if n_words not in cache:
+            cache[n_words] = self._blocks[0].vocab.get(F.length_term(n_words, self._length_bins))
+        return cache[n_words]
 
     def _chunk_info(self, chunk: str) -> F.ChunkInfo:
-        e = self._entry(chunk)
-        if e[1] is None:
-            e[1] = F.ChunkInfo(chunk, self._char_n)
-        return e[1]
+        e = self._chunk(chunk)
+        if e.info is None:
+            e.info = F.ChunkInfo(chunk, self._char_n)
+        return e.info
 
     def _chunk_grams(self, chunk: str) -> list:
         """[(vocabulary index, start, end)] of the in-vocabulary grams, chunk coordinates."""
-        e = self._entry(chunk)
-        if e[2] is None:
+        e = self._chunk(chunk)
+        if e.grams is None:
             get = self._blocks[1].vocab.get
-            e[2] = [(get(g), s, t) for g, s, t in F.chunk_grams(chunk, self._char_n) if get(g) is not None]
-        return e[2]
+            e.grams = [(get(g), s, t) for g, s, t in F.chunk_grams(chunk, self._char_n) if get(g) is not None]
+        return e.grams
 
     def _chunk_expl(self, chunk: str) -> tuple:
         """(units, has_words, vocabulary indices, units) of one chunk for explanations:
         its units in chunk coordinates and, per in-vocabulary gram, its index and unit."""
-        e = self._entry(chunk)
-        if e[3] is None:
+        e = self._chunk(chunk)
+        if e.expl is None:
             info = self._chunk_info(chunk)
             get = self._blocks[1].vocab.get
             pairs = [(j, u) for j, u in zip(map(get, F.padded_grams(chunk, self._char_n)), info.gram_units)
                      if j is not None]
-            e[3] = (info.units, info.has_words, [j for j, _ in pairs], [u for _, u in pairs])
-        return e[3]
+            e.expl = (info.units, info.has_words, [j for j, _ in pairs], [u for _, u in pairs])
+        return e.expl
 
     def _head_index(self, head: str) -> int:
         try:
