@@ -12,6 +12,7 @@ import array
 import functools
 import gzip
 import hashlib
+import itertools
 import json
 import math
 import operator
@@ -114,6 +115,7 @@ class _Chunk:
 _EMPTY: dict = {}
 _TERMS = operator.attrgetter("terms")
 _N_WORDS = operator.attrgetter("n_words")
+_WORDS = operator.attrgetter("words")
 
 
 class Analysis:
@@ -233,14 +235,18 @@ class Analysis:
 
     def _silenced_occurrences(self, silenced_words) -> dict | None:
         folded = self.folded
-        words = self.words
         # Cheap test: a silenced phrase needs every one of its words among the post's words
-        # (the exact test below compares whole words); a set test, not a substring search
-        # per word, as 56 phrases' substring searches cost ~100 us a post.
-        present = set(words)
-        silenced_words = [seq for seq in silenced_words if present.issuperset(seq)]
+        # (the exact test below compares whole words); set tests, not a substring search per
+        # word (56 phrases' substring searches cost ~100 us a post), and first its key word.
+        present = set(itertools.chain.from_iterable(map(_WORDS, self._chunks)))
+        by_key = silenced_words[1]
+        keys = present.intersection(by_key)
+        if not keys:
+            return None
+        silenced_words = [seq for k in keys for seq in by_key[k] if present.issuperset(seq)]
         if not silenced_words:
             return None
+        words = self.words
         spans_w = self._word_spans()
         spans = []
         for seq in silenced_words:
@@ -484,9 +490,16 @@ class Model:
             raise KeyError(f"no head {head!r}; heads are {self.heads}") from None
 
     def _silenced_words(self, silenced: frozenset) -> tuple:
+        """(word sequences, {key word: its sequences}): each silenced term as its folded words,
+        filed under its longest word, so a post tests one set intersection with the key words
+        instead of every sequence (most posts hold none)."""
         got = self._silence_cache.get(silenced)
         if got is None:
-            got = tuple(sorted({w for w in (F.term_words(t) for t in silenced) if w}))
+            seqs = tuple(sorted({w for w in (F.term_words(t) for t in silenced) if w}))
+            by_key: dict = {}
+            for seq in seqs:
+                by_key.setdefault(max(seq, key=len), []).append(seq)
+            got = (seqs, by_key) if seqs else ()
             if len(self._silence_cache) > 64:
                 self._silence_cache.clear()
             self._silence_cache[silenced] = got
