@@ -113,6 +113,7 @@ class _Chunk:
 
 
 _EMPTY: dict = {}
+_UNSET = object()
 _TERMS = operator.attrgetter("terms")
 _N_WORDS = operator.attrgetter("n_words")
 _WORDS = operator.attrgetter("words")
@@ -124,7 +125,7 @@ class Analysis:
     ``Model.analyse(text, silenced)``."""
 
     __slots__ = ("model", "text", "silenced", "folded", "_chunks", "_words", "_vec", "_wj", "scores",
-                 "_layout", "_contrib")
+                 "_layout", "_contrib", "_where")
 
     def __init__(self, model: "Model", text: str, silenced: frozenset):
         self.model = model
@@ -132,6 +133,7 @@ class Analysis:
         self.silenced = silenced
         folded = self.folded = F.fold(text)
         self._layout = self._contrib = self._words = self._wj = None
+        self._where = _UNSET
         # Both blocks read each whitespace chunk (str.split() splits where CHUNK does) through
         # the model's chunk cache: WORD never matches across whitespace, so the post's words
         # are its chunks' words in order, and its terms are its chunks' own terms plus the
@@ -211,23 +213,25 @@ class Analysis:
         and the unit it is credited to."""
         if self._layout is None:
             units, word_unit, js, us, offsets, sizes = [], [], [], [], [], []
-            expl = self.model._chunk_expl
-            for m in F.CHUNK.finditer(self.folded):
+            fill = self.model._chunk_expl
+            # self._chunks are the cached chunks of folded.split(), which CHUNK finds in order
+            for m, e in zip(F.CHUNK.finditer(self.folded), self._chunks):
+                local, has_words, j_b, u_b, n = e.expl or fill(m.group())
                 cs = m.start()
-                local, has_words, j_l, u_l = expl(m.group())
                 u0 = len(units)
                 units += [(cs + a, cs + b) for a, b in local]
                 if has_words:
                     word_unit += range(u0, u0 + len(local))
-                if j_l:
-                    js += j_l
-                    us += u_l
+                if n:
+                    js.append(j_b)
+                    us.append(u_b)
                     offsets.append(u0)
-                    sizes.append(len(j_l))
-            gram_unit = np.asarray(us, dtype=np.intp)
+                    sizes.append(n)
+            # int64 bytes joined: one array per post, not one Python int per gram occurrence
+            gram_unit = np.frombuffer(b"".join(us), np.int64)
             if offsets:
-                gram_unit += np.repeat(np.asarray(offsets, dtype=np.intp), sizes)
-            self._layout = (units, word_unit, np.asarray(js, dtype=np.intp), gram_unit)
+                gram_unit = gram_unit + np.repeat(np.array(offsets, dtype=np.int64), sizes)
+            self._layout = (units, word_unit, np.frombuffer(b"".join(js), np.int64), gram_unit)
         return self._layout
 
     def _word_spans(self) -> list[tuple[int, int]]:
@@ -346,7 +350,7 @@ class Analysis:
         units = self.layout()[0]
         if phrase > 0:
             chosen = self._widen(chosen, units, phrase)
-        where = F.fold_map(self.text)
+        where = self._fold_map()
         spans = []
         run: list[int] = []
         for i in sorted(chosen) + [None]:
@@ -360,6 +364,12 @@ class Analysis:
                 run.append(i)
         spans.sort(key=lambda t: (-t[2], t[0]))
         return spans
+
+    def _fold_map(self):
+        """F.fold_map of the text, once per post (each head's explanation needs it)."""
+        if self._where is _UNSET:
+            self._where = F.fold_map(self.text)
+        return self._where
 
     def _widen(self, chosen: set, units: list, n: int) -> set:
         folded = self.folded
@@ -472,15 +482,17 @@ class Model:
         return e.grams
 
     def _chunk_expl(self, chunk: str) -> tuple:
-        """(units, has_words, vocabulary indices, units) of one chunk for explanations:
-        its units in chunk coordinates and, per in-vocabulary gram, its index and unit."""
+        """(units, has_words, vocabulary indices, units, count) of one chunk for explanations:
+        its units in chunk coordinates and, per in-vocabulary gram, its index and unit (int64
+        bytes, for Analysis.layout to join)."""
         e = self._chunk(chunk)
         if e.expl is None:
             info = self._chunk_info(chunk)
             get = self._blocks[1].vocab.get
             pairs = [(j, u) for j, u in zip(map(get, F.padded_grams(chunk, self._char_n)), info.gram_units)
                      if j is not None]
-            e.expl = (info.units, info.has_words, [j for j, _ in pairs], [u for _, u in pairs])
+            e.expl = (info.units, info.has_words, array.array("q", [j for j, _ in pairs]).tobytes(),
+                      array.array("q", [u for _, u in pairs]).tobytes(), len(pairs))
         return e.expl
 
     def _head_index(self, head: str) -> int:
