@@ -291,9 +291,11 @@ def _best(tokens: set) -> frozenset | None:
         if t[0] == "s" and _selective(t[1]):
             ranked.append(((0, -len(t[1])), frozenset({("s", t[1], t[2])})))
         elif t[0] == "w" and len(t[1]) >= 2:
-            ranked.append(((1, -len(t[1])), frozenset({("w", t[1], True)})))  # words are lower case
+            # a word here is one of two letters (longer ones are literals too): "of", "in"
+            # are in most posts, so an alternation of literals beats it
+            ranked.append(((2, -len(t[1])), frozenset({("w", t[1], True)})))  # words are lower case
         elif t[0] == "any" and all(_usable(*c[:2]) for c in t[1]):
-            ranked.append(((2, len(t[1])), t[1]))
+            ranked.append(((1, len(t[1])), t[1]))
     # Ties go to the first in sorted order: the same choice in every process (set order is not).
     return min(ranked, key=lambda r: (r[0], sorted(r[1])))[1] if ranked else None
 
