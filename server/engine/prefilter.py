@@ -291,9 +291,11 @@ def _best(tokens: set) -> frozenset | None:
         if t[0] == "s" and _selective(t[1]):
             ranked.append(((0, -len(t[1])), frozenset({("s", t[1], t[2])})))
         elif t[0] == "w" and len(t[1]) >= 2:
-            ranked.append(((1, -len(t[1])), frozenset({("w", t[1], True)})))  # words are lower case
+            # a word here is one of two letters (longer ones are literals too): "of", "in"
+            # are in most posts, so an alternation of literals beats it
+            ranked.append(((2, -len(t[1])), frozenset({("w", t[1], True)})))  # words are lower case
         elif t[0] == "any" and all(_usable(*c[:2]) for c in t[1]):
-            ranked.append(((2, len(t[1])), t[1]))
+            ranked.append(((1, len(t[1])), t[1]))
     # Ties go to the first in sorted order: the same choice in every process (set order is not).
     return min(ranked, key=lambda r: (r[0], sorted(r[1])))[1] if ranked else None
 
@@ -470,13 +472,57 @@ class PrefilterIndex:
         return self._literals
 
     def admitted(self, scan: "PostScan") -> frozenset:
-        """Ids of the prefilters that admit the post: exactly those whose `admits` is true."""
+        """Ids of the prefilters that admit the post: exactly those whose `admits` is true.
+        `Prefilter.admits` inlined over the candidates, each of the post's measures read once
+        and only if some candidate needs it (a method and property calls per candidate cost
+        more than the tests themselves)."""
         by_literal = self._by_literal
         candidates = set(self._unfiled)
-        for k in scan.present:
+        present = scan.present
+        for k in present:
             candidates.update(by_literal[k])
         prefilters = self.prefilters
-        return frozenset(i for i in candidates if prefilters[i].admits(scan))
+        out = []
+        text = scan.text
+        digits = groups = words = upper_pair = None
+        is_ascii = text.isascii()
+        for i in candidates:
+            pf = prefilters[i]
+            if pf.all_idx and not pf.all_idx <= present:
+                continue
+            if pf.digits:
+                if digits is None:
+                    digits = scan.digits
+                if digits < pf.digits:
+                    continue
+            if pf.non_ascii and is_ascii:
+                continue
+            if pf.upper_pair:
+                if upper_pair is None:
+                    upper_pair = scan.upper_pair
+                if not upper_pair:
+                    continue
+            if pf.groups:
+                if groups is None:
+                    groups = scan.groups
+                if not pf.groups <= groups:
+                    continue
+            if pf.exact and not all(s in text for s in pf.exact):
+                continue
+            if pf.cased_groups and not all(any(s in text for k in literals & present for s in spellings[k])
+                                           for literals, spellings in pf.cased_groups):
+                continue
+            if pf.words or pf.any_words:
+                if words is None:
+                    words = scan.words
+                if not pf.words <= words:
+                    continue
+                if groups is None:
+                    groups = scan.groups
+                if not all(gid in groups or not words.isdisjoint(short) for gid, short in pf.short_groups):
+                    continue
+            out.append(i)
+        return frozenset(out)
 
     def _idx(self, s: str) -> int:
         return self._index.setdefault(s.lower(), len(self._index))

@@ -8,9 +8,11 @@ vocabulary; per head, ``p = 1 / (1 + exp(-(intercept + Σ_blocks x · w_head)))`
 
 from __future__ import annotations
 
+import array
 import functools
 import gzip
 import hashlib
+import itertools
 import json
 import math
 import operator
@@ -43,6 +45,29 @@ def scoring_part(doc: dict) -> dict:
 
 _KNOWN = functools.partial(operator.is_not, None)  # filter(_KNOWN, indices): those not None, in C
 
+
+# 1 + ln(count) for the counts a post has, made by the same vectorised log as an array of
+# counts would be (element by element the same values; index 0 is never read).
+_TF_TABLE = 4096
+with np.errstate(divide="ignore"):
+    _SUBLINEAR_TF = np.log(np.arange(_TF_TABLE, dtype=np.float64))
+_SUBLINEAR_TF += 1.0
+
+
+def _counted(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(idx, return_counts=True)`` for a non-empty array, without its general
+    machinery (a third of the cost of scoring a post)."""
+    a = np.sort(idx)
+    n = len(a)
+    first = np.empty(n, dtype=bool)  # where a new value starts
+    first[0] = True
+    np.not_equal(a[1:], a[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.empty(len(starts), dtype=np.int64)
+    np.subtract(starts[1:], starts[:-1], out=counts[:-1])
+    counts[-1] = n - starts[-1]
+    return a[first], counts
+
 # Underline settings of an artifact that does not set them (Analysis.explain).
 EXPLAIN_DEFAULTS = {"k": 3, "min_share": 0.1, "phrase": 0}
 
@@ -70,58 +95,90 @@ class _Block:
         self.weights = np.asarray(cols, dtype=np.float64).T.copy() if n else np.zeros((0, len(heads)))
 
 
+class _Chunk:
+    """What scoring keeps of one whitespace chunk of folded text (``Model._chunk``), so a
+    chunk seen before costs one dictionary look-up: ``terms``, the vocabulary indices of
+    every term the chunk gives on its own (its char grams, its in-vocabulary words and the
+    bigrams inside it) as int64 bytes, so a post's terms are one ``bytes.join``; ``first``,
+    its first word (None without words) and ``follow``, the bigrams its last word starts
+    ({next word: index}, None if none), to join it to the next chunk with words. The rest
+    (explanations and silencing only) is filled in on first use."""
+
+    __slots__ = ("terms", "words", "uni", "first", "follow", "n_words", "info", "grams", "expl")
+
+    def __init__(self, model: "Model", chunk: str):
+        get = model._blocks[1].vocab.get
+        grams = [j for j in map(get, F.padded_grams(chunk, model._char_n)) if j is not None] if model._char_n else []
+        words = self.words = F.WORD.findall(chunk)
+        uni = self.uni = list(map(model._blocks[0].vocab.get, words))
+        bigrams = model._bigrams
+        inner = [bigrams.get(a, _EMPTY).get(b) for a, b in zip(words, words[1:])]
+        self.terms = array.array("q", grams + list(filter(_KNOWN, uni + inner))).tobytes()
+        self.n_words = len(words)
+        self.first = words[0] if words else None
+        self.follow = bigrams.get(words[-1]) if words else None
+        self.info = self.grams = self.expl = None
+
+
+_EMPTY: dict = {}
+_UNSET = object()
+_TERMS = operator.attrgetter("terms")
+_N_WORDS = operator.attrgetter("n_words")
+_WORDS = operator.attrgetter("words")
+
+
 class Analysis:
     """One post analysed once: ``scores`` (head → probability) at once, and
     ``explain(head, k)`` computed lazily from the same features. Obtain it with
     ``Model.analyse(text, silenced)``."""
 
-    __slots__ = ("model", "text", "silenced", "folded", "words", "_vec", "_wj", "scores",
-                 "_layout", "_contrib")
+    __slots__ = ("model", "text", "silenced", "folded", "_chunks", "_words", "_vec", "_wj", "scores",
+                 "_layout", "_contrib", "_where")
 
     def __init__(self, model: "Model", text: str, silenced: frozenset):
         self.model = model
         self.text = text
         self.silenced = silenced
         folded = self.folded = F.fold(text)
-        self._layout = None
-        self._contrib = None
-        # Both blocks read each whitespace chunk through the model's chunk cache: its words
-        # (WORD never matches across whitespace, so the post's words are its chunks' words in
-        # order), their unigram indices and its char n-gram indices. Most chunks of a new post
-        # have been seen before, so this skips the word regex and most dictionary look-ups.
+        self._layout = self._contrib = self._words = self._wj = None
+        self._where = _UNSET
+        # Both blocks read each whitespace chunk (str.split() splits where CHUNK does) through
+        # the model's chunk cache: WORD never matches across whitespace, so the post's words
+        # are its chunks' words in order, and its terms are its chunks' own terms plus the
+        # bigrams joining one chunk's last word to the next one's first. Most chunks of a new
+        # post have been seen before, so this skips the regexes and most dictionary look-ups.
         cache = model._chunk_cache
-        words: list[str] = []
-        uni: list = []
-        cidx: list[int] = []
-        for ch in F.CHUNK.findall(folded):
-            e = cache.get(ch)
-            if e is None:
-                e = model._chunk_entry(ch)
-            cidx += e[0]
-            words += e[4]
-            uni += e[5]
-        self.words = words
-        get = model._blocks[0].vocab.get
-        bi = list(map(get, [a + " " + b for a, b in zip(words, words[1:])])) if len(words) > 1 else []
-        self._wj = (uni, bi)  # per word occurrence: vocabulary index or None (for explanations)
-        widx = list(filter(_KNOWN, uni + bi))  # the in-vocabulary ones
+        chunks = folded.split()
+        entries = list(map(cache.get, chunks))
+        if None in entries:
+            entries = list(map(model._chunk, chunks))
+        self._chunks = entries
+        joins = []
+        follow = None
+        for e in entries:
+            if e.first is not None:
+                if follow is not None and (j := follow.get(e.first)) is not None:
+                    joins.append(j)
+                follow = e.follow
         if model._length_bins:
-            j = get(F.length_term(len(words), model._length_bins))
+            j = model._length_index(sum(map(_N_WORDS, entries)))
             if j is not None:
-                widx.append(j)
+                joins.append(j)
         zeroed = None
         if silenced:
             silenced_words = model._silenced_words(silenced)
             if silenced_words:
                 zeroed = self._silenced_occurrences(silenced_words)
-        # One index space over both blocks, word terms numbered first: np.unique sorts, so the
-        # word block's terms come before the char block's.
-        idx = widx + cidx
-        if idx:
-            keys, counts = np.unique(np.fromiter(idx, np.intp, len(idx)), return_counts=True)
-            counts = counts.astype(np.float64)
-            x = np.log(counts)
-            x += 1.0
+        # One index space over both blocks, word terms numbered first: sorted, the word
+        # block's terms come before the char block's.
+        raw = b"".join(map(_TERMS, entries)) + array.array("q", joins).tobytes()
+        if raw:
+            keys, counts = _counted(np.frombuffer(raw, np.int64))
+            try:
+                x = _SUBLINEAR_TF[counts]
+            except IndexError:  # a term more than _TF_TABLE times in one post
+                x = np.log(counts.astype(np.float64))
+                x += 1.0
             x *= model._idf[keys]
             n_w = int(np.searchsorted(keys, model._n_word_terms))
             if n_w:
@@ -141,6 +198,23 @@ class Analysis:
         probs = 1.0 / (1.0 + np.exp(-logits))
         self.scores = dict(zip(model.heads, probs.tolist()))
 
+    @property
+    def words(self) -> list[str]:
+        """The post's words (WORD over the folded text), in order."""
+        if self._words is None:
+            self._words = [w for e in self._chunks for w in e.words]
+        return self._words
+
+    def word_terms(self) -> tuple[list, list]:
+        """Per word occurrence, its unigram's vocabulary index and that of the bigram it
+        starts (None when not in the vocabulary), for explanations."""
+        if self._wj is None:
+            get = self.model._blocks[0].vocab.get
+            words = self.words
+            uni = [j for e in self._chunks for j in e.uni]
+            self._wj = (uni, [get(a + " " + b) for a, b in zip(words, words[1:])])
+        return self._wj
+
     # --- positions (explanations and silencing only) ------------------------------------
     def layout(self):
         """(units, word_unit, gram_index, gram_unit), computed once per post for every head:
@@ -149,23 +223,25 @@ class Analysis:
         and the unit it is credited to."""
         if self._layout is None:
             units, word_unit, js, us, offsets, sizes = [], [], [], [], [], []
-            expl = self.model._chunk_expl
-            for m in F.CHUNK.finditer(self.folded):
+            fill = self.model._chunk_expl
+            # self._chunks are the cached chunks of folded.split(), which CHUNK finds in order
+            for m, e in zip(F.CHUNK.finditer(self.folded), self._chunks):
+                local, has_words, j_b, u_b, n = e.expl or fill(m.group())
                 cs = m.start()
-                local, has_words, j_l, u_l = expl(m.group())
                 u0 = len(units)
                 units += [(cs + a, cs + b) for a, b in local]
                 if has_words:
                     word_unit += range(u0, u0 + len(local))
-                if j_l:
-                    js += j_l
-                    us += u_l
+                if n:
+                    js.append(j_b)
+                    us.append(u_b)
                     offsets.append(u0)
-                    sizes.append(len(j_l))
-            gram_unit = np.asarray(us, dtype=np.intp)
+                    sizes.append(n)
+            # int64 bytes joined: one array per post, not one Python int per gram occurrence
+            gram_unit = np.frombuffer(b"".join(us), np.int64)
             if offsets:
-                gram_unit += np.repeat(np.asarray(offsets, dtype=np.intp), sizes)
-            self._layout = (units, word_unit, np.asarray(js, dtype=np.intp), gram_unit)
+                gram_unit = gram_unit + np.repeat(np.array(offsets, dtype=np.int64), sizes)
+            self._layout = (units, word_unit, np.frombuffer(b"".join(js), np.int64), gram_unit)
         return self._layout
 
     def _word_spans(self) -> list[tuple[int, int]]:
@@ -173,9 +249,15 @@ class Analysis:
 
     def _silenced_occurrences(self, silenced_words) -> dict | None:
         folded = self.folded
-        # Cheap test: a silenced phrase needs every one of its words somewhere in the text
-        # (testing only its first word let "in" of "in labour" send every post the slow way).
-        silenced_words = [seq for seq in silenced_words if all(w in folded for w in seq)]
+        # Cheap test: a silenced phrase needs every one of its words among the post's words
+        # (the exact test below compares whole words); set tests, not a substring search per
+        # word (56 phrases' substring searches cost ~100 us a post), and first its key word.
+        present = set(itertools.chain.from_iterable(map(_WORDS, self._chunks)))
+        by_key = silenced_words[1]
+        keys = present.intersection(by_key)
+        if not keys:
+            return None
+        silenced_words = [seq for k in keys for seq in by_key[k] if present.issuperset(seq)]
         if not silenced_words:
             return None
         words = self.words
@@ -229,7 +311,7 @@ class Analysis:
             # contribution of one occurrence of each term: x_j * w_jh / count_j
             per_occ = x * w[:, h] / counts
             per = dict(zip(keys[:n_w].tolist(), per_occ[:n_w].tolist()))  # word terms
-            uni, bi = self._wj
+            uni, bi = self.word_terms()
             for k, j in enumerate(uni):
                 if j is not None:
                     out[word_unit[k]] += per[j]
@@ -278,7 +360,7 @@ class Analysis:
         units = self.layout()[0]
         if phrase > 0:
             chosen = self._widen(chosen, units, phrase)
-        where = F.fold_map(self.text)
+        where = self._fold_map()
         spans = []
         run: list[int] = []
         for i in sorted(chosen) + [None]:
@@ -292,6 +374,12 @@ class Analysis:
                 run.append(i)
         spans.sort(key=lambda t: (-t[2], t[0]))
         return spans
+
+    def _fold_map(self):
+        """F.fold_map of the text, once per post (each head's explanation needs it)."""
+        if self._where is _UNSET:
+            self._where = F.fold_map(self.text)
+        return self._where
 
     def _widen(self, chosen: set, units: list, n: int) -> set:
         folded = self.folded
@@ -360,52 +448,62 @@ class Model:
         self._lock = threading.Lock()
         self._silence_cache: dict = {}
         self._chunk_cache: dict = {}
+        self._length_cache: dict = {}
+        # bigram terms by first word: {first: {second: index}} (a word holds no space, so
+        # "a b" splits one way only)
+        self._bigrams: dict = {}
+        for term, j in self._blocks[0].vocab.items():
+            if " " in term:
+                a, _, b = term.partition(" ")
+                self._bigrams.setdefault(a, {})[b] = j
 
-    # chunk cache: chunk → [vocabulary indices of its in-vocabulary char grams,
-    #                       ChunkInfo or None, [(index, start, end)] or None, [(index, shares)] or None,
-    #                       its words, their word-block indices (None when not in the vocabulary)]
+    # chunk cache: chunk → _Chunk
     _CHUNK_CACHE_MAX = 50_000  # a few tens of MB at most; cleared when full
 
-    def _chunk_entry(self, chunk: str) -> list:
-        get = self._blocks[1].vocab.get
-        grams = [j for j in map(get, F.padded_grams(chunk, self._char_n)) if j is not None] if self._char_n else []
-        words = F.WORD.findall(chunk)
-        e = [grams, None, None, None, words, list(map(self._blocks[0].vocab.get, words))]
-        cache = self._chunk_cache
-        if len(cache) >= self._CHUNK_CACHE_MAX:
-            cache.clear()
-        cache[chunk] = e
+    def _chunk(self, chunk: str) -> _Chunk:
+        e = self._chunk_cache.get(chunk)
+        if e is None:
+            e = _Chunk(self, chunk)
+            cache = self._chunk_cache
+            if len(cache) >= self._CHUNK_CACHE_MAX:
+                cache.clear()
+            cache[chunk] = e
         return e
 
-    def _entry(self, chunk: str) -> list:
-        e = self._chunk_cache.get(chunk)
-        return e if e is not None else self._chunk_entry(chunk)
+    def _length_index(self, n_words: int) -> int | None:
+        """Vocabulary index of the length band of a post of n_words words (None: not in it)."""
+        cache = self._length_cache
+        if n_words not in cache:
+            cache[n_words] = self._blocks[0].vocab.get(F.length_term(n_words, self._length_bins))
+        return cache[n_words]
 
     def _chunk_info(self, chunk: str) -> F.ChunkInfo:
-        e = self._entry(chunk)
-        if e[1] is None:
-            e[1] = F.ChunkInfo(chunk, self._char_n)
-        return e[1]
+        e = self._chunk(chunk)
+        if e.info is None:
+            e.info = F.ChunkInfo(chunk, self._char_n)
+        return e.info
 
     def _chunk_grams(self, chunk: str) -> list:
         """[(vocabulary index, start, end)] of the in-vocabulary grams, chunk coordinates."""
-        e = self._entry(chunk)
-        if e[2] is None:
+        e = self._chunk(chunk)
+        if e.grams is None:
             get = self._blocks[1].vocab.get
-            e[2] = [(get(g), s, t) for g, s, t in F.chunk_grams(chunk, self._char_n) if get(g) is not None]
-        return e[2]
+            e.grams = [(get(g), s, t) for g, s, t in F.chunk_grams(chunk, self._char_n) if get(g) is not None]
+        return e.grams
 
     def _chunk_expl(self, chunk: str) -> tuple:
-        """(units, has_words, vocabulary indices, units) of one chunk for explanations:
-        its units in chunk coordinates and, per in-vocabulary gram, its index and unit."""
-        e = self._entry(chunk)
-        if e[3] is None:
+        """(units, has_words, vocabulary indices, units, count) of one chunk for explanations:
+        its units in chunk coordinates and, per in-vocabulary gram, its index and unit (int64
+        bytes, for Analysis.layout to join)."""
+        e = self._chunk(chunk)
+        if e.expl is None:
             info = self._chunk_info(chunk)
             get = self._blocks[1].vocab.get
             pairs = [(j, u) for j, u in zip(map(get, F.padded_grams(chunk, self._char_n)), info.gram_units)
                      if j is not None]
-            e[3] = (info.units, info.has_words, [j for j, _ in pairs], [u for _, u in pairs])
-        return e[3]
+            e.expl = (info.units, info.has_words, array.array("q", [j for j, _ in pairs]).tobytes(),
+                      array.array("q", [u for _, u in pairs]).tobytes(), len(pairs))
+        return e.expl
 
     def _head_index(self, head: str) -> int:
         try:
@@ -414,9 +512,16 @@ class Model:
             raise KeyError(f"no head {head!r}; heads are {self.heads}") from None
 
     def _silenced_words(self, silenced: frozenset) -> tuple:
+        """(word sequences, {key word: its sequences}): each silenced term as its folded words,
+        filed under its longest word, so a post tests one set intersection with the key words
+        instead of every sequence (most posts hold none)."""
         got = self._silence_cache.get(silenced)
         if got is None:
-            got = tuple(sorted({w for w in (F.term_words(t) for t in silenced) if w}))
+            seqs = tuple(sorted({w for w in (F.term_words(t) for t in silenced) if w}))
+            by_key: dict = {}
+            for seq in seqs:
+                by_key.setdefault(max(seq, key=len), []).append(seq)
+            got = (seqs, by_key) if seqs else ()
             if len(self._silence_cache) > 64:
                 self._silence_cache.clear()
             self._silence_cache[silenced] = got

@@ -21,9 +21,12 @@ MAX_CANDIDATES = 64
 class NearMatcher(Matcher):
     kind = "near"
 
-    def __init__(self, terms, context, within, side, span, boundary, refs, barriers=(), term_patterns=()):
+    def __init__(self, terms, context, within, side, span, boundary, refs, barriers=(), term_patterns=(),
+                 term_sources=None):
         self.terms = terms
         self.term_patterns = term_patterns
+        # the sources with plain lists, for the prefilter (patterns.compile_patterns)
+        self.term_sources = term_sources if term_sources is not None else [p.pattern for p in term_patterns]
         self.plans = [(p, None) for p in term_patterns]
         self.context = context
         self.barriers = barriers
@@ -46,12 +49,13 @@ class NearMatcher(Matcher):
         else:
             boundary = None
         barriers = tuple(ctx.expand(near.get("barriers", []), f"{where} field 'match.near.barriers'", inflect, "any"))
-        patterns = compile_patterns(near.get("term_patterns", []), 0, ctx, f"{where} field 'match.near.term_patterns'")
+        compiled = compile_patterns(near.get("term_patterns", []), 0, ctx, f"{where} field 'match.near.term_patterns'")
         return cls(terms, context, near.get("within", 4), near.get("side", "either"), near.get("span", "both"),
-                   boundary, list(near["terms"]) + list(near["context"]), barriers, patterns)
+                   boundary, list(near["terms"]) + list(near["context"]), barriers, [p for _, p in compiled],
+                   [s for s, _ in compiled])
 
     def regex_sources(self):
-        return [p.pattern for p in self.term_patterns]
+        return list(self.term_sources)
 
     def attach_prefilters(self, prefilters):
         self.plans = list(zip(self.term_patterns, prefilters))
