@@ -166,7 +166,6 @@ class Checker:
 
     def _compile_gates(self) -> None:
         """Rules that cannot match a post none of whose prefilters admit it (Matcher.gate)."""
-        self._gated: frozenset = frozenset()
         self._opened_by: dict[int, int] = {}  # prefilter id -> rule index
         gated = set()
         for ri, rule in enumerate(self.rules):
@@ -176,7 +175,7 @@ class Checker:
             gated.add(ri)
             for i in ids:
                 self._opened_by[i] = ri
-        self._gated = frozenset(gated)
+        self._gated: frozenset = frozenset(gated)
         # Slots that must each have a hit (Matcher.needs); -1 for a role with no phrases,
         # which no post can hit.
         self._needs = {ri: tuple(self._rule_slots[ri].get(role, -1) for role in needs)
@@ -268,7 +267,6 @@ class Checker:
                 found = found[:max_per_rule]
                 capped.append(rule.id)
             findings += [self._finding(rule, h) for h in found]
-        post.work["findings"] += 0  # present even when no rule found anything
         return findings, incomplete, capped
 
     def _find(self, rule: Rule, post: Post, rule_hits: RuleHits) -> list:
