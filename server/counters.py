@@ -55,7 +55,8 @@ class CheckCounter:
             counts = self._counts
             counts[(day, "checks", "")] += 1
             counts[(day, "verdict", result.verdict)] += 1
-            for f in result.findings:
+            # what the response carried: a learned-layer finding hidden behind a rule's is not counted
+            for f in result.shown():
                 counts[(day, "rule", f.rule_id)] += 1
                 counts[(day, "category", f.category)] += 1
         if self._pid != os.getpid():
