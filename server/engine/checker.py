@@ -52,6 +52,8 @@ class CheckResult:
     incomplete: list[str] = field(default_factory=list)
     capped: list[str] = field(default_factory=list)  # rules whose findings were cut
     work: dict = field(default_factory=dict)
+    # shown() once per check: the response and the counters both read it
+    _shown: list | None = field(default=None, repr=False, compare=False)
 
     @property
     def verdict(self) -> str:
@@ -66,6 +68,11 @@ class CheckResult:
         """What the officer sees: a learned-layer finding only where no rule already speaks,
         on other words and of another category, so one breach does not carry two cards and
         the underlines stay on the words a rule can name. The verdict reads all findings."""
+        if self._shown is None:
+            self._shown = self._visible()
+        return self._shown
+
+    def _visible(self) -> list[Finding]:
         ruled = [f for f in self.findings if not f.supplementary]
         if len(ruled) == len(self.findings):
             return self.findings

@@ -113,8 +113,7 @@ def thresholds_figures(rows, oof, targets, heads, args, budget):
 
 
 def spans_all(shared, rows, oof, owner, th, heads):
-    posts = [r for r in T.read_jsonl(shared / "corpus/categories.jsonl") if r["split"] == "tune"]
-    spans = {r["id"]: [s["match"] for s in r.get("spans") or ()] for r in posts + T.project_posts()}
+    spans = T.tune_spans(shared)
     for k, share, phrase in UNDERLINES:
         hit, n, rhit, rn = span_figures(rows, oof, owner, th, heads, spans, k, share, phrase)
         print(f"underline k={k} min_share={share} phrase={phrase}: span precision {hit / max(n, 1):.3f} ({hit}/{n}), "

@@ -43,13 +43,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..evaluate import PROJECT_CORPUS as PROJECT_CORPUS_DIR
 from . import features as F
 from .scorer import FORMAT, FORMAT_VERSION, canonical_digest, scoring_part
 
 ROOT = Path(__file__).resolve().parents[2]
 # This project's own labelled posts (corpus/, see its README): every post not in a `check`
 # split trains the model beside the categories tune posts, in the same group.
-PROJECT_CORPUS = ROOT / "corpus"
+PROJECT_CORPUS = Path(PROJECT_CORPUS_DIR)
 PROJECT_TRAINING = ("probe.jsonl", "written.jsonl")
 # `make train`'s settings; server/learned/experiment.py compares others on out-of-fold data.
 # char 3-4-grams and C=30: char 4-grams alone with C=10 scored as well out-of-fold but lost recall
@@ -517,6 +518,12 @@ def train(shared: Path, seed: int = 13, police_n: int = DEFAULTS["police_n"], C:
     return doc, fitted, rows, oof, police_ids
 
 
+def tune_spans(shared: Path, project: tuple = PROJECT_TRAINING) -> dict[str, list[str]]:
+    """Reviewer spans by post id for the `tune` group: categories tune and this project's corpora."""
+    posts = [r for r in read_jsonl(shared / "corpus/categories.jsonl") if r["split"] == "tune"]
+    return {r["id"]: [s["match"] for s in r.get("spans") or ()] for r in posts + project_posts(project)}
+
+
 def underline_figures(shared: Path, rows: Rows, oof, owner, thresholds, heads,
                       project: tuple = PROJECT_TRAINING) -> dict:
     """Span precision and recall of the fold models' underlines on tune flag posts, at the
@@ -526,9 +533,8 @@ def underline_figures(shared: Path, rows: Rows, oof, owner, thresholds, heads,
         return {}
     from .experiment import span_figures
 
-    posts = [r for r in read_jsonl(path) if r["split"] == "tune"] + project_posts(project)
-    spans = {r["id"]: [s["match"] for s in r.get("spans") or ()] for r in posts}
-    hit, n, rhit, rn = span_figures(rows, oof, owner, thresholds, heads, spans, None, None, None)
+    hit, n, rhit, rn = span_figures(rows, oof, owner, thresholds, heads, tune_spans(shared, project),
+                                    None, None, None)
     return {"underlines": n, "precise": hit, "reviewer_spans": rn, "found": rhit}
 
 

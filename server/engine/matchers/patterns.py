@@ -26,7 +26,7 @@ def compile_patterns(sources, group, ctx, where: str) -> list:
         field_where = f"{where} field 'match.patterns[{i}]'"
 
         def sub(mo, field_where=field_where, fast=False):
-            expansion = ctx.list_regex(mo.group(1), fast) if fast else ctx.list_regex(mo.group(1))
+            expansion = ctx.list_regex(mo.group(1), fast)
             if expansion is None:
                 ctx.problem(field_where, f"unknown list '@{mo.group(1)}'")
                 return "(?!)"
