@@ -3,9 +3,10 @@
 Method (as ../shared/research/perf.md): one core, the 300 posts of
 ../shared/bench/posts.jsonl, a warm-up pass, then timed passes with each post
 timed on its own; figures are the median over passes of each pass's p50/p95/p99.
-Over HTTP the real app and a bare Flask floor run under identical gunicorn
-settings, the server pinned to one CPU and the load generator (wrk) to the
-other, on 127.0.0.1, for a bounded time.
+Over HTTP the real app, a bare Flask floor and a minimal Flask endpoint around
+the same engine run under identical gunicorn settings, the servers pinned to one
+CPU and the load generator (wrk) to the other, on 127.0.0.1, taking turns for a
+bounded number of rounds; the service's target is 85% of the engine endpoint.
 """
 
 from __future__ import annotations
@@ -204,12 +205,33 @@ def run_wrk(wrk: str, base: str, bodies_file: str, script: str, conns: int, seco
     return res
 
 
+HTTP_APPS = (("floor (parse JSON, return {})", "server.bench_floor:create_app()"),
+             ("floor (Flask + the same engine)", "server.bench_floor:create_engine_app()"),
+             ("Impartial /v1/check", "server.app:create_app()"))
+HTTP_ROUNDS = 3
+
+
+def _stop(proc) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _median_row(runs: list[dict]) -> dict:
+    """The run of median throughput, so its latencies belong with its req/s."""
+    return sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
+
+
 def http_bench(posts, seconds: int, conns_list) -> list[dict]:
+    """Every app stays up for the whole run and they take turns, round after round:
+    a busy spell on this shared machine then falls on all of them, not on one app's
+    only run (one run each made a ratio of 265% possible). Figures: each app's median round."""
     wrk = ensure_wrk()
     if wrk is None:
         print("wrk is not installed and cannot be installed here: HTTP figures skipped", file=sys.stderr)
         return []
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         bodies = Path(tmp) / "bodies.jsonl"
         bodies.write_text("\n".join(json.dumps({"text": t, "platform": "x"}) for t in posts) + "\n")
@@ -219,22 +241,22 @@ def http_bench(posts, seconds: int, conns_list) -> list[dict]:
         metrics_dir = Path(tmp) / "metrics"
         metrics_dir.mkdir()
         env = dict(os.environ, IMPARTIAL_RELOAD_INTERVAL="1.0", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
-        for label, app in (("floor (parse JSON, return {})", "server.bench_floor:create_app()"),
-                           ("Impartial /v1/check", "server.app:create_app()")):
-            proc, base = start_server(app, env)
-            try:
+        servers = []
+        try:
+            for label, app in HTTP_APPS:
+                proc, base = start_server(app, env)
+                servers.append((label, proc, base))
                 run_wrk(wrk, base, str(bodies), str(script), 4, 2)  # warm-up
+            runs: dict[tuple, list] = {}
+            for _ in range(HTTP_ROUNDS):
                 for conns in conns_list:
-                    r = run_wrk(wrk, base, str(bodies), str(script), conns, seconds)
-                    r.update(app=label, conns=conns)
-                    rows.append(r)
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-    return rows
+                    for label, _, base in servers:
+                        r = run_wrk(wrk, base, str(bodies), str(script), conns, seconds)
+                        runs.setdefault((label, conns), []).append(r)
+        finally:
+            for _, proc, _ in servers:
+                _stop(proc)
+    return [dict(_median_row(rs), app=label, conns=conns, rounds=len(rs)) for (label, conns), rs in runs.items()]
 
 
 def adversarial_posts(book, size: int) -> dict[str, str]:
@@ -312,11 +334,12 @@ def main(argv=None) -> int:
                   f"{r.get('p90_ms', 0):6.2f}ms {r.get('p99_ms', 0):6.2f}ms"
                   + (f"  non-2xx: {r['non_2xx']}" if r.get("non_2xx") else ""))
         for conns in (1, 8):
-            floor = next(r for r in http if r["conns"] == conns and r["app"].startswith("floor"))
-            real = next(r for r in http if r["conns"] == conns and not r["app"].startswith("floor"))
-            ratio = real["rps"] / floor["rps"] if floor["rps"] else 0
-            print(f"ratio at {conns} connection{'s' if conns > 1 else ''}: {real['rps']:,.0f} / {floor['rps']:,.0f} req/s "
-                  f"= {ratio:.0%} of the floor (target >= 70%: {'met' if ratio >= 0.7 else 'MISSED'})")
+            row = {r["app"]: r["rps"] for r in http if r["conns"] == conns}
+            bare, floor, real = (row[label] for label, _ in HTTP_APPS)
+            ratio = real / floor if floor else 0
+            print(f"ratio at {conns} connection{'s' if conns > 1 else ''}: {real:,.0f} / {floor:,.0f} req/s "
+                  f"= {ratio:.0%} of Flask + the same engine (target >= 85%: {'met' if ratio >= 0.85 else 'MISSED'}); "
+                  f"{real / bare if bare else 0:.0%} of the bare floor")
     if args.json:
         Path(args.json).write_text(json.dumps({"engine": engine, "adversarial": adversarial, "http": http}, indent=2))
     return 0
