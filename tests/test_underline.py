@@ -111,12 +111,13 @@ def test_the_chooser_costs_little():
     a = m.analyse(text)
     head = max(a.scores, key=a.scores.get)
     a.explain(head)  # layout and contributions, shared by both
-    n = 200
-    t0 = time.perf_counter()
-    for _ in range(n):
-        a.anchor(head, m.chooser)
-    per = (time.perf_counter() - t0) / n
-    assert per < 60e-6, f"{per * 1e6:.0f} µs a chooser pick"  # about 10-20 µs here; room for a busy machine
+    per = 1.0
+    for _ in range(7):  # the best of 7 batches: a busy shared machine only ever adds time
+        t0 = time.perf_counter()
+        for _ in range(50):
+            a.anchor(head, m.chooser)
+        per = min(per, (time.perf_counter() - t0) / 50)
+    assert per < 60e-6, f"{per * 1e6:.0f} µs a chooser pick"  # about 10-20 µs here
 
 
 @pytest.mark.skipif(not (SHARED / "corpus/external/lexicons").exists(), reason="needs ../shared")
