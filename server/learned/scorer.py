@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import features as F
+from . import underline as U
 
 FORMAT = "impartial-model"
 FORMAT_VERSION = 1
@@ -133,7 +134,7 @@ class Analysis:
     ``Model.analyse(text, silenced)``."""
 
     __slots__ = ("model", "text", "silenced", "folded", "_chunks", "_words", "_vec", "_wj", "scores",
-                 "_layout", "_contrib", "_where")
+                 "_layout", "_contrib", "_where", "_joins")
 
     def __init__(self, model: "Model", text: str, silenced: frozenset):
         self.model = model
@@ -329,14 +330,17 @@ class Analysis:
         return out
 
     def explain(self, head: str, k: int | None = None, min_share: float | None = None,
-                phrase: int | None = None) -> list[tuple[int, int, float]]:
-        """Up to k spans (start, end, weight) of the original text that pushed the
-        head's score up most: words ranked by contribution (those under ``min_share``
-        of the best word's are left out, so underlines stay tight), adjacent chosen
-        words merged into one span (weights summed), best first. ``phrase``: each chosen
-        word also takes up to that many neighbours each side within its clause (no
-        punctuation between), since reviewers underline phrases, not lone words. Each left
-        as None takes the artifact's setting (``Model.explain_settings``)."""
+                phrase: int | None = None, choose: bool = True) -> list[tuple[int, int, float]]:
+        """Up to k spans (start, end, weight) of the original text among the words that
+        pushed the head's score up most: words ranked by contribution (those under
+        ``min_share`` of the best word's are left out, so underlines stay tight), adjacent
+        chosen words merged into one span (weights summed), best first. The first word taken,
+        the anchor, is the weightiest, or, when the artifact has an underline chooser
+        (``underline.Chooser``) and ``choose``, the one of the few weightiest whose phrase
+        reviewers underline most often. ``phrase``: each chosen word also takes up to that
+        many neighbours each side within its clause (no punctuation between), since reviewers
+        underline phrases, not lone words. Each left as None takes the artifact's setting
+        (``Model.explain_settings``)."""
         d = self.model.explain_settings
         k = d["k"] if k is None else k
         min_share = d["min_share"] if min_share is None else min_share
@@ -349,17 +353,15 @@ class Analysis:
             return []
         floor = top * min_share
         order = sorted((i for i, c in enumerate(contrib) if c > 0 and c >= floor), key=lambda i: (-contrib[i], i))
-        chosen: set[int] = set()
-        n_groups = 0
-        for i in order:
-            new_groups = n_groups + 1 - (i - 1 in chosen) - (i + 1 in chosen)
-            if new_groups > k:
-                continue
-            chosen.add(i)
-            n_groups = new_groups
+        chooser = self.model.chooser
+        if choose and chooser is not None:
+            anchor = self.anchor(head, chooser, order)
+            if anchor is not None:  # a candidate has a positive weight, maybe under min_share
+                order = [anchor] + [i for i in order if i != anchor]
+        chosen = U.grow(contrib, order, k)
         units = self.layout()[0]
         if phrase > 0:
-            chosen = self._widen(chosen, units, phrase)
+            chosen = U.widen(chosen, len(units), self._joined, phrase)
         where = self._fold_map()
         spans = []
         run: list[int] = []
@@ -375,28 +377,46 @@ class Analysis:
         spans.sort(key=lambda t: (-t[2], t[0]))
         return spans
 
+    def anchor(self, head: str, chooser, order: list | None = None) -> int | None:
+        """The unit the chooser starts the head's underline from (None: no word weighs for it).
+        ``order``: the head's words with a positive weight, weightiest first, if known."""
+        units = self.layout()[0]
+        folded, text, where = self.folded, self.text, self._fold_map()
+
+        def shape(i):  # the word as written, for its capital letter
+            s, e = units[i]
+            return text[where[s]:where[e - 1] + 1] if where is not None else text[s:e]
+
+        return chooser.pick(self.unit_contributions(head), lambda i: folded[units[i][0]:units[i][1]], shape,
+                            self._joined, order)
+
     def _fold_map(self):
         """F.fold_map of the text, once per post (each head's explanation needs it)."""
         if self._where is _UNSET:
             self._where = F.fold_map(self.text)
         return self._where
 
-    def _widen(self, chosen: set, units: list, n: int) -> set:
-        folded = self.folded
+    def _joined(self, a: int) -> bool:
+        """Units a and a + 1 are next to each other in one clause (no punctuation between)."""
+        try:
+            joins = self._joins
+        except AttributeError:  # not set up front: most posts are never explained
+            joins = self._joins = self._clause_joins()
+        return joins[a]
 
-        def joined(a: int, b: int) -> bool:  # units a < b next to each other in one clause
-            return not _CLAUSE_BREAK.search(folded, units[a][1], units[b][0])
-
-        out = set(chosen)
-        for i in chosen:
-            for step in (-1, 1):
-                j = i
-                for _ in range(n):
-                    nxt = j + step
-                    if not 0 <= nxt < len(units) or not joined(min(j, nxt), max(j, nxt)):
-                        break
-                    out.add(nxt)
-                    j = nxt
+    def _clause_joins(self) -> list:
+        """Per gap between units k and k + 1, whether no clause break lies in it: one pass of
+        the break pattern over the post, not one search per gap (the chooser and the widening
+        ask about many gaps). A match never straddles a gap's ends: units hold no whitespace
+        and every longer break starts and ends with whitespace."""
+        units = self.layout()[0]
+        breaks = [(m.start(), m.end()) for m in _CLAUSE_BREAK.finditer(self.folded)]
+        out, j = [], 0
+        for k in range(len(units) - 1):
+            gap_start, gap_end = units[k][1], units[k + 1][0]
+            while j < len(breaks) and breaks[j][0] < gap_start:
+                j += 1
+            out.append(not (j < len(breaks) and breaks[j][1] <= gap_end))
         return out
 
 
@@ -440,9 +460,18 @@ class Model:
         except (KeyError, TypeError, AttributeError) as e:
             raise ValueError(f"{path}: bad model file: missing or malformed field ({e!r})") from None
         self.path = path
+        # not the blocks, nor the chooser's word lists: meta is for reports
         self.meta = {k: v for k, v in doc.items() if k not in ("blocks",)}
+        if isinstance(self.meta.get("explain"), dict) and "chooser" in self.meta["explain"]:
+            self.meta["explain"] = {**self.meta["explain"], "chooser": {
+                k: v for k, v in self.meta["explain"]["chooser"].items() if k != "lexicons"}}
         self.head_context = dict(doc.get("head_context", {}))
         self.explain_settings = {**EXPLAIN_DEFAULTS, **doc.get("explain", {})}
+        chooser = self.explain_settings.get("chooser")
+        try:  # the underline chooser, when the artifact has one (underline.py)
+            self.chooser = U.Chooser(chooser) if chooser else None
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"{path}: bad model file: explain.chooser: {e!r}") from None
         self._index = {h: i for i, h in enumerate(self.heads)}
         self._last = None
         self._lock = threading.Lock()

@@ -60,12 +60,16 @@ PROJECT_TRAINING = ("probe.jsonl", "written.jsonl")
 # with 3,000 (the categories check recall moved 0.867 -> 0.860, within one post's noise).
 # fpr 0.015 (was 0.02) once corpus/written.jsonl joined: the rules flag ~2% of held-out clean posts
 # themselves, and out of fold "any head" then flags 0.023 of tune clean posts (0.029 at 0.02) for
-# 0.708 recall (0.718).
+# 0.708 recall (0.718). police_charges: half the charge notices of CHARGE_NOTICE beyond the sample
+# (153 posts) train every fold and are never held out, so the folds stay as they were. Of the 181
+# charge notices no model saw, sub_judice flags 5 at its new own threshold 0.284 (11 without them,
+# at its own 0.351); of all 5,723 held-out police posts, 11 at 0.284, 8 at 0.351, 1 at the 0.7 of
+# rules.json (13 / 2 without them). The other thresholds moved by 0.021 at most.
 DEFAULTS = {"police_n": 3000, "C": 30.0, "keep": 2500, "extra": (), "fpr": 0.015, "police_fpr": 0.01,
-            "fpr_any": 0.03, "police_fpr_any": 0.01, "project": PROJECT_TRAINING}
-# How a finding is underlined (Analysis.explain): one phrase, the weightiest word widened by up to
+            "fpr_any": 0.03, "police_fpr_any": 0.01, "project": PROJECT_TRAINING, "police_charges": True}
+# How a finding is underlined (Analysis.explain): one phrase, an anchor word widened by up to
 # two words each side within its clause: span precision on out-of-fold tune 0.78 against 0.58
-# for the three weightiest words.
+# for the three weightiest words. The anchor is picked by the underline chooser (fit_chooser).
 EXPLAIN = {"k": 1, "min_share": 0.0, "phrase": 2}
 CATEGORIES = [
     "party_political", "attack", "loaded_language", "tone", "personal_data", "sub_judice",
@@ -112,12 +116,32 @@ def read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def police_split(shared: Path, seed: int, n: int) -> tuple[list[dict], list[dict]]:
-    """(training sample, held-out rest) of the police posts, by a seeded draw of ids."""
+# Police posts about charges and courts ("... has been charged and will appear at ... court"):
+# factual notices, clean, but they share words with sub judice breaches, and the sub_judice head
+# learnt "charged" from the breaches. Half of those outside the random sample (by a hash of the
+# id, so the other half stays held out to measure it) join the negatives.
+CHARGE_NOTICE = re.compile(r"\b(charged|remanded|court|appear)", re.IGNORECASE)
+
+
+def police_split(shared: Path, seed: int, n: int, charges: bool = False) -> tuple[list[dict], list[dict]]:
+    """(training sample, held-out rest) of the police posts, by a seeded draw of ids; with
+    ``charges``, half the charge notices of the rest move to the training sample."""
     posts = read_jsonl(shared / "corpus/external/police_uk.jsonl")
     ids = sorted(p["id"] for p in posts)
     chosen = set(random.Random(seed).sample(ids, min(n, len(ids))))
-    return [p for p in posts if p["id"] in chosen], [p for p in posts if p["id"] not in chosen]
+    sample = [p for p in posts if p["id"] in chosen]
+    rest = [p for p in posts if p["id"] not in chosen]
+    if charges:
+        extra = {p["id"] for p in charge_notices(rest)}
+        sample += [p for p in rest if p["id"] in extra]  # after the sample: its rows keep their order
+        rest = [p for p in rest if p["id"] not in extra]
+    return sample, rest
+
+
+def charge_notices(posts: list[dict]) -> list[dict]:
+    """Half the charge notices among posts, by a hash of the id (the other half stays held out)."""
+    return [p for p in posts if CHARGE_NOTICE.search(p["text"])
+            and int(hashlib.sha256(p["id"].encode()).hexdigest(), 16) % 2 == 0]
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -174,7 +198,8 @@ def add_labelled(rows: Rows, r: dict, parts: bool) -> None:
 
 
 def load_training(shared: Path, seed: int, police_n: int, parts: bool = True, extra: tuple = (),
-                  project: tuple = PROJECT_TRAINING) -> tuple[Rows, list[str]]:
+                  project: tuple = PROJECT_TRAINING,
+                  police_charges: bool = DEFAULTS["police_charges"]) -> tuple[Rows, list[str]]:
     rows = Rows()
     for i, r in enumerate(read_jsonl(shared / "corpus/dev.jsonl")):
         pol = r["label"] == "political"
@@ -184,11 +209,15 @@ def load_training(shared: Path, seed: int, police_n: int, parts: bool = True, ex
     tune = [r for r in read_jsonl(shared / "corpus/categories.jsonl") if r["split"] == "tune"]
     for r in tune + project_posts(project):
         add_labelled(rows, r, parts)
-    train_police, _ = police_split(shared, seed, police_n)
-    for p in train_police:
+    train_police, _ = police_split(shared, seed, police_n, police_charges)
+    for p in train_police[:police_n]:
         rows.add(p["text"], "police", False, set(), p["id"])
     for name in extra:
         add_external(rows, shared, name)
+    # Training only, in every fold (cross_validate): so the folds, and the thresholds, are those
+    # the model had without them, and their only effect is the weights they teach.
+    for p in train_police[police_n:]:
+        rows.add(p["text"], "charges", False, set(), p["id"])
     return rows, sorted(p["id"] for p in train_police)
 
 
@@ -291,7 +320,7 @@ def fit(analysed, targets, heads, settings) -> Fitted:
 
 
 def export(fitted: Fitted, thresholds: dict, version: str, meta: dict, char_n=F.CHAR_N,
-           length_bins=F.LENGTH_BINS) -> dict:
+           length_bins=F.LENGTH_BINS, explain: dict | None = None) -> dict:
     blocks = {}
     off = 0
     for name, v in zip(("words", "chars"), fitted.vecs):
@@ -320,7 +349,7 @@ def export(fitted: Fitted, thresholds: dict, version: str, meta: dict, char_n=F.
         "thresholds": {h: thresholds[h] for h in fitted.heads},
         "intercepts": {h: float(fitted.clfs[h].intercept_[0]) for h in fitted.heads},
         "blocks": blocks,
-        "explain": dict(EXPLAIN),
+        "explain": dict(explain or EXPLAIN),
     }
     doc["digest"] = canonical_digest(scoring_part(doc))
     doc["head_context"] = {h: c for h, c in HEAD_CONTEXT.items() if h in fitted.heads}
@@ -448,11 +477,15 @@ def cross_validate(rows: Rows, analysed, targets, heads, settings, folds: int):
     # Grouped by post: a clean post's sentences are training rows too, and a fold that held
     # the post out while training on its sentences would score it too low, so the thresholds
     # would come out too low and the false-positive rate on new posts too high.
-    key = [f"{g}:{p}" for g, p in zip(rows.group, rows.pos)]
+    # Rows of group "charges" (load_training) train every fold and are never held out.
+    always = np.flatnonzero(np.asarray(rows.group) == "charges")
+    base = np.flatnonzero(np.asarray(rows.group) != "charges")
+    key = [f"{rows.group[i]}:{rows.pos[i]}" for i in base]
     oof = {h: np.zeros(len(rows)) for h in heads}
     owner = [None] * len(rows)
     skf = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=settings["seed"])
-    for k, (tr, te) in enumerate(skf.split(np.zeros(len(rows)), key, groups=rows.parent)):
+    for k, (tr, te) in enumerate(skf.split(np.zeros(len(base)), key, groups=[rows.parent[i] for i in base])):
+        tr, te = np.concatenate([base[tr], always]), base[te]
         t0 = time.time()
         sub_targets = {h: (m[tr], y[tr]) for h, (m, y) in targets.items()}
         sub = fit(tuple([a[i] for i in tr] for a in analysed), sub_targets, heads, settings)
@@ -473,10 +506,11 @@ def train(shared: Path, seed: int = 13, police_n: int = DEFAULTS["police_n"], C:
           police_fpr: float = DEFAULTS["police_fpr"], fpr_any: float = DEFAULTS["fpr_any"],
           police_fpr_any: float = DEFAULTS["police_fpr_any"], extra: tuple = DEFAULTS["extra"],
           project: tuple = DEFAULTS["project"], version: str | None = None, rows: Rows | None = None,
-          police_ids: list[str] | None = None):
+          police_ids: list[str] | None = None, police_charges: bool = DEFAULTS["police_charges"]):
     """Returns (artifact dict, fitted estimator, training rows, out-of-fold probabilities)."""
     if rows is None:
-        rows, police_ids = load_training(shared, seed, police_n, extra=extra, project=project)
+        rows, police_ids = load_training(shared, seed, police_n, extra=extra, project=project,
+                                         police_charges=police_charges)
     settings = {"seed": seed, "C": C, "keep": keep, "min_df": min_df, "char_n": list(char_n),
                 "length_bins": list(length_bins)}
     counts = {c: sum(1 for g, cats in zip(rows.group, rows.cats) if g == "tune" and cats and c in cats)
@@ -505,6 +539,7 @@ def train(shared: Path, seed: int = 13, police_n: int = DEFAULTS["police_n"], C:
             "settings": {**settings, "folds": folds, "fpr_target": fpr, "police_fpr_target": police_fpr,
                          "fpr_any_target": fpr_any, "police_fpr_any_target": police_fpr_any,
                          "min_positives": min_positives, "police_n": police_n, "extra": list(extra),
+                         "police_charges": police_charges,
                          "project": list(project),
                          "classifier": "LogisticRegression(liblinear, class_weight=balanced) per head",
                          "sklearn": _sklearn_version()},
@@ -512,9 +547,10 @@ def train(shared: Path, seed: int = 13, police_n: int = DEFAULTS["police_n"], C:
         },
     }
     version = version or dt.date.today().strftime("%Y.%m.%d")
-    doc = export(fitted, thresholds, version, meta, char_n, length_bins)
-    doc["training"]["underlines_out_of_fold"] = underline_figures(shared, rows, oof, owner, thresholds, heads,
-                                                                       project)
+    chooser, underlines = fit_chooser(shared, rows, oof, owner, thresholds, heads, seed, project)
+    doc = export(fitted, thresholds, version, meta, char_n, length_bins,
+                 {**EXPLAIN, "chooser": chooser} if chooser else EXPLAIN)
+    doc["training"]["underlines_out_of_fold"] = underlines
     return doc, fitted, rows, oof, police_ids
 
 
@@ -524,18 +560,18 @@ def tune_spans(shared: Path, project: tuple = PROJECT_TRAINING) -> dict[str, lis
     return {r["id"]: [s["match"] for s in r.get("spans") or ()] for r in posts + project_posts(project)}
 
 
-def underline_figures(shared: Path, rows: Rows, oof, owner, thresholds, heads,
-                      project: tuple = PROJECT_TRAINING) -> dict:
-    """Span precision and recall of the fold models' underlines on tune flag posts, at the
-    chosen thresholds, as server/evaluate.py counts them (the in-sample figure flatters)."""
-    path = shared / "corpus/categories.jsonl"
-    if not path.exists():
-        return {}
-    from .experiment import span_figures
+def fit_chooser(shared: Path, rows: Rows, oof, owner, thresholds, heads, seed: int,
+                project: tuple = PROJECT_TRAINING) -> tuple[dict | None, dict]:
+    """The underline chooser (server/learned/underline.py) fitted on every tune flag post's
+    out-of-fold contributions, and its span figures cross-validated over posts (the card's)."""
+    from . import underline_fit as UF
 
-    hit, n, rhit, rn = span_figures(rows, oof, owner, thresholds, heads, tune_spans(shared, project),
-                                    None, None, None)
-    return {"underlines": n, "precise": hit, "reviewer_spans": rn, "found": rhit}
+    if not (shared / "corpus/categories.jsonl").exists():  # no reviewer spans: no chooser
+        return None, {}
+    exs = UF.examples(rows, oof, owner, thresholds, heads, tune_spans(shared, project))
+    lexicons = UF.load_lexicons(shared)
+    spec = UF.fit([(v, r) for _, _, v, r in exs], lexicons, seed, phrase=EXPLAIN["phrase"])
+    return spec, UF.cross_validated(exs, lexicons, seed, phrase=EXPLAIN["phrase"])
 
 
 def _sklearn_version() -> str:
@@ -573,6 +609,8 @@ def main(argv=None) -> int:
     ap.add_argument("--police-fpr-any", type=float, default=DEFAULTS["police_fpr_any"])
     ap.add_argument("--project", default=",".join(DEFAULTS["project"]),
                     help="this project's corpora (under corpus/) to train on, their check splits left out")
+    ap.add_argument("--police-charges", action=argparse.BooleanOptionalAction, default=DEFAULTS["police_charges"],
+                    help="add half the police charge notices beyond the random sample (see CHARGE_NOTICE)")
     ap.add_argument("--version", default=None)
     ap.add_argument("--no-bench", action="store_true", help="leave the cost per post out of the card")
     args = ap.parse_args(argv)
@@ -584,7 +622,7 @@ def main(argv=None) -> int:
         char_n=tuple(int(n) for n in args.char_n.split(",") if n.strip()),
         length_bins=tuple(int(b) for b in args.length_bins.split(",") if b.strip()),
         fpr=args.fpr, police_fpr=args.police_fpr, fpr_any=args.fpr_any,
-        police_fpr_any=args.police_fpr_any, version=args.version,
+        police_fpr_any=args.police_fpr_any, version=args.version, police_charges=args.police_charges,
         project=tuple(n for n in args.project.split(",") if n.strip()))
     from . import report
 
@@ -598,7 +636,7 @@ def main(argv=None) -> int:
     if not args.no_bench and bench_posts.exists():
         from .scorer import load_model
 
-        held_out = [p["text"] for p in police_split(shared, args.seed, args.police_n)[1]]
+        held_out = [p["text"] for p in police_split(shared, args.seed, args.police_n, args.police_charges)[1]]
         cost = report.bench(load_model(out), bench_posts, held_out[:2000])
         cost.update(report.rules_reference(bench_posts) or {})
     card = Path(args.card) if args.card else out.parent / "MODEL_CARD.md"
