@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import operator
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -32,7 +31,6 @@ from .rulebook import Rule, Rulebook
 from .text import Utf16Offsets
 
 log = logging.getLogger(__name__)
-_FIRST = operator.itemgetter(0)
 
 MAX_PER_RULE = 20
 MAX_FINDINGS = 100
@@ -301,7 +299,8 @@ class Checker:
         needs_left, needs_right, targets = self._needs_left, self._needs_right, self._targets
         matches = self._automaton.find_matches_as_indexes(f, overlapping=True)
         if original.isascii():
-            present = set(map(self._literal_of.__getitem__, map(_FIRST, matches)))
+            literal_of = self._literal_of
+            present = {literal_of[k] for k, _, _ in matches}
             present.discard(-1)  # a phrase that is no prefilter literal
             post.scan.found(present)
         phrases = len(self._keys)

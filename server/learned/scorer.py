@@ -12,6 +12,7 @@ import array
 import functools
 import gzip
 import hashlib
+import itertools
 import json
 import math
 import operator
@@ -124,26 +125,6 @@ _UNSET = object()
 _TERMS = operator.attrgetter("terms")
 _N_WORDS = operator.attrgetter("n_words")
 _WORDS = operator.attrgetter("words")
-_FIRST = operator.attrgetter("first")
-_FOLLOW = operator.attrgetter("follow")
-
-
-def _joins(entries: list) -> list[int]:
-    """Vocabulary indices of the bigrams joining each chunk's last word to the next chunk's
-    first word (chunks without words are passed over)."""
-    firsts = list(map(_FIRST, entries))
-    if not all(firsts):  # a chunk without words ("?!", an emoji): join across it
-        joins = []
-        follow = None
-        for e, first in zip(entries, firsts):
-            if first is not None:
-                if follow is not None and (j := follow.get(first)) is not None:
-                    joins.append(j)
-                follow = e.follow
-        return joins
-    # every chunk has words (most posts): each chunk's follow meets the next chunk's first word
-    return [j for follow, first in zip(map(_FOLLOW, entries), firsts[1:])
-            if follow is not None and (j := follow.get(first)) is not None]
 
 
 class Analysis:
@@ -172,7 +153,13 @@ class Analysis:
         if None in entries:
             entries = list(map(model._chunk, chunks))
         self._chunks = entries
-        joins = _joins(entries)
+        joins = []
+        follow = None
+        for e in entries:
+            if e.first is not None:
+                if follow is not None and (j := follow.get(e.first)) is not None:
+                    joins.append(j)
+                follow = e.follow
         if model._length_bins:
             j = model._length_index(sum(map(_N_WORDS, entries)))
             if j is not None:
@@ -265,8 +252,8 @@ class Analysis:
         # Cheap test: a silenced phrase needs every one of its words among the post's words
         # (the exact test below compares whole words); set tests, not a substring search per
         # word (56 phrases' substring searches cost ~100 us a post), and first its key word.
+        present = set(itertools.chain.from_iterable(map(_WORDS, self._chunks)))
         by_key = silenced_words[1]
-        present = set().union(*map(_WORDS, self._chunks))
         keys = present.intersection(by_key)
         if not keys:
             return None
