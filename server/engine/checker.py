@@ -259,10 +259,15 @@ class Checker:
             if remaining <= 0:
                 incomplete.append(rule.id)
                 continue
-            post.regex_timeout = min(regex_timeout, remaining)
+            post.regex_timeout = remaining if remaining < regex_timeout else regex_timeout  # min(), without the call
             slots = rule_slots[ri]
+            rule_hits = RuleHits(hits, slots) if slots else no_hits
             try:
-                found = self._find(rule, post, RuleHits(hits, slots) if slots else no_hits)
+                # Most rules find nothing: that is tested before any list is made or method called.
+                found = rule.matcher.find(post, rule_hits)
+                if not found:
+                    continue
+                found = self._kept(rule, post, rule_hits, list(found))
             except TimeoutError:
                 # Never the whole check for one slow pattern; say which rule.
                 log.warning("rule %s: regex timed out", rule.id)
@@ -276,8 +281,8 @@ class Checker:
             findings += [self._finding(rule, h) for h in found]
         return findings, incomplete, capped
 
-    def _find(self, rule: Rule, post: Post, rule_hits: RuleHits) -> list:
-        found = list(rule.matcher.find(post, rule_hits))
+    def _kept(self, rule: Rule, post: Post, rule_hits: RuleHits, found: list) -> list:
+        """The rule's hits less those on the reply's @mentions or on its exceptions."""
         if not found:
             return found
         post.work["findings"] += len(found)

@@ -93,3 +93,12 @@ def check_pattern(source: str, compiled) -> str | None:
             return (f"catastrophic backtracking: the pattern took over {PROBE_TIMEOUT:g} s on a "
                     f"{len(probe)}-character test input ({probe[:3]!r}...)")
     return None
+
+
+def timed_finditer(pattern, text: str, timeout: float):
+    """pattern.finditer(text, timeout=timeout): layer 3 above. The timeout goes by position
+    (string, pos, endpos, overlapped, concurrent, partial, timeout): given by keyword, the
+    `regex` module builds a string for each of its keyword names on every call, about a
+    microsecond, and a check makes a dozen such calls. tests/test_regex_safety.py pins
+    the order."""
+    return pattern.finditer(text, None, None, False, None, False, timeout)

@@ -30,6 +30,7 @@ from stdnum.gb import nhs, utr
 from stdnum.ie import pps
 from stdnum.us import ssn
 
+from ..regex_safety import timed_finditer
 from .base import Hit, Matcher
 from .wordlists import AFTER_TAIL, words_regex
 
@@ -122,7 +123,7 @@ class IdentifierMatcher(Matcher):
         for t in self.types:
             if post.scan.digits < t.digits:
                 continue
-            for m in t.shape.finditer(text, timeout=post.regex_timeout):
+            for m in timed_finditer(t.shape, text, post.regex_timeout):
                 s, e = m.span()
                 if len(out) >= _MAX_FOUND:
                     break  # the checker caps findings per rule anyway; keep the overlap test bounded

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 
+from ..regex_safety import timed_finditer
 from .base import Hit, Matcher, merge_overlaps, not_overlapping
 from .patterns import compile_patterns
 
@@ -67,7 +68,7 @@ class NearMatcher(Matcher):
         for pat, pf in self.plans:
             if pf is not None and pf.id not in admitted:
                 continue
-            for m in pat.finditer(post.text, timeout=post.regex_timeout):
+            for m in timed_finditer(pat, post.text, post.regex_timeout):
                 if m.end() > m.start():
                     out.append(post.folded.to_folded(*m.span()))
         return out

@@ -11,7 +11,7 @@ import re
 
 import regex
 
-from ..regex_safety import check_pattern
+from ..regex_safety import check_pattern, timed_finditer
 from .base import Hit, Matcher, merge_overlaps
 
 LIST_REF = re.compile(r"\{@([a-z][a-z0-9_]*)\}")
@@ -93,7 +93,7 @@ class PatternMatcher(Matcher):
         for pat, pf in self.plans:
             if pf is not None and pf.id not in admitted:
                 continue
-            for m in pat.finditer(post.text, timeout=timeout):
+            for m in timed_finditer(pat, post.text, timeout):
                 s, e = m.span(self.group)
                 if e > s:
                     spans.append((s, e))
