@@ -282,9 +282,7 @@ class Checker:
         return findings, incomplete, capped
 
     def _kept(self, rule: Rule, post: Post, rule_hits: RuleHits, found: list) -> list:
-        """The rule's hits less those on the reply's @mentions or on its exceptions."""
-        if not found:
-            return found
+        """The rule's hits (at least one) less those on the reply's @mentions or on its exceptions."""
         post.work["findings"] += len(found)
         if rule.ignore_reply_mentions and post.reply_mentions_end:
             found = [h for h in found if h.start >= post.reply_mentions_end]

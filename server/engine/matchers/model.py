@@ -6,9 +6,10 @@ threshold (the model's own, chosen on held-out data, unless the rule sets
 one), the finding underlines the words that weighed most for it, so the
 officer sees why: as many spans as the rule's `underline` says, or by the
 artifact's own setting (one phrase around one of the weightiest words,
-chosen by the artifact's underline chooser; see models/MODEL_CARD.md). Terms a maintainer silences contribute nothing. The model
-is loaded once per process and its analysis of a post is shared by every
-model rule checking it.
+chosen by the artifact's underline chooser; see models/MODEL_CARD.md).
+Terms a maintainer silences contribute nothing. The model is loaded once
+per process and its analysis of a post is shared by every model rule
+checking it.
 """
 
 from __future__ import annotations
