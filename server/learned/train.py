@@ -226,7 +226,11 @@ def head_targets(rows: Rows, heads: list[str]) -> dict[str, tuple[np.ndarray, np
     groups = np.asarray(rows.group)
     external = np.isin(groups, list(EXTERNAL_HEADS))
     # external rows are not official posts: they train only the heads they speak to
-    out["political"] = (~external, pos)
+    # A post whose only breach needs a context (pre_election: fine outside an election period)
+    # is no example for "political", which applies everywhere: as a positive it taught the head
+    # that a mayor opening a cycle lane is political.
+    context_only = np.asarray([bool(cats) and set(cats) <= set(HEAD_CONTEXT) for cats in rows.cats])
+    out["political"] = (~external & ~context_only, pos)
     for c in heads:
         if c == "political":
             continue

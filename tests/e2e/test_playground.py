@@ -125,8 +125,13 @@ def test_platform_and_election_period_change_the_check(open_playground):
     page = open_playground()
     page.click("#post")
     page.keyboard.type("Great to see Keir Starmer in town today")
-    first = wait_verdict(page, "warn")  # the learned layer's advice; the named politician is not flagged
-    assert first["length"] == "39 characters"
+    # Outside an election period no rule flags the named politician: the verdict is the learned
+    # layer's advice or a pass, whichever the shipped model gives; never a block.
+    page.wait_for_function(
+        "() => { const b = document.querySelector('#live-summary');"
+        " return b.dataset.state === 'ready' && b.querySelector('.length').textContent.trim() === '39 characters'"
+        " && ['pass', 'warn'].includes(b.querySelector('.verdict').dataset.verdict); }", timeout=15000)
+    assert not any(m["rule"].startswith("pre_election.") for m in page.evaluate(MARKS_JS))
     page.check("#election")
     found = marks(page, "m => m.some(x => x.rule === 'pre_election.politician-content')")
     assert wait_verdict(page, "block")["counts"].startswith("1 must fix")
