@@ -148,6 +148,19 @@ def test_silenced_terms_lower_the_score():
     assert SCORN.score(text, silenced=frozenset({"rubbish"}))["political"] == base
 
 
+def test_silenced_sets_share_one_analysis_unless_the_post_holds_a_term():
+    # Rules silencing different terms must not each score the post again (the model rules of
+    # one rulebook often carry different silences); the shared analysis is the unsilenced one.
+    text = "The shambolic plan again. Vote them out!"
+    base = SCORN.analyse(text)
+    assert SCORN.analyse(text, frozenset({"rubbish"})) is base
+    assert SCORN.analyse(text, frozenset({"the first time", "rubbish"})) is base
+    quiet = SCORN.analyse(text, frozenset({"shambolic", "rubbish"}))
+    assert quiet is not base and quiet.scores["political"] < base.scores["political"]
+    assert SCORN.analyse(text, frozenset({"shambolic", "rubbish"})) is quiet  # kept for the next rule
+    assert SCORN.analyse(text) is base
+
+
 def test_silencing_removes_exactly_that_terms_contribution():
     m = hand_model({"shambolic": 2.0, "plan": 1.0}, intercept=0.0)
     text = "shambolic plan"

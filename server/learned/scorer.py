@@ -561,14 +561,23 @@ class Model:
         return self._thresholds[head]
 
     def analyse(self, text: str, silenced: frozenset = frozenset()) -> Analysis:
-        """Features computed once; reused by ``score`` and ``explain`` for the same
-        (text, silenced) as the previous call."""
+        """Features computed once per text (the last one): reused by ``score`` and
+        ``explain``, and by every silenced set whose terms the post does not hold."""
+        silenced = frozenset(silenced)
         last = self._last
-        if last is not None and last.text == text and last.silenced == silenced:
-            return last
-        a = Analysis(self, text, frozenset(silenced))
-        self._last = a
-        return a
+        if last is None or last[0] != text:
+            last = self._last = (text, Analysis(self, text, frozenset()), {})
+        base, variants = last[1], last[2]
+        if not silenced:
+            return base
+        got = variants.get(silenced)
+        if got is None:
+            # Rules silencing different terms share one analysis unless the post holds one
+            # of their terms: most posts hold none, and then nothing is zeroed.
+            words = self._silenced_words(silenced)
+            zeroed = base._silenced_occurrences(words) if words else None
+            got = variants[silenced] = Analysis(self, text, silenced) if zeroed else base
+        return got
 
     def score(self, text: str, silenced: frozenset = frozenset()) -> dict[str, float]:
         return dict(self.analyse(text, silenced).scores)
