@@ -58,6 +58,28 @@ def test_regex_only_syntax_is_read_with_stand_ins():
     assert admits(source, "Smith is a liar")
 
 
+@pytest.mark.parametrize("source, text", [
+    (r"Wow[\p{Extended_Pictographic}!]", "Wow!"),                    # a property inside a class
+    (r"a[\p{Extended_Pictographic}\u2600-\u27BF]b", "a\u2601b"),       # ... beside a range
+    (r"[^\p{Extended_Pictographic}]ok", "xok"),                      # a negated class
+    (r"[^\p{Lu}]ok\b", "xok"),
+    (r"\P{Lu}ok\b", "xok"),                                          # a negated property
+    (r"(?:[!?]|[\p{Extended_Pictographic}\u2600-\u27BF])\s*$", "Really?"),
+])
+def test_a_property_class_anywhere_never_makes_the_prefilter_refuse_a_match(source, text):
+    # A stand-in that is itself a class, put inside a class, once made "Wow!" need the
+    # characters of the range as literals.
+    assert regex.search(source, text)
+    assert admits(source, text)
+
+
+def test_a_pictographic_property_still_needs_a_non_ascii_character():
+    source = r"(?:\p{Extended_Pictographic}|[\p{Regional_Indicator}]){3}"
+    assert filtered(source)
+    assert not admits(source, "No emoji here at all")
+    assert admits(source, "Well done \U0001F44F\U0001F44F\U0001F44F")
+
+
 def test_word_lookup_uses_the_patterns_word_characters():
     # "²" is a word character to Python's re but not to the regex module the patterns run in:
     # "he" is a whole word here, and must be found as one.

@@ -319,19 +319,66 @@ def _min_digits(seq) -> int:
     return n
 
 
-# `regex`-only syntax that Python's parser cannot read, with a stand-in that
-# keeps what matters here (a non-ASCII class). Anything else unreadable: no prefilter.
-_REGEX_ONLY = [(re.compile(r"\\p\{(?:Extended_Pictographic|ExtPict|Emoji_Presentation|Regional_Indicator)\}"),
-                r"[\\u0080-\\U0010FFFF]"),
-               # Any other property class: a word class promises nothing, which is safe.
-               (re.compile(r"\\[pP]\{[A-Za-z_=]+\}"), r"\\w"),
-               # \K only moves where the reported match starts; what it needs is unchanged.
-               (re.compile(r"(?<!\\)((?:\\\\)*)\\K"), r"\1")]
+# `regex`-only syntax that Python's parser cannot read, with a stand-in that keeps what
+# matters here (a non-ASCII class) or promises nothing. Anything else unreadable: no prefilter.
+_PICTOGRAPHIC = {"Extended_Pictographic", "ExtPict", "Emoji_Presentation", "Regional_Indicator"}
+_NON_ASCII = r"\u0080-\U0010FFFF"
+_PROPERTY = re.compile(r"\\([pP])\{([A-Za-z_=]+)\}")
+# \K only moves where the reported match starts; what it needs is unchanged.
+_KEEP_OUT = re.compile(r"(?<!\\)((?:\\\\)*)\\K")
+
+
+def _classes(source: str):
+    """(start, end) of each character class of `source`, brackets included."""
+    out, i, n = [], 0, len(source)
+    while i < n:
+        c = source[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            j = i + 1
+            if j < n and source[j] == "^":
+                j += 1
+            if j < n and source[j] == "]":  # a ']' first in a class is a literal
+                j += 1
+            while j < n and source[j] != "]":
+                j += 2 if source[j] == "\\" else 1
+            out.append((i, j + 1))
+            i = j + 1
+            continue
+        i += 1
+    return out
+
+
+def _stand_ins(source: str) -> str:
+    """Property classes (\\p{...}) replaced by what Python's parser reads. A pictographic one is
+    any non-ASCII character: a range inside a class, a class of its own outside one. Any other,
+    or any negated one, promises nothing; a negated class holding one becomes any character, since
+    its complement of a stand-in would promise what the original does not."""
+    if "\\p{" not in source and "\\P{" not in source:
+        return _KEEP_OUT.sub(r"\1", source)
+    out, last = [], 0
+    for s, e in _classes(source):
+        out.append(_outside(source[last:s]))
+        body = source[s:e]
+        if _PROPERTY.search(body):
+            negated = body.startswith("[^") or any(m.group(1) == "P" for m in _PROPERTY.finditer(body))
+            body = r"[\s\S]" if negated else _PROPERTY.sub(
+                lambda m: _NON_ASCII if m.group(2) in _PICTOGRAPHIC else r"\w", body)
+        out.append(body)
+        last = e
+    out.append(_outside(source[last:]))
+    return _KEEP_OUT.sub(r"\1", "".join(out))
+
+
+def _outside(part: str) -> str:
+    return _PROPERTY.sub(lambda m: f"[{_NON_ASCII}]" if m.group(1) == "p" and m.group(2) in _PICTOGRAPHIC
+                         else r"[\s\S]", part)
 
 
 def analyse(source: str) -> tuple[set, int] | None:
-    for pat, repl in _REGEX_ONLY:
-        source = pat.sub(repl, source)
+    source = _stand_ins(source)
     try:
         tree = _parser.parse(source)
     except Exception:
