@@ -134,14 +134,14 @@ class Analysis:
     ``Model.analyse(text, silenced)``."""
 
     __slots__ = ("model", "text", "silenced", "folded", "_chunks", "_words", "_vec", "_wj", "scores",
-                 "_layout", "_contrib", "_where", "_joins")
+                 "_layout", "_contrib", "_where", "_joins", "_present")
 
     def __init__(self, model: "Model", text: str, silenced: frozenset):
         self.model = model
         self.text = text
         self.silenced = silenced
         folded = self.folded = F.fold(text)
-        self._layout = self._contrib = self._words = self._wj = None
+        self._layout = self._contrib = self._words = self._wj = self._present = None
         self._where = _UNSET
         # Both blocks read each whitespace chunk (str.split() splits where CHUNK does) through
         # the model's chunk cache: WORD never matches across whitespace, so the post's words
@@ -253,7 +253,9 @@ class Analysis:
         # Cheap test: a silenced phrase needs every one of its words among the post's words
         # (the exact test below compares whole words); set tests, not a substring search per
         # word (56 phrases' substring searches cost ~100 us a post), and first its key word.
-        present = set(itertools.chain.from_iterable(map(_WORDS, self._chunks)))
+        present = self._present
+        if present is None:  # once per post: every silenced set of the rulebook tests it
+            present = self._present = set(itertools.chain.from_iterable(map(_WORDS, self._chunks)))
         by_key = silenced_words[1]
         keys = present.intersection(by_key)
         if not keys:
