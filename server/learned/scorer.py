@@ -131,15 +131,15 @@ _WORDS = operator.attrgetter("words")
 class Analysis:
     """One post analysed once: ``scores`` (head → probability) at once, and
     ``explain(head, k)`` computed lazily from the same features. Obtain it with
-    ``Model.analyse(text, silenced)``."""
+    ``Model.analyse(text, silenced)``; ``zeroed``: per vocabulary index, the occurrences
+    silencing takes out (``_silenced_occurrences``), None for none."""
 
-    __slots__ = ("model", "text", "silenced", "folded", "_chunks", "_words", "_vec", "_wj", "scores",
+    __slots__ = ("model", "text", "folded", "_chunks", "_words", "_vec", "_wj", "scores",
                  "_layout", "_contrib", "_where", "_joins", "_present")
 
-    def __init__(self, model: "Model", text: str, silenced: frozenset):
+    def __init__(self, model: "Model", text: str, zeroed: dict | None = None):
         self.model = model
         self.text = text
-        self.silenced = silenced
         folded = self.folded = F.fold(text)
         self._layout = self._contrib = self._words = self._wj = self._present = None
         self._where = _UNSET
@@ -165,11 +165,6 @@ class Analysis:
             j = model._length_index(sum(map(_N_WORDS, entries)))
             if j is not None:
                 joins.append(j)
-        zeroed = None
-        if silenced:
-            silenced_words = model._silenced_words(silenced)
-            if silenced_words:
-                zeroed = self._silenced_occurrences(silenced_words)
         # One index space over both blocks, word terms numbered first: sorted, the word
         # block's terms come before the char block's.
         raw = b"".join(map(_TERMS, entries)) + array.array("q", joins).tobytes()
@@ -568,7 +563,7 @@ class Model:
         silenced = frozenset(silenced)
         last = self._last
         if last is None or last[0] != text:
-            last = self._last = (text, Analysis(self, text, frozenset()), {})
+            last = self._last = (text, Analysis(self, text), {})
         base, variants = last[1], last[2]
         if not silenced:
             return base
@@ -578,7 +573,7 @@ class Model:
             # of their terms: most posts hold none, and then nothing is zeroed.
             words = self._silenced_words(silenced)
             zeroed = base._silenced_occurrences(words) if words else None
-            got = variants[silenced] = Analysis(self, text, silenced) if zeroed else base
+            got = variants[silenced] = Analysis(self, text, zeroed) if zeroed else base
         return got
 
     def score(self, text: str, silenced: frozenset = frozenset()) -> dict[str, float]:
