@@ -63,13 +63,9 @@ PROJECT_TRAINING = ("probe.jsonl", "written.jsonl")
 # 0.708 recall (0.718). police_charges: half the charge notices of CHARGE_NOTICE beyond the sample
 # train every fold and are never held out, so the folds stay as they were; they halved the
 # sub_judice head's flags on held-out charge notices when added (11 -> 5 of 181, 2026-12-01).
-# keep 2500: 5000 raised out-of-fold tune any-head recall 0.731 -> 0.751 at the same false-positive
-# rates, but the police posts no model saw went 0.84% -> 1.01% flagged, over the 1% target; holding
-# police to 0.005 out of fold took the recall back to 0.731 (2026-12-01).
-# police_n 4000 (was 3000) once corpus/written.jsonl gained its g-h parts (596 posts, two thirds clean
-# twins of risky-looking posts): at 3000 the police posts no model saw went 0.8% -> 1.0% flagged and dev
-# out of fold fell 0.835 -> 0.793; at 4000, out of fold: tune any-head 0.749 -> 0.752, dev 0.793 -> 0.830,
-# police sample 0.006 either way.
+# keep 2500: 5000 raised out-of-fold recall about two points but took the police posts no model saw
+# over 1% flagged. police_n 4000: with the twins of corpus/written.jsonl (its g-h parts), 3000 police
+# negatives let the held-out police flags reach 1% and cost dev recall out of fold (2026-12-01).
 DEFAULTS = {"police_n": 4000, "C": 30.0, "keep": 2500, "extra": (), "fpr": 0.015, "police_fpr": 0.01,
             "fpr_any": 0.03, "police_fpr_any": 0.01, "project": PROJECT_TRAINING, "police_charges": True}
 # How a finding is underlined (Analysis.explain): one phrase, an anchor word widened by up to
