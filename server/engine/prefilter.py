@@ -38,6 +38,9 @@ _ZERO_WIDTH = {_c.ASSERT, _c.ASSERT_NOT, _c.AT}
 MIN_LITERAL = 3
 # Copies of a repeated character kept in a literal ("!{2,}" needs "!!").
 MAX_COPIES = 4
+# An anchored pattern with more candidate starts than one per this many characters is
+# searched as a whole: a `match` call per start would cost more (anchors.py).
+DENSITY = 6
 _STARTS = {_c.AT_BEGINNING, _c.AT_BEGINNING_STRING, _c.AT_BOUNDARY}
 _ENDS = {_c.AT_END, _c.AT_END_STRING, _c.AT_BOUNDARY}
 _NONWORD_CATEGORIES = {_c.CATEGORY_SPACE, _c.CATEGORY_NOT_WORD}
@@ -392,7 +395,7 @@ class Prefilter:
     and short whole words to find in the post's set of words."""
 
     __slots__ = ("all_idx", "exact", "any_idx", "words", "any_words", "digits", "non_ascii", "id",
-                 "groups", "short_groups", "cased_groups", "upper_pair")
+                 "groups", "short_groups", "cased_groups", "upper_pair", "anchor")
 
     def __init__(self, all_idx, exact, any_idx, words, any_words, digits, non_ascii):
         self.id = -1                # its position in PrefilterIndex.prefilters
@@ -411,6 +414,7 @@ class Prefilter:
         # (literal indexes, index -> the spellings to find in the original text).
         self.cased_groups = ()
         self.upper_pair = False     # needs two ASCII capitals in a row
+        self.anchor = None          # its id in PrefilterIndex.anchors, if its matches start at known literals
 
     def admits(self, post: "PostScan") -> bool:
         present = post.present
@@ -448,8 +452,17 @@ class PrefilterIndex:
     def __init__(self, sources, sample=()):
         """`sample`: texts like the posts to come (the rule examples), to file each
         prefilter under its rarest literals; any sample gives the same answers."""
+        from .anchors import AnchorIndex  # it reads this module's parser helpers
+
         self._index: dict[str, int] = {}
+        sources = list(sources)
         self.prefilters = [self._build(source) for source in sources]
+        # Only a prefiltered pattern is anchored: a pattern with leading literals needs one of
+        # them, so it has a prefilter, and find() reads the anchor from it.
+        self.anchors = AnchorIndex(sources)
+        for pf, anchor in zip(self.prefilters, self.anchors.ids):
+            if pf is not None:
+                pf.anchor = anchor
         self._literals = list(self._index)
         self._automaton = (ahocorasick_rs.AhoCorasick(self._literals, matchkind=ahocorasick_rs.MatchKind.Standard)
                            if self._literals else None)
@@ -640,7 +653,7 @@ class PostScan:
     """One post as the prefilters see it, computed on first use."""
 
     __slots__ = ("text", "_index", "_lower", "_present", "_digits", "_words", "_admitted", "_groups",
-                 "_upper_pair")
+                 "_upper_pair", "_at")
 
     def __init__(self, text: str, index: PrefilterIndex):
         self.text = text
@@ -652,6 +665,7 @@ class PostScan:
         self._admitted = None
         self._groups = None
         self._upper_pair = None
+        self._at = None
 
     @property
     def lower(self) -> str:
@@ -694,6 +708,18 @@ class PostScan:
         if self._admitted is None:
             self._admitted = self._index.admitted(self)
         return self._admitted
+
+    def starts(self, anchor: int) -> list[int] | None:
+        """Where a match of the pattern with this anchor can start (anchors.py), or None:
+        search the whole post (not ASCII, or so many places that a plain scan is cheaper)."""
+        text = self.text
+        if not text.isascii():
+            return None
+        anchors = self._index.anchors
+        if self._at is None:
+            self._at = anchors.scan(self.lower)
+        starts = anchors.starts(anchor, self._at)
+        return None if len(starts) * DENSITY > len(text) else starts
 
     @property
     def words(self) -> frozenset:

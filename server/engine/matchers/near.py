@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import bisect
 
-from ..regex_safety import timed_finditer
 from .base import Hit, Matcher, merge_overlaps, not_overlapping
-from .patterns import compile_patterns
+from .patterns import compile_patterns, plan_matches
 
 # Candidates examined per term at most: a window of 30 words holds far fewer
 # distinct context hits in any real post.
@@ -64,13 +63,9 @@ class NearMatcher(Matcher):
     def pattern_terms(self, post) -> list:
         """Term spans from `term_patterns` (run on the original text), in folded coordinates."""
         out = []
-        admitted = post.scan.admitted
-        for pat, pf in self.plans:
-            if pf is not None and pf.id not in admitted:
-                continue
-            for m in timed_finditer(pat, post.text, post.regex_timeout):
-                if m.end() > m.start():
-                    out.append(post.folded.to_folded(*m.span()))
+        for m in plan_matches(post, self.plans):
+            if m.end() > m.start():
+                out.append(post.folded.to_folded(*m.span()))
         return out
 
     def phrase_sets(self):

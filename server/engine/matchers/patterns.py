@@ -11,6 +11,7 @@ import re
 
 import regex
 
+from ..anchors import anchored_finditer
 from ..regex_safety import check_pattern, timed_finditer
 from .base import Hit, Matcher, merge_overlaps
 
@@ -57,6 +58,26 @@ def compile_patterns(sources, group, ctx, where: str) -> list:
     return compiled
 
 
+def plan_matches(post, plans):
+    """The matches of each pattern of `plans` ((pattern, prefilter) pairs) that the post's
+    prefilters admit, pattern by pattern; an anchored one is tried only where its leading
+    literals start (anchors.py)."""
+    scan = post.scan
+    admitted = scan.admitted
+    text, timeout = post.text, post.regex_timeout
+    for pat, pf in plans:
+        starts = None
+        if pf is not None:
+            if pf.id not in admitted:
+                continue
+            if pf.anchor is not None:
+                starts = scan.starts(pf.anchor)
+        if starts is None:
+            yield from timed_finditer(pat, text, timeout)
+        else:
+            yield from anchored_finditer(pat, text, starts, timeout)
+
+
 class PatternMatcher(Matcher):
     kind = "patterns"
     always = True
@@ -88,15 +109,11 @@ class PatternMatcher(Matcher):
 
     def find(self, post, hits):
         spans = []
-        timeout = post.regex_timeout
-        admitted = post.scan.admitted
-        for pat, pf in self.plans:
-            if pf is not None and pf.id not in admitted:
-                continue
-            for m in timed_finditer(pat, post.text, timeout):
-                s, e = m.span(self.group)
-                if e > s:
-                    spans.append((s, e))
+        group = self.group
+        for m in plan_matches(post, self.plans):
+            s, e = m.span(group)
+            if e > s:
+                spans.append((s, e))
         return [Hit(s, e) for s, e in merge_overlaps(spans)]
 
     def describe(self):
