@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from server.engine import Checker, load_rulebook
 from server.engine import prefilter
-from server.engine.anchors import AnchorIndex, anchored_finditer, leading_literals
+from server.engine.anchors import AnchorIndex, anchored_finditer, fold_text, leading_literals
 from server.engine.regex_safety import timed_finditer
 
 
@@ -17,7 +17,7 @@ def test_leading_literals_of_common_shapes():
     assert leading_literals(r"\b(?:the\s+)?culprit\b") == {"the", "culprit"}
     # a small class of literals branches; lookarounds and \b consume nothing
     assert leading_literals(r"(?<![\w#])['\"]so[- ]called") == {"'so-called", "'so called", '"so-called', '"so called'}
-    assert leading_literals(r"(?=[A-Z])ID\s*[:#]?") == {"id", "id:", "id#"}
+    assert leading_literals(r"(?=[A-Z])ID\s*[:#]?") == {"id"}  # "id:" begins with "id": one is enough
 
 
 def test_no_anchor_where_a_match_can_start_anywhere():
@@ -27,11 +27,25 @@ def test_no_anchor_where_a_match_can_start_anywhere():
     assert leading_literals(r"\p{Extended_Pictographic}{3,}") is None
 
 
-def test_literals_cut_to_what_an_ascii_post_can_hold():
-    # "Sinn Féin" cannot be in an ASCII post, so it anchors nothing there
-    assert leading_literals(r"\b(?:Fianna\s?Fáil|Sinn Féin)") == {"fianna"}
-    # "ſ" matches "s" case-insensitively: no literal that an ASCII "stop" would not contain
-    assert leading_literals(r"(?i)ſtop") is None
+def test_literals_and_posts_fold_as_regex_folds_case():
+    assert leading_literals(r"\b(?:Fianna\s?Fáil|Sinn Féin)") == {"fianna", "sinn féin"}
+    # "ſ" matches "s" case-insensitively, "ς" matches "σ": both sides fold to one form
+    assert leading_literals(r"(?i)ſtop") == {"stop"}
+    assert fold_text("STOP ſtop Σας") == "stop stop σασ"
+    # "İ" has no one-character fold: a literal ends before it, and a post holding it is not anchored
+    assert leading_literals(r"xyİz") == {"xy"}
+    assert fold_text("İstanbul") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="sSſkKKσςΣıIiİßẞµμ ab", max_size=12))
+def test_case_variants_are_found_where_regex_finds_them(text):
+    for pattern in (r"(?i)s[kσ]", r"(?i)ab|ſk", r"(?i)aμ|ii", r"(?i)σa|bς", r"(?i)\bsσ"):
+        index = AnchorIndex([pattern])
+        at = index.scan(text)
+        if at is None:
+            continue
+        _same(pattern, text)
 
 
 def _same(pattern: str, text: str) -> None:
@@ -39,7 +53,10 @@ def _same(pattern: str, text: str) -> None:
     index = AnchorIndex([pattern])
     anchor = index.ids[0]
     assert anchor is not None
-    starts = index.starts(anchor, index.scan(text.lower()))
+    at = index.scan(text)
+    starts = index.starts(anchor, at) if at is not None else []
+    if at is None:  # not anchored: nothing to compare
+        return
     plain = [(m.span(), m.groups()) for m in timed_finditer(pat, text, 1.0)]
     anchored = [(m.span(), m.groups()) for m in anchored_finditer(pat, text, starts, 1.0)]
     assert anchored == plain
@@ -86,3 +103,22 @@ def test_the_timeout_covers_every_try():
     except TimeoutError:
         return
     raise AssertionError("no timeout")
+
+
+def test_every_case_pair_regex_matches_folds_alike():
+    """Exhaustive over every character with a case mapping: where `(?i)p` matches t, p and t
+    fold to the same character, unless one of them has no fold (then nothing relies on it)."""
+    from server.engine.anchors import fold_char
+
+    cased = [chr(c) for c in range(0x20, 0x30000) if not 0xD800 <= c < 0xE000
+             and len({chr(c), chr(c).lower(), chr(c).upper(), chr(c).title(), chr(c).casefold()}) > 1]
+    every = "".join(cased)
+    for p in cased:
+        fp = fold_char(p)
+        if fp is None:
+            continue
+        for t in regex.compile("(?i)" + regex.escape(p), regex.V0).findall(every):
+            assert fold_char(t) in (fp, None), (p, t)
+    # a character with no case mapping matches only itself
+    uncased = "".join(chr(c) for c in range(0x20, 0x3000) if not 0xD800 <= c < 0xE000 and chr(c) not in set(cased))
+    assert regex.compile("(?i)[" + regex.escape(every) + "]", regex.V0).search(uncased) is None

@@ -11,13 +11,17 @@ order, as `finditer` would find them: a match starts at one of those positions
 or nowhere, and `match(text, pos)` sees the text before `pos` (for `\\b` and
 lookbehinds) as `finditer` does.
 
-Only ASCII posts are anchored: their lower case has the same offsets, and the
-leading literals are cut to what an ASCII post can hold (`_for_ascii`). Other
-posts take the plain `finditer`.
+Literals and post are compared folded as the `regex` module folds case
+(`fold_char`: simple case folding, one character for one, so offsets stay those
+of the post); a post with a character that has no one-character fold takes the
+plain `finditer`.
 """
 
 from __future__ import annotations
 
+import functools
+import re
+import sys
 import time
 
 import ahocorasick_rs
@@ -28,6 +32,10 @@ _ZERO_WIDTH = {_c.AT, _c.ASSERT, _c.ASSERT_NOT}
 _STOP = (None, None)  # in a walk: what follows is not known (after a repeat's body)
 MAX_PREFIXES = 4096
 MAX_STEPS = 50_000
+# Anchor a pattern only if its literals start, in the sample, fewer than once per this
+# many characters: where they are common, one `match` call per start costs more than the
+# scan it replaces.
+MAX_RATE = 1 / 80
 
 
 class _TooMany(Exception):
@@ -35,8 +43,8 @@ class _TooMany(Exception):
 
 
 def leading_literals(source: str) -> frozenset[str] | None:
-    """Lower-case literals one of which begins (at the match's start) every match of
-    `source`, or None when no such set is known or it would not narrow the search."""
+    """Case-folded literals (`fold_char`) one of which begins every match of `source`, or
+    None when no such set is known or it would not narrow the search."""
     try:
         tree = _parser.parse(_stand_ins(source))
     except Exception:
@@ -46,22 +54,81 @@ def leading_literals(source: str) -> frozenset[str] | None:
         _walk(list(tree), "", out, [0])
     except (_TooMany, RecursionError):
         return None
-    found = {p for p in map(_for_ascii, out) if p is not None}
-    if not all(_usable(p) for p in found):
+    if not out or not all(_usable(p) for p in out):
         return None
-    return frozenset(found)
+    return _shortest(out)
 
 
-def _for_ascii(prefix: str) -> str | None:
-    """What of a prefix an ASCII post can hold: all of it; the part before a non-ASCII letter
-    with an ASCII case partner ("ſ" matches "s" case-insensitively, the Kelvin sign "k"); or
-    nothing (None) when another non-ASCII character ("á", "’") is in it, which no ASCII
-    character matches."""
-    for i, ch in enumerate(prefix):
-        if ord(ch) >= 0x80:
-            partners = ch.lower() + ch.upper() + ch.casefold()
-            return prefix[:i] if any(c.isascii() for c in partners) else None
-    return prefix
+def _shortest(literals: set[str]) -> frozenset[str]:
+    """The literals less those that begin with another of them ("id:" where "id" is one):
+    wherever the longer one starts, the shorter does, and each extra literal found costs."""
+    kept: list[str] = []
+    for lit in sorted(literals):  # a literal sorts right after the ones it begins with
+        if not (kept and lit.startswith(kept[-1])):
+            kept.append(lit)
+    return frozenset(kept)
+
+
+def fold_char(ch: str) -> str | None:
+    """The one character that `ch` and every character the `regex` module matches to it
+    case-insensitively fold to: "ſ" and "S" to "s", "ς" to "σ", the Kelvin sign to "k".
+    None when its case variants disagree ("ı" is its own fold, yet `(?i)I` matches it) or
+    one folds to several characters ("ß", "ﬅ", "İ"), where `regex`'s simple folding may
+    pair characters that Python's full folding does not: no literal may rely on it."""
+    folds = {v.casefold() for v in (ch, ch.lower(), ch.upper(), ch.title(), ch.casefold()) if len(v) == 1}
+    if len(folds) != 1:
+        return None
+    f = folds.pop()
+    return f if len(f) == 1 else None
+
+
+class _FoldTable(dict):
+    """str.translate table of fold_char, filled on first sight of each character; a
+    character with no one-character fold is kept as it is and remembered in `ambiguous`."""
+
+    def __init__(self):
+        super().__init__()
+        self.ambiguous: set[str] = set()
+
+    def __missing__(self, key: int) -> str:
+        ch = chr(key)
+        f = fold_char(ch)
+        if f is None:
+            self.ambiguous.add(ch)
+        value = self[key] = ch if f is None else f
+        return value
+
+
+_FOLD = _FoldTable()
+
+
+def fold_text(text: str) -> str | None:
+    """The post folded character for character (same offsets), or None when a character of
+    it has no one-character fold, so some match could start where no literal is found."""
+    if text.isascii() or _unlike_lower().search(text) is None:
+        return text.lower()
+    folded = text.translate(_FOLD)
+    if _FOLD.ambiguous and not _FOLD.ambiguous.isdisjoint(text):
+        return None
+    return folded
+
+
+@functools.cache
+def _unlike_lower():
+    """A class of the characters whose fold is not their lower case ("ſ", "ς", "ß"): a post
+    with none of them folds by str.lower(), many times faster than by the table. Built once,
+    when the first rulebook is compiled (about 0.1 s), not on a request."""
+    unlike = []
+    for c in range(0x80, sys.maxunicode + 1):
+        if 0xD800 <= c < 0xE000:
+            continue
+        ch = chr(c)
+        if ch.lower() != ch or ch.upper() != ch or ch.casefold() != ch:
+            # after a letter too: str.lower() writes a word-final "Σ" as "ς"
+            fold = fold_char(ch)
+            if fold is None or fold != ch.lower() or fold != ("A" + ch).lower()[1:]:
+                unlike.append(ch)
+    return re.compile("[" + "".join(map(re.escape, unlike)) + "]")  # re: a big class is a bitmap
 
 
 def _usable(prefix: str) -> bool:
@@ -82,8 +149,10 @@ def _walk(seq: list, prefix: str, out: set, steps: list) -> None:
         if op in _ZERO_WIDTH:
             i += 1
         elif op == _c.LITERAL:
-            ch = chr(av)
-            prefix += ch.lower() if ch.isascii() else ch  # _for_ascii reads non-ASCII as written
+            f = fold_char(chr(av))
+            if f is None:  # the literal ends before it: a shorter one still begins every match
+                break
+            prefix += f
             i += 1
         elif op == _c.SUBPATTERN:
             seq, i = list(av[-1]) + seq[i + 1:], 0
@@ -111,28 +180,36 @@ def _walk(seq: list, prefix: str, out: set, steps: list) -> None:
 
 class AnchorIndex:
     """The leading literals of many patterns in one automaton. `ids[i]` is the anchor id
-    of the i-th source (None: not anchored)."""
+    of the i-th source (None: not anchored). `sample`: texts like the posts to come; a
+    pattern whose literals are common in them ("in", "the", ".") is not anchored, since
+    trying it at each would cost more than a scan, and every match found costs the
+    automaton's pass a step."""
 
-    def __init__(self, sources):
+    def __init__(self, sources, sample=()):
+        _unlike_lower()  # now, not on the first post that needs it
+        candidates = [leading_literals(source) for source in sources]
+        rate = _rates({t for lits in candidates if lits for t in lits}, sample)
         literal_index: dict[str, int] = {}
         self.ids: list[int | None] = []
         self._members: list[frozenset] = []  # anchor id -> its literals' indexes
-        for source in sources:
-            lits = leading_literals(source)
-            if lits is None:
+        for lits in candidates:
+            if lits is None or sum(rate.get(t, 0.0) for t in lits) > MAX_RATE:
                 self.ids.append(None)
                 continue
             self.ids.append(len(self._members))
             self._members.append(frozenset(literal_index.setdefault(t, len(literal_index)) for t in lits))
         self._literals = list(literal_index)
-        self._automaton = (ahocorasick_rs.AhoCorasick(self._literals, matchkind=ahocorasick_rs.MatchKind.Standard)
-                           if self._literals else None)
+        self._automaton = _automaton(self._literals)
 
-    def scan(self, lower: str) -> dict[int, list[int]]:
-        """Literal index -> where it starts in `lower` (ascending)."""
+    def scan(self, text: str) -> dict[int, list[int]] | None:
+        """Literal index -> where it starts in the post (ascending); None when the post
+        cannot be folded for the automaton (`fold_text`)."""
+        folded = fold_text(text)
+        if folded is None:
+            return None
         at: dict[int, list[int]] = {}
         if self._automaton is not None:
-            for k, s, _ in self._automaton.find_matches_as_indexes(lower, overlapping=True):
+            for k, s, _ in self._automaton.find_matches_as_indexes(folded, overlapping=True):
                 got = at.get(k)
                 if got is None:
                     at[k] = [s]
@@ -147,6 +224,26 @@ class AnchorIndex:
         if len(found) == 1:
             return found[0]
         return sorted(set().union(*found))
+
+
+def _automaton(literals: list[str]):
+    return ahocorasick_rs.AhoCorasick(literals, matchkind=ahocorasick_rs.MatchKind.Standard) if literals else None
+
+
+def _rates(literals: set[str], sample) -> dict[str, float]:
+    """Occurrences of each literal per character of the sample texts (folded)."""
+    ordered = sorted(literals)
+    automaton = _automaton(ordered)
+    counts = [0] * len(ordered)
+    chars = 0
+    for text in sample:
+        folded = fold_text(text)
+        if folded is None or automaton is None:
+            continue
+        chars += len(folded)
+        for k, _, _ in automaton.find_matches_as_indexes(folded, overlapping=True):
+            counts[k] += 1
+    return {t: n / chars for t, n in zip(ordered, counts)} if chars else {}
 
 
 def anchored_finditer(pattern, text: str, starts: list[int], timeout: float):

@@ -455,11 +455,11 @@ class PrefilterIndex:
         from .anchors import AnchorIndex  # it reads this module's parser helpers
 
         self._index: dict[str, int] = {}
-        sources = list(sources)
+        sources, sample = list(sources), list(sample)
         self.prefilters = [self._build(source) for source in sources]
         # Only a prefiltered pattern is anchored: a pattern with leading literals needs one of
         # them, so it has a prefilter, and find() reads the anchor from it.
-        self.anchors = AnchorIndex(sources)
+        self.anchors = AnchorIndex(sources, sample)
         for pf, anchor in zip(self.prefilters, self.anchors.ids):
             if pf is not None:
                 pf.anchor = anchor
@@ -711,15 +711,17 @@ class PostScan:
 
     def starts(self, anchor: int) -> list[int] | None:
         """Where a match of the pattern with this anchor can start (anchors.py), or None:
-        search the whole post (not ASCII, or so many places that a plain scan is cheaper)."""
-        text = self.text
-        if not text.isascii():
-            return None
+        search the whole post (a character with no one-character case fold, or so many
+        places that a plain scan is cheaper)."""
         anchors = self._index.anchors
-        if self._at is None:
-            self._at = anchors.scan(self.lower)
-        starts = anchors.starts(anchor, self._at)
-        return None if len(starts) * DENSITY > len(text) else starts
+        at = self._at
+        if at is None:
+            at = anchors.scan(self.text)
+            at = self._at = False if at is None else at
+        if at is False:
+            return None
+        starts = anchors.starts(anchor, at)
+        return None if len(starts) * DENSITY > len(self.text) else starts
 
     @property
     def words(self) -> frozenset:
