@@ -27,7 +27,8 @@ help:
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# the C scorer is compiled by the install: an edit to it must reinstall
+$(VENV)/.installed: pyproject.toml server/learned/_fastscore.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'

@@ -16,6 +16,7 @@ import itertools
 import json
 import math
 import operator
+import os
 import re
 import threading
 from pathlib import Path
@@ -24,6 +25,16 @@ import numpy as np
 
 from . import features as F
 from . import underline as U
+
+# The scoring arithmetic in C (_fastscore.c, built by `pip install -e .`), numpy's the
+# reference and the fallback: without the build, or with IMPARTIAL_PURE_PYTHON=1.
+try:
+    from . import _fastscore
+except ImportError:
+    _fastscore = None
+if os.environ.get("IMPARTIAL_PURE_PYTHON", "") not in ("", "0"):
+    _fastscore = None
+FAST = _fastscore is not None  # which path scores posts (server/bench.py prints it)
 
 FORMAT = "impartial-model"
 FORMAT_VERSION = 1
@@ -68,6 +79,32 @@ def _counted(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     np.subtract(starts[1:], starts[:-1], out=counts[:-1])
     counts[-1] = n - starts[-1]
     return a[first], counts
+
+
+def _numpy_logits(model: "Model", raw: bytes, zeroed: dict | None):
+    """(logits, vec) of a post's term indices (int64 bytes, with repeats): the reference
+    arithmetic. vec = (keys, x, w, counts, n_w) for explanations, None for no terms."""
+    if not raw:
+        return model._intercepts.copy(), None
+    keys, counts = _counted(np.frombuffer(raw, np.int64))
+    try:
+        x = _SUBLINEAR_TF[counts]
+    except IndexError:  # a term more than _TF_TABLE times in one post
+        x = np.log(counts.astype(np.float64))
+        x += 1.0
+    x *= model._idf[keys]
+    n_w = int(np.searchsorted(keys, model._n_word_terms))
+    if n_w:
+        xw = x[:n_w]
+        xw /= math.sqrt(float(xw @ xw))
+    if n_w < len(x):
+        xc = x[n_w:]
+        xc /= math.sqrt(float(xc @ xc))
+    if zeroed:
+        x *= 1.0 - np.array([zeroed.get(j, 0) for j in keys.tolist()]) / counts
+    w = model._weights[keys]
+    return model._intercepts + x @ w, (keys, x, w, counts, n_w)
+
 
 # Underline settings of an artifact that does not set them (Analysis.explain).
 EXPLAIN_DEFAULTS = {"k": 3, "min_share": 0.1, "phrase": 0}
@@ -134,7 +171,7 @@ class Analysis:
     ``Model.analyse(text, silenced)``; ``zeroed``: per vocabulary index, the occurrences
     silencing takes out (``_silenced_occurrences``), None for none."""
 
-    __slots__ = ("model", "text", "folded", "_chunks", "_words", "_vec", "_wj", "scores",
+    __slots__ = ("model", "text", "folded", "_chunks", "_words", "_raw", "_vec", "_wj", "scores",
                  "_layout", "_contrib", "_where", "_joins", "_present")
 
     def __init__(self, model: "Model", text: str, zeroed: dict | None = None):
@@ -167,32 +204,22 @@ class Analysis:
                 joins.append(j)
         # One index space over both blocks, word terms numbered first: sorted, the word
         # block's terms come before the char block's.
-        raw = b"".join(map(_TERMS, entries)) + array.array("q", joins).tobytes()
-        if raw:
-            keys, counts = _counted(np.frombuffer(raw, np.int64))
-            try:
-                x = _SUBLINEAR_TF[counts]
-            except IndexError:  # a term more than _TF_TABLE times in one post
-                x = np.log(counts.astype(np.float64))
-                x += 1.0
-            x *= model._idf[keys]
-            n_w = int(np.searchsorted(keys, model._n_word_terms))
-            if n_w:
-                xw = x[:n_w]
-                xw /= math.sqrt(float(xw @ xw))
-            if n_w < len(x):
-                xc = x[n_w:]
-                xc /= math.sqrt(float(xc @ xc))
-            if zeroed:
-                x *= 1.0 - np.array([zeroed.get(j, 0) for j in keys.tolist()]) / counts
-            w = model._weights[keys]
-            logits = model._intercepts + x @ w
-            self._vec = (keys, x, w, counts, n_w)
+        raw = self._raw = b"".join(map(_TERMS, entries)) + array.array("q", joins).tobytes()
+        fast = model._fast
+        if fast is not None and not zeroed:
+            # _vec (explanations only, ~6% of posts) waits for its first use: see _vector
+            self._vec = _UNSET
+            self.scores = dict(zip(model.heads, fast.score(raw)))
         else:
-            logits = model._intercepts.copy()
-            self._vec = None
-        probs = 1.0 / (1.0 + np.exp(-logits))
-        self.scores = dict(zip(model.heads, probs.tolist()))
+            logits, self._vec = _numpy_logits(model, raw, zeroed)
+            self.scores = dict(zip(model.heads, (1.0 / (1.0 + np.exp(-logits))).tolist()))
+
+    def _vector(self):
+        """(keys, x, w, counts, n_w) of the post's terms (None without terms), from the numpy
+        path: the C path, which scored the post, keeps none."""
+        if self._vec is _UNSET:
+            self._vec = _numpy_logits(self.model, self._raw, None)[1]
+        return self._vec
 
     @property
     def words(self) -> list[str]:
@@ -304,8 +331,9 @@ class Analysis:
         h = self.model._head_index(head)
         units, word_unit, gram_index, gram_unit = self.layout()
         out = [0.0] * len(units)
-        if self._vec is not None:
-            keys, x, w, counts, n_w = self._vec
+        vec = self._vector()
+        if vec is not None:
+            keys, x, w, counts, n_w = vec
             # contribution of one occurrence of each term: x_j * w_jh / count_j
             per_occ = x * w[:, h] / counts
             per = dict(zip(keys[:n_w].tolist(), per_occ[:n_w].tolist()))  # word terms
@@ -452,6 +480,9 @@ class Model:
                 raise ValueError(f"bad char n-gram sizes {self._char_n}")
             self._idf = np.concatenate([wb.idf, cb.idf])
             self._weights = np.ascontiguousarray(np.vstack([wb.weights, cb.weights]))
+            # holds the three arrays (never changed after this) for as long as the model lives
+            self._fast = (_fastscore.Scorer(self._idf, self._weights, self._intercepts, self._n_word_terms)
+                          if _fastscore is not None else None)
         except ValueError as e:
             raise ValueError(f"{path}: bad model file: {e}") from None
         except (KeyError, TypeError, AttributeError) as e:
