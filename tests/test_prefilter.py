@@ -224,3 +224,18 @@ def test_a_lookbehind_ending_in_a_space_bounds_the_word_after_it():
     assert not admits(source, "Sam joined Year 4 at Elm School")  # no word "in"
     assert admits(source, "Sam in Year 4 at Elm School")
     assert admits(r"(?<=x?)in\s+Year", "Cabin Year")  # the lookbehind may be empty: "in" may be inside a word
+
+
+def test_the_index_admits_exactly_what_each_prefilter_admits():
+    """PrefilterIndex.admitted (candidates by literal, the implied ones taken without a test)
+    against Prefilter.admits one by one, over the shipped rulebook and its examples."""
+    from server.engine import Checker, load_rulebook
+
+    checker = Checker(load_rulebook("rules.json"))
+    index = checker._prefilter_index
+    assert index._implied  # some prefilters are admitted by their literal alone
+    texts = [ex.text for r in checker.rules for ex in r.flag_examples + r.pass_examples]
+    for text in texts + [t.upper() for t in texts[::5]] + [t.lower() for t in texts[::5]]:
+        scan = index.scan(text)
+        want = {i for i, pf in enumerate(index.prefilters) if pf is not None and pf.admits(scan)}
+        assert set(scan.admitted) == want, text

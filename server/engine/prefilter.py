@@ -446,6 +446,16 @@ class Prefilter:
         return True
 
 
+def _needs_only(pf: "Prefilter", keys: tuple) -> bool:
+    """Is the one need of `pf` the literal or the alternation it is filed under (`keys`)?
+    Then any post holding one of `keys` admits it."""
+    if pf.digits or pf.non_ascii or pf.upper_pair or pf.exact or pf.cased_groups or pf.words or pf.any_words:
+        return False
+    if pf.all_idx:
+        return not pf.any_idx and pf.all_idx == frozenset(keys)
+    return len(pf.any_idx) == 1 and not pf.any_idx[0][1] and frozenset(pf.any_idx[0][0]) == frozenset(keys)
+
+
 class PrefilterIndex:
     """Builds the prefilters of many patterns around one literal automaton."""
 
@@ -500,7 +510,7 @@ class PrefilterIndex:
         post tests only the prefilters filed under literals it has (plus the few filed under none)."""
         self._number_groups()
         by_literal: list[list[int]] = [[] for _ in self._literals]
-        unfiled = []
+        unfiled, implied = [], []
         for i, pf in enumerate(self.prefilters):
             if pf is None:
                 continue
@@ -508,10 +518,14 @@ class PrefilterIndex:
             keys = self._keys(pf, freq)
             if keys is None:
                 unfiled.append(i)
+            elif _needs_only(pf, keys):
+                implied.append(i)
             for k in keys or ():
                 by_literal[k].append(i)
         self._by_literal = [tuple(ids) for ids in by_literal]
         self._unfiled = tuple(unfiled)
+        # Filed under the one thing they need: a post that makes them candidates admits them.
+        self._implied = frozenset(implied)
 
     def _keys(self, pf: Prefilter, freq: list[int]) -> tuple | None:
         """Literals one of which `pf` needs: one it requires, or an alternation whose every
@@ -535,8 +549,10 @@ class PrefilterIndex:
         more than the tests themselves)."""
         present = scan.present
         candidates = set(self._unfiled).union(*map(self._by_literal.__getitem__, present))
+        implied = self._implied.intersection(candidates)
+        candidates -= implied
         prefilters = self.prefilters
-        out = []
+        out = list(implied)
         text = scan.text
         digits = groups = words = upper_pair = None
         is_ascii = text.isascii()
