@@ -311,7 +311,7 @@ length band, {doc['features']['words'].get('length_bins') or 'none'} words), and
 (lower case, accents stripped, digits as `0`), each block `1 + ln(tf)` × idf and L2-normalised. `political` is every flag/political post against every clean
 one; each category head is one-vs-rest over posts with known categories. `pre_election` applies
 only to posts in an election period (`head_context`). Scored at run time by
-`server/learned/scorer.py` without scikit-learn (numpy only), reproducing `predict_proba`.
+`server/learned/scorer.py` without scikit-learn (a small C extension, numpy as the reference and fallback), reproducing `predict_proba`.
 
 ## Data
 - `../shared/corpus/dev.jsonl`: {d['dev']['political']} political (positive), {d['dev']['neutral']} neutral (negative): all of it.
