@@ -24,6 +24,7 @@ import ahocorasick_rs
 from .findings import ADVISORY_CATEGORIES, SEVERITY_RANK, Finding
 from .matchers import RuleHits
 from .matchers.base import not_overlapping
+from .phrase_hits import PhraseHits
 from .platforms import PLATFORMS, Length
 from .post import Post
 from .prefilter import PrefilterIndex
@@ -138,10 +139,6 @@ class Checker:
                         targets[k].append(entry)
             self._rule_slots.append(slots)
         self._keys = list(keys)
-        # Word boundaries are required only where a phrase begins or ends with a
-        # word character: "#votelabour" may follow anything but a letter.
-        self._needs_left = [k[0].isalnum() or k[0] == "_" for k in self._keys]
-        self._needs_right = [k[-1].isalnum() or k[-1] == "_" for k in self._keys]
         self._targets = [tuple(t) for t in targets]
         self._always = frozenset(ri for ri, r in enumerate(self.rules) if r.matcher.always)
         sources = [(r.matcher, s) for r in self.rules for s in r.matcher.regex_sources()]
@@ -170,6 +167,7 @@ class Checker:
         everything = self._keys + extra
         self._automaton = (ahocorasick_rs.AhoCorasick(everything, matchkind=ahocorasick_rs.MatchKind.Standard)
                            if everything else None)
+        self._hits = PhraseHits(self._keys, self._targets, self._literal_of)
 
     def _compile_gates(self) -> None:
         """Rules that cannot match a post none of whose prefilters admit it (Matcher.gate)."""
@@ -292,43 +290,10 @@ class Checker:
         return found
 
     def _phrase_hits(self, post: Post) -> dict[int, list[tuple[int, int]]]:
-        hits: dict[int, list] = defaultdict(list)
         if self._automaton is None:
-            return hits
-        folded = post.folded
-        f = folded.folded
-        n = len(f)
-        original = folded.original
-        needs_left, needs_right, targets = self._needs_left, self._needs_right, self._targets
-        matches = self._automaton.find_matches_as_indexes(f, overlapping=True)
-        if original.isascii():
-            literal_of = self._literal_of
-            present = {literal_of[k] for k, _, _ in matches}
-            present.discard(-1)  # a phrase that is no prefilter literal
-            post.scan.found(present)
-        phrases = len(self._keys)
-        for k, s, e in matches:
-            if k >= phrases:
-                continue  # a prefilter literal only
-            if s > 0 and needs_left[k]:
-                c = f[s - 1]
-                if c.isalnum() or c == "_":
-                    continue
-            if e < n and needs_right[k]:
-                c = f[e]
-                if c.isalnum() or c == "_":
-                    continue
-            for slot, case, written in targets[k]:
-                if case != "any":
-                    os_, oe = folded.to_original(s, e)
-                    if case == "initial":
-                        if not original[os_].isupper():
-                            continue
-                    elif original[os_:oe] != written:
-                        continue
-                hits[slot].append((s, e))
-        post.work["phrase_hits"] += sum(len(v) for v in hits.values())
-        return hits
+            return {}
+        matches = self._automaton.find_matches_as_indexes(post.folded.folded, overlapping=True)
+        return self._hits.find(post, matches)
 
     @staticmethod
     def _finding(rule: Rule, hit) -> Finding:
