@@ -26,10 +26,9 @@ import time
 
 import ahocorasick_rs
 
-from .prefilter import _ATOMIC, _REPEATS, _c, _parser, _stand_ins
+from .prefilter import _ATOMIC, _REPEATS, _c, parse
 
 _ZERO_WIDTH = {_c.AT, _c.ASSERT, _c.ASSERT_NOT}
-_STOP = (None, None)  # in a walk: what follows is not known (after a repeat's body)
 MAX_PREFIXES = 4096
 MAX_STEPS = 50_000
 # Anchor a pattern only if its literals start, in the sample, fewer than once per this
@@ -45,13 +44,12 @@ class _TooMany(Exception):
 def leading_literals(source: str) -> frozenset[str] | None:
     """Case-folded literals (`fold_char`) one of which begins every match of `source`, or
     None when no such set is known or it would not narrow the search."""
-    try:
-        tree = _parser.parse(_stand_ins(source))
-    except Exception:
+    tree = parse(source)
+    if tree is None:
         return None
     out: set[str] = set()
     try:
-        _walk(list(tree), "", out, [0])
+        _walk(tree, 0, None, "", out, [0])
     except (_TooMany, RecursionError):
         return None
     if not out or not all(_usable(p) for p in out):
@@ -69,6 +67,7 @@ def _shortest(literals: set[str]) -> frozenset[str]:
     return frozenset(kept)
 
 
+@functools.lru_cache(maxsize=4096)
 def fold_char(ch: str) -> str | None:
     """The one character that `ch` and every character the `regex` module matches to it
     case-insensitively fold to: "ſ" and "S" to "s", "ς" to "σ", the Kelvin sign to "k".
@@ -136,16 +135,20 @@ def _usable(prefix: str) -> bool:
     return len(prefix) >= 2 or (len(prefix) == 1 and not prefix.isalnum() and not prefix.isspace())
 
 
-def _walk(seq: list, prefix: str, out: set, steps: list) -> None:
-    """Add to `out` each literal prefix a match of `seq` can begin with, `prefix` before it."""
-    i = 0
-    while i < len(seq):
+def _walk(seq, i: int, then, prefix: str, out: set, steps: list) -> None:
+    """Add to `out` each literal prefix a match of seq[i:] and then of `then` can begin with,
+    `prefix` before it. `then` is what follows, as (seq, i, then) again, or None: the end of
+    the pattern, or of a repeat's body, after which the literal stops (more may repeat)."""
+    while True:
         steps[0] += 1
         if steps[0] > MAX_STEPS or len(out) > MAX_PREFIXES:
             raise _TooMany
+        if i >= len(seq):
+            if then is None:
+                break
+            seq, i, then = then
+            continue
         op, av = seq[i]
-        if (op, av) == _STOP:
-            break
         if op in _ZERO_WIDTH:
             i += 1
         elif op == _c.LITERAL:
@@ -154,24 +157,22 @@ def _walk(seq: list, prefix: str, out: set, steps: list) -> None:
                 break
             prefix += f
             i += 1
-        elif op == _c.SUBPATTERN:
-            seq, i = list(av[-1]) + seq[i + 1:], 0
-        elif op == _ATOMIC:
-            seq, i = list(av) + seq[i + 1:], 0
+        elif op in (_c.SUBPATTERN, _ATOMIC):
+            seq, i, then = (av[-1] if op == _c.SUBPATTERN else av), 0, (seq, i + 1, then)
         elif op == _c.BRANCH:
             for alt in av[1]:
-                _walk(list(alt) + seq[i + 1:], prefix, out, steps)
+                _walk(alt, 0, (seq, i + 1, then), prefix, out, steps)
             return
         elif op == _c.IN and av and len(av) <= 4 and all(o == _c.LITERAL for o, _ in av):
             for _, ch in av:
-                _walk([(_c.LITERAL, ch)] + seq[i + 1:], prefix, out, steps)
+                _walk(((_c.LITERAL, ch),), 0, (seq, i + 1, then), prefix, out, steps)
             return
         elif op in _REPEATS:
             low, high, body = av
             if low == 0:
-                _walk(seq[i + 1:], prefix, out, steps)
+                _walk(seq, i + 1, then, prefix, out, steps)
             if high != 0:
-                _walk(list(body) + [_STOP], prefix, out, steps)
+                _walk(body, 0, None, prefix, out, steps)
             return
         else:
             break

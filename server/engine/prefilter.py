@@ -11,6 +11,7 @@ patterns, for a few set look-ups each.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import ahocorasick_rs
@@ -380,11 +381,20 @@ def _outside(part: str) -> str:
                          else r"[\s\S]", part)
 
 
-def analyse(source: str) -> tuple[set, int] | None:
-    source = _stand_ins(source)
+@functools.lru_cache(maxsize=512)
+def parse(source: str):
+    """Python's parse tree of a pattern, `regex`-only syntax replaced by its stand-ins, or None
+    when Python's parser cannot read it. Read-only: the prefilters and the anchors
+    (anchors.py) each read every pattern at load, and a reload mostly reads the same ones."""
     try:
-        tree = _parser.parse(source)
+        return _parser.parse(_stand_ins(source))
     except Exception:
+        return None
+
+
+def analyse(source: str) -> tuple[set, int] | None:
+    tree = parse(source)
+    if tree is None:
         return None
     ci = bool(tree.state.flags & _I)
     return _must(list(tree), ci), _min_digits(list(tree))
