@@ -70,10 +70,17 @@ def _shortest(literals: set[str]) -> frozenset[str]:
 @functools.lru_cache(maxsize=4096)
 def fold_char(ch: str) -> str | None:
     """The one character that `ch` and every character the `regex` module matches to it
-    case-insensitively fold to: "ſ" and "S" to "s", "ς" to "σ", the Kelvin sign to "k".
-    None when its case variants disagree ("ı" is its own fold, yet `(?i)I` matches it) or
-    one folds to several characters ("ß", "ﬅ", "İ"), where `regex`'s simple folding may
-    pair characters that Python's full folding does not: no literal may rely on it."""
+    case-insensitively fold to: "ſ" and "S" to "s", "ς" to "σ", the Kelvin sign to "k", and
+    every whitespace character to " " (so `\\s` reads as " " in a literal). None when its case
+    variants disagree ("ı" is its own fold, yet `(?i)I` matches it) or one folds to several
+    characters ("ß", "ﬅ", "İ"), where `regex`'s simple folding may pair characters that
+    Python's full folding does not: no literal may rely on it."""
+    if ch.isspace():  # every character `\s` matches, and four more
+        return " "
+    return _case_fold(ch)
+
+
+def _case_fold(ch: str) -> str | None:
     folds = {v.casefold() for v in (ch, ch.lower(), ch.upper(), ch.title(), ch.casefold()) if len(v) == 1}
     if len(folds) != 1:
         return None
@@ -104,25 +111,34 @@ _FOLD = _FoldTable()
 def fold_text(text: str) -> str | None:
     """The post folded character for character (same offsets), or None when a character of
     it has no one-character fold, so some match could start where no literal is found."""
-    if text.isascii() or _unlike_lower().search(text) is None:
-        return text.lower()
+    if text.isascii():
+        return text.encode("ascii").translate(_ASCII_FOLD).decode("ascii")
+    if _unlike_lower().search(text) is None:
+        return _ASCII_SPACE.sub(" ", text.lower())
     folded = text.translate(_FOLD)
     if _FOLD.ambiguous and not _FOLD.ambiguous.isdisjoint(text):
         return None
     return folded
 
 
+# ASCII folds by lower case and whitespace to " ", in one bytes.translate.
+_ASCII_FOLD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ\t\n\v\f\r\x1c\x1d\x1e\x1f",
+                              b"abcdefghijklmnopqrstuvwxyz" + b" " * 9)
+_ASCII_SPACE = re.compile(r"[\t\n\v\f\r\x1c-\x1f]")
+
+
 @functools.cache
 def _unlike_lower():
-    """A class of the characters whose fold is not their lower case ("ſ", "ς", "ß"): a post
-    with none of them folds by str.lower(), many times faster than by the table. Built once,
+    """A class of the non-ASCII characters whose fold is not their lower case ("ſ", "ς", "ß",
+    a no-break space): a post with none of them folds by str.lower() (and its ASCII whitespace
+    by one substitution), many times faster than by the table. Built once,
     when the first rulebook is compiled (about 0.1 s), not on a request."""
     unlike = []
     for c in range(0x80, sys.maxunicode + 1):
         if 0xD800 <= c < 0xE000:
             continue
         ch = chr(c)
-        if ch.lower() != ch or ch.upper() != ch or ch.casefold() != ch:
+        if ch.lower() != ch or ch.upper() != ch or ch.casefold() != ch or ch.isspace():
             # after a letter too: str.lower() writes a word-final "Σ" as "ς"
             fold = fold_char(ch)
             if fold is None or fold != ch.lower() or fold != ("A" + ch).lower()[1:]:
@@ -163,20 +179,37 @@ def _walk(seq, i: int, then, prefix: str, out: set, steps: list) -> None:
             for alt in av[1]:
                 _walk(alt, 0, (seq, i + 1, then), prefix, out, steps)
             return
-        elif op == _c.IN and av and len(av) <= 4 and all(o == _c.LITERAL for o, _ in av):
-            for _, ch in av:
-                _walk(((_c.LITERAL, ch),), 0, (seq, i + 1, then), prefix, out, steps)
+        elif op == _c.IN and (chars := _small_class(av)) is not None:
+            for ch in chars:
+                _walk(((_c.LITERAL, ord(ch)),), 0, (seq, i + 1, then), prefix, out, steps)
             return
         elif op in _REPEATS:
             low, high, body = av
             if low == 0:
                 _walk(seq, i + 1, then, prefix, out, steps)
-            if high != 0:
+            if high == 1:  # taken once, what follows it follows
+                _walk(body, 0, (seq, i + 1, then), prefix, out, steps)
+            elif high != 0:  # more may repeat: the literal stops after one
                 _walk(body, 0, None, prefix, out, steps)
             return
         else:
             break
     out.add(prefix)
+
+
+def _small_class(items) -> list[str] | None:
+    """The characters of a class of at most four literals and `\\s` (as " "), or None."""
+    if not items or len(items) > 4:
+        return None
+    out = []
+    for op, av in items:
+        if op == _c.LITERAL:
+            out.append(chr(av))
+        elif op == _c.CATEGORY and av == _c.CATEGORY_SPACE:
+            out.append(" ")
+        else:
+            return None
+    return list(dict.fromkeys(out))
 
 
 class AnchorIndex:
