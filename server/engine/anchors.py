@@ -24,9 +24,7 @@ import re
 import sys
 import time
 
-import ahocorasick_rs
-
-from .prefilter import _ATOMIC, _REPEATS, _c, parse
+from .prefilter import _ATOMIC, _REPEATS, _c, automaton, parse
 
 _ZERO_WIDTH = {_c.AT, _c.ASSERT, _c.ASSERT_NOT}
 MAX_PREFIXES = 4096
@@ -35,6 +33,9 @@ MAX_STEPS = 50_000
 # many characters: where they are common, one `match` call per start costs more than the
 # scan it replaces.
 MAX_RATE = 1 / 80
+# A post with more candidate starts than one per this many characters is scanned whole:
+# a `match` call per start would cost more.
+DENSITY = 6
 
 
 class _TooMany(Exception):
@@ -108,6 +109,12 @@ class _FoldTable(dict):
 _FOLD = _FoldTable()
 
 
+# ASCII folds by lower case and whitespace to " ", in one bytes.translate.
+_ASCII_FOLD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ\t\n\v\f\r\x1c\x1d\x1e\x1f",
+                              b"abcdefghijklmnopqrstuvwxyz" + b" " * 9)
+_ASCII_SPACE = re.compile(r"[\t\n\v\f\r\x1c-\x1f]")
+
+
 def fold_text(text: str) -> str | None:
     """The post folded character for character (same offsets), or None when a character of
     it has no one-character fold, so some match could start where no literal is found."""
@@ -119,12 +126,6 @@ def fold_text(text: str) -> str | None:
     if _FOLD.ambiguous and not _FOLD.ambiguous.isdisjoint(text):
         return None
     return folded
-
-
-# ASCII folds by lower case and whitespace to " ", in one bytes.translate.
-_ASCII_FOLD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ\t\n\v\f\r\x1c\x1d\x1e\x1f",
-                              b"abcdefghijklmnopqrstuvwxyz" + b" " * 9)
-_ASCII_SPACE = re.compile(r"[\t\n\v\f\r\x1c-\x1f]")
 
 
 @functools.cache
@@ -233,7 +234,7 @@ class AnchorIndex:
             self.ids.append(len(self._members))
             self._members.append(frozenset(literal_index.setdefault(t, len(literal_index)) for t in lits))
         self._literals = list(literal_index)
-        self._automaton = _automaton(self._literals)
+        self._automaton = automaton(self._literals)
 
     def scan(self, text: str) -> dict[int, list[int]] | None:
         """Literal index -> where it starts in the post (ascending); None when the post
@@ -251,31 +252,27 @@ class AnchorIndex:
                     got.append(s)
         return at
 
-    def starts(self, anchor: int, at: dict[int, list[int]]) -> list[int]:
-        """Where a match of the anchored pattern can start, ascending, without repeats."""
-        members = self._members[anchor]
-        found = [at[k] for k in members.intersection(at)]
-        if len(found) == 1:
-            return found[0]
-        return sorted(set().union(*found))
-
-
-def _automaton(literals: list[str]):
-    return ahocorasick_rs.AhoCorasick(literals, matchkind=ahocorasick_rs.MatchKind.Standard) if literals else None
+    def starts(self, anchor: int, at: dict[int, list[int]], n_chars: int) -> list[int] | None:
+        """Where a match of the anchored pattern can start in a post of `n_chars` characters
+        (`scan`'s answer `at`), ascending, without repeats; None where so many that a plain
+        scan is cheaper."""
+        found = [at[k] for k in self._members[anchor].intersection(at)]
+        starts = found[0] if len(found) == 1 else sorted(set().union(*found))
+        return None if len(starts) * DENSITY > n_chars else starts
 
 
 def _rates(literals: set[str], sample) -> dict[str, float]:
     """Occurrences of each literal per character of the sample texts (folded)."""
     ordered = sorted(literals)
-    automaton = _automaton(ordered)
+    found = automaton(ordered)
     counts = [0] * len(ordered)
     chars = 0
     for text in sample:
         folded = fold_text(text)
-        if folded is None or automaton is None:
+        if folded is None or found is None:
             continue
         chars += len(folded)
-        for k, _, _ in automaton.find_matches_as_indexes(folded, overlapping=True):
+        for k, _, _ in found.find_matches_as_indexes(folded, overlapping=True):
             counts[k] += 1
     return {t: n / chars for t, n in zip(ordered, counts)} if chars else {}
 
@@ -283,7 +280,8 @@ def _rates(literals: set[str], sample) -> dict[str, float]:
 def anchored_finditer(pattern, text: str, starts: list[int], timeout: float):
     """The matches `pattern.finditer(text)` gives, when every one starts at a position in
     `starts`: tried there in order, the next only from the end of the last match (anchored
-    patterns begin with a literal, so no match is empty). The timeout holds for all of them."""
+    patterns begin with a literal, so every match ends after its start). The timeout holds
+    for all of them."""
     if not starts:
         return
     stop = time.perf_counter() + timeout
@@ -299,5 +297,3 @@ def anchored_finditer(pattern, text: str, starts: list[int], timeout: float):
         if m is not None:
             yield m
             end = m.end()
-            if end <= pos:
-                end = pos + 1

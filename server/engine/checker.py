@@ -19,7 +19,6 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import ahocorasick_rs
 
 from .findings import ADVISORY_CATEGORIES, SEVERITY_RANK, Finding
 from .matchers import RuleHits
@@ -27,7 +26,7 @@ from .matchers.base import not_overlapping
 from .phrase_hits import PhraseHits
 from .platforms import PLATFORMS, Length
 from .post import Post
-from .prefilter import PrefilterIndex
+from .prefilter import PrefilterIndex, automaton
 from .rulebook import Rule, Rulebook
 from .text import Utf16Offsets
 
@@ -165,8 +164,7 @@ class Checker:
         for i, lit in enumerate(literals):
             self._literal_of[position[lit]] = i
         everything = self._keys + extra
-        self._automaton = (ahocorasick_rs.AhoCorasick(everything, matchkind=ahocorasick_rs.MatchKind.Standard)
-                           if everything else None)
+        self._automaton = automaton(everything)
         self._hits = PhraseHits(self._keys, self._targets, self._literal_of)
 
     def _compile_gates(self) -> None:

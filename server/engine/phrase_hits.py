@@ -4,7 +4,6 @@ the post holds.
 A match counts where the phrase is a whole word at each end that begins or ends with a word
 character ("#votelabour" may follow anything but a letter), and, for a case-sensitive
 phrase, where the original text has it as written (or with a capital, for "initial").
-(A C version of this loop saved 9 us of a 357 us check, 2.5%: not worth a second extension.)
 """
 
 from __future__ import annotations

@@ -39,12 +39,15 @@ _ZERO_WIDTH = {_c.ASSERT, _c.ASSERT_NOT, _c.AT}
 MIN_LITERAL = 3
 # Copies of a repeated character kept in a literal ("!{2,}" needs "!!").
 MAX_COPIES = 4
-# An anchored pattern with more candidate starts than one per this many characters is
-# searched as a whole: a `match` call per start would cost more (anchors.py).
-DENSITY = 6
 _STARTS = {_c.AT_BEGINNING, _c.AT_BEGINNING_STRING, _c.AT_BOUNDARY}
 _ENDS = {_c.AT_END, _c.AT_END_STRING, _c.AT_BOUNDARY}
 _NONWORD_CATEGORIES = {_c.CATEGORY_SPACE, _c.CATEGORY_NOT_WORD}
+
+
+def automaton(literals: list[str]):
+    """One Aho-Corasick automaton over `literals` (None for none), as every pass of the engine
+    builds them: the prefilters', the anchors' and the checker's."""
+    return ahocorasick_rs.AhoCorasick(literals, matchkind=ahocorasick_rs.MatchKind.Standard) if literals else None
 
 
 def _selective(lit: str) -> bool:
@@ -484,8 +487,7 @@ class PrefilterIndex:
             if pf is not None:
                 pf.anchor = anchor
         self._literals = list(self._index)
-        self._automaton = (ahocorasick_rs.AhoCorasick(self._literals, matchkind=ahocorasick_rs.MatchKind.Standard)
-                           if self._literals else None)
+        self._automaton = automaton(self._literals)
         self._file(self._frequencies(sample))
 
     def _frequencies(self, sample) -> list[int]:
@@ -746,8 +748,7 @@ class PostScan:
             at = self._at = False if at is None else at
         if at is False:
             return None
-        starts = anchors.starts(anchor, at)
-        return None if len(starts) * DENSITY > len(self.text) else starts
+        return anchors.starts(anchor, at, len(self.text))
 
     @property
     def words(self) -> frozenset:
