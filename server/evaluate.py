@@ -68,9 +68,9 @@ POSITIVE = {"political", "flag"}
 
 # -- findings ---------------------------------------------------------------
 
-def counted(findings) -> dict[str, list]:
-    """The findings that count, per view."""
-    hits = [f for f in findings if f.severity != "info" and f.category not in ADVISORY_CATEGORIES]
+def counted(findings, hints: bool = False) -> dict[str, list]:
+    """The findings that count, per view (`hints`: info findings too, outside the advisory categories)."""
+    hits = [f for f in findings if (hints or f.severity != "info") and f.category not in ADVISORY_CATEGORIES]
     model = [f for f in hits if f.rule_id.startswith(MODEL_PREFIX)]
     rules = [f for f in hits if not f.rule_id.startswith(MODEL_PREFIX)]
     return {"rules": rules, "model": model, "both": hits}
@@ -89,6 +89,9 @@ def _check(checker, text: str, platform: str = "generic", election_period: bool 
     # Underlines are judged on what the officer sees: with both layers, a model
     # finding is not shown where a rule already speaks (CheckResult.shown()).
     views["underlined"] = dict(views, both=counted(result.shown())["both"])
+    # ... and with the advisory hints in the breach categories (info severity: an underline
+    # the officer sees, that flags nothing), for the external span sets' second figure.
+    views["hinted"] = counted(result.shown(), hints=True)
     return views
 
 
@@ -214,8 +217,9 @@ def _police_trained_on() -> set[str]:
 
 def _eval_spans(checker, rows, key: str, title: str) -> CorpusResult:
     """toxic spans and SemEval persuasion spans: span recall per mapped category
-    (share of its spans a finding overlaps), by any finding and by a finding of the
-    span's own category; spans whose category is null are ignored."""
+    (share of its spans a finding overlaps), by any finding, by a finding of the
+    span's own category, and by any underline with the advisory hints (info findings,
+    which flag nothing) too; spans whose category is null are ignored."""
     res = CorpusResult(key, title)
     n_spans = 0
     for row in rows:
@@ -233,6 +237,8 @@ def _eval_spans(checker, rows, key: str, title: str) -> CorpusResult:
                           _per_view(lambda fs: any(overlaps(f, a, b) for f in fs), shown))
             res.tally.add(f"{cat} spans: same category",
                           _per_view(lambda fs: any(f.category == cat and overlaps(f, a, b) for f in fs), shown))
+            res.tally.add(f"{cat} spans: any underline, hints too",
+                          _per_view(lambda fs: any(overlaps(f, a, b) for f in fs), views["hinted"]))
     res.tally.order(())
     res.title += f": {res.posts} posts, {n_spans} spans with a category"
     return res

@@ -239,6 +239,12 @@ def test_a_model_finding_is_shown_only_where_no_rule_speaks():
     advice = finding("tone.advice", "tone", 0, 4, severity="info")
     tone = finding("model.tone", "tone", 20, 30, supplementary=True)
     assert CheckResult(text, "x", [advice, tone], None, {}, None).shown() == [advice, tone]
+    # A hint on the model's own words (an info rule, an accessibility note) is no rule
+    # speaking for the breach: the model's warning card stays.
+    hint = finding("loaded_language.emotive-words", "loaded_language", 48, 52, severity="info")
+    long_sentence = finding("accessibility.long-sentence", "accessibility", 0, 69, severity="warn")
+    loaded = finding("model.loaded-language", "loaded_language", 41, 52, supplementary=True)
+    assert CheckResult(text, "x", [long_sentence, hint, loaded], None, {}, None).shown() == [long_sentence, hint, loaded]
 
 
 def test_a_swap_keeps_a_sentence_capital_but_not_an_acronyms():

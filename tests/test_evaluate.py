@@ -65,10 +65,10 @@ DEV = [
     {"text": "Vote early, vote often.", "label": "political"},
     {"text": "The library opens at nine.", "label": "neutral"},
 ]
-TOXIC_TEXT = "😀😀 what a scoundrel, a total villain, and stupid"
+TOXIC_TEXT = "😀😀 what a scoundrel, a total villain, and stupid, sigh"
 TOXIC = [{"id": "t1", "text": TOXIC_TEXT, "spans": [
     {"start": s, "end": s + len(m), "match": m, "category": "attack"}
-    for m in ("scoundrel", "villain", "stupid") for s in [TOXIC_TEXT.index(m)]]}]
+    for m in ("scoundrel", "villain", "stupid", "sigh") for s in [TOXIC_TEXT.index(m)]]}]
 SEMEVAL = [{"id": "s1", "text": "A DEATH TAX BY A SCOUNDREL", "spans": [
     {"start": 2, "end": 11, "match": "DEATH TAX", "technique": "Loaded Language", "category": "loaded_language"},
     {"start": 17, "end": 26, "match": "SCOUNDREL", "technique": "Name calling/Labeling", "category": "attack"},
@@ -165,8 +165,10 @@ def test_external_sets(results):
     assert figures(police, "flag rate") == ((1, 3), (0, 3), (1, 3))
     assert police.rule_hits["all"] == {"attack.scorn": 1}
     toxic = results["toxic"]  # offsets after two emoji: code points
-    assert figures(toxic, "attack spans: any finding") == ((1, 3), (1, 3), (2, 3))
-    assert figures(toxic, "attack spans: same category") == ((1, 3), (1, 3), (2, 3))
+    assert figures(toxic, "attack spans: any finding") == ((1, 4), (1, 4), (2, 4))
+    assert figures(toxic, "attack spans: same category") == ((1, 4), (1, 4), (2, 4))
+    # "sigh" has only an info finding: an underline the officer sees, counted apart
+    assert figures(toxic, "attack spans: any underline, hints too") == ((2, 4), (1, 4), (3, 4))
     semeval = results["semeval_dev"]  # the null-category span is ignored
     assert figures(semeval, "loaded_language spans: any finding") == ((1, 1), (0, 1), (1, 1))
     assert figures(semeval, "attack spans: same category") == ((1, 1), (0, 1), (1, 1))

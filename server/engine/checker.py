@@ -76,9 +76,12 @@ class CheckResult:
         ruled = [f for f in self.findings if not f.supplementary]
         if len(ruled) == len(self.findings):
             return self.findings
-        named = {f.category for f in ruled if f.severity != "info"}
+        # Only a rule finding that counts speaks for a breach: an advisory hint (info, or
+        # accessibility on the same words) must not hide the model's warning card.
+        speaking = [f for f in ruled if f.severity != "info" and f.category not in ADVISORY_CATEGORIES]
+        named = {f.category for f in speaking}
         extra = [f for f in self.findings if f.supplementary and f.category not in named]
-        keep = not_overlapping(extra, [(f.start, f.end) for f in ruled], key=lambda f: (f.start, f.end))
+        keep = not_overlapping(extra, [(f.start, f.end) for f in speaking], key=lambda f: (f.start, f.end))
         kept = {id(f) for f in keep}
         return [f for f in self.findings if not f.supplementary or id(f) in kept]
 
