@@ -58,13 +58,15 @@ def compile_patterns(sources, group, ctx, where: str) -> list:
     return compiled
 
 
-def plan_matches(post, plans):
+def plan_matches(post, plans) -> list:
     """The matches of each pattern of `plans` ((pattern, prefilter) pairs) that the post's
     prefilters admit, pattern by pattern; an anchored one is tried only where its leading
-    literals start (anchors.py)."""
+    literals start (anchors.py). A list, not a generator: most posts run a dozen pattern
+    rules, and generators per rule cost more than the scans of the patterns most admit."""
     scan = post.scan
     admitted = scan.admitted
     text, timeout = post.text, post.regex_timeout
+    out = []
     for pat, pf in plans:
         starts = None
         if pf is not None:
@@ -72,10 +74,13 @@ def plan_matches(post, plans):
                 continue
             if pf.anchor is not None:
                 starts = scan.starts(pf.anchor)
+                if starts is not None and not starts:
+                    continue
         if starts is None:
-            yield from timed_finditer(pat, text, timeout)
+            out += timed_finditer(pat, text, timeout)
         else:
-            yield from anchored_finditer(pat, text, starts, timeout)
+            out += anchored_finditer(pat, text, starts, timeout)
+    return out
 
 
 class PatternMatcher(Matcher):
@@ -114,6 +119,8 @@ class PatternMatcher(Matcher):
             s, e = m.span(group)
             if e > s:
                 spans.append((s, e))
+        if not spans:
+            return []
         return [Hit(s, e) for s, e in merge_overlaps(spans)]
 
     def describe(self):
