@@ -269,11 +269,13 @@ def test_impartial_command_end_to_end(shared, rules_path, tmp_path):
     assert HIDDEN not in proc.stdout + proc.stderr
 
 
-def test_the_projects_probe_corpus_is_measured_and_its_check_half_never_printed(shared, rules_path, capsys):
-    code, out = eval_cli(capsys, "--shared", str(shared), "--rules", str(rules_path), "--corpus", "probe",
+@pytest.mark.parametrize("name, tune, check", [("probe", "100 flag / 100 clean", "100 flag / 100 clean"),
+                                               ("blind", "194 flag / 138 clean", "195 flag / 139 clean")])
+def test_the_projects_own_corpora_are_measured_and_their_check_halves_never_printed(
+        shared, rules_path, capsys, name, tune, check):
+    code, out = eval_cli(capsys, "--shared", str(shared), "--rules", str(rules_path), "--corpus", name,
                          "--project-corpus", str(ROOT / "corpus"), "--misses", "tune")
     assert code == 0
-    assert "probe.jsonl tune: 100 flag / 100 clean" in out and "probe.jsonl check: 100 flag / 100 clean" in out
-    check = [json.loads(line)["text"] for line in (ROOT / "corpus" / "probe.jsonl").open(encoding="utf-8")
-             if json.loads(line)["split"] == "check"]
-    assert not any(text[:60] in out for text in check)
+    assert f"{name}.jsonl tune: {tune}" in out and f"{name}.jsonl check: {check}" in out
+    rows = [json.loads(line) for line in (ROOT / "corpus" / f"{name}.jsonl").open(encoding="utf-8")]
+    assert not any(row["text"][:60] in out for row in rows if row["split"] == "check")
