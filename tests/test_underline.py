@@ -55,6 +55,20 @@ def test_the_chooser_only_picks_among_its_candidates_with_a_positive_weight():
     assert spans_text(TEXT, m.explain(TEXT, "political")) == ["of Oakford"]
 
 
+def test_listed_words_further_down_are_candidates_too():
+    # 'shambolic' is the third weightiest: beyond 2 candidates, but a listed word, so with one
+    # listed candidate the chooser may take it; 'failed' (unlisted) never comes in that way
+    spec = chooser_spec(candidates=2, lex_negative=5.0)
+    words = {"oakford": 3.0, "failed": 2.5, "shambolic": 1.0}
+    assert spans_text(TEXT, model_with(dict(spec, listed_candidates=1), words).explain(TEXT, "political")) == [
+        "the shambolic council"]
+    ch = U.Chooser(dict(spec, listed_candidates=1))
+    contrib, names = [3.0, 2.5, 0.5, 1.0, -1.0], ["oakford", "failed", "the", "shambolic", "disgrace"]
+    assert ch.ranked(contrib, names.__getitem__) == [0, 1, 3]  # a listed word against the head: never
+    assert ch.ranked(contrib) == [0, 1]  # without the words, only the weightiest
+    assert U.Chooser(spec).ranked(contrib, names.__getitem__) == [0, 1]  # an older artifact: none
+
+
 def test_ties_go_to_the_weightier_word():
     m = model_with(chooser_spec(), WORDS)  # every weight 0: every candidate scores the same
     assert spans_text(TEXT, m.explain(TEXT, "political")) == ["of Oakford"]

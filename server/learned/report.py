@@ -239,7 +239,10 @@ def _explain_line(doc: dict) -> str:
     line = f"{e.get('k')} span(s), words over {e.get('min_share')} of the best, widened by up to {e.get('phrase')} words"
     c = e.get("chooser")
     if c:
-        line += f"; anchor among the {c['candidates']} weightiest words, by the underline chooser"
+        line += f"; anchor among the {c['candidates']} weightiest words"
+        if c.get("listed_candidates"):
+            line += f" and up to {c['listed_candidates']} listed words further down"
+        line += ", by the underline chooser"
     return line
 
 
@@ -250,8 +253,11 @@ def _chooser_lines(doc: dict) -> str:
         return "the weightiest word of the head's logit, widened to the neighbouring words of its clause, as one span."
     weights = ", ".join(f"{n} {w:+.2f}" for n, w in zip(c["features"], c["weights"]))
     lists = ", ".join(f"{n} ({len(w)} words)" for n, w in c["lexicons"].items())
+    listed = (f", or one of up to {c['listed_candidates']} further words with a positive weight that are in"
+              f" its word lists (the evaluative word a reviewer underlines often weighs less than the actor"
+              f" it is said of)") if c.get("listed_candidates") else ""
     return f"""an anchor word widened to the neighbouring words of its clause, as one span. The anchor is
-one of the {c['candidates']} words that weighed most for the head (positive weight only), the one a
+one of the {c['candidates']} words that weighed most for the head (positive weight only){listed}, the one a
 logistic regression (`server/learned/underline.py`) scores most likely to give a phrase that
 overlaps a reviewer's span; fitted on {c['examples']} candidates ({c['positives']} overlapping) of tune
 flag posts, each underlined from the out-of-fold model that did not see it. Weights (per feature;
@@ -373,7 +379,9 @@ span precision with the anchor widened by 2 words: weightiest word 0.778; choose
 0.808, 3 candidates 0.806, 6 0.812, 8 0.804 (more candidates reach words that weigh little);
 without word lists 0.799, with all seven lists 0.806, Liu negative and NPOV 0.808; C 0.1 / 1 / 10
 within 0.002. Widening by 3 words instead of 2 gives 0.826 with the chooser, but longer underlines
-are easier to overlap, not better: 2 stays.
+are easier to overlap, not better: 2 stays. Listed words beyond the 4 weightiest offered as candidates too,
+2026-12-01 (the same out-of-fold examples): none 0.815, 1 0.823, 2 0.824, 3 0.823, 4 or 8 0.821; from Liu
+negative alone 0.819-0.820: 2, from both lists.
 
 ## Reproduce
 `make train` (same seed and data → same digest); `python -m server.learned.report --bench` re-measures

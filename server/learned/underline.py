@@ -3,7 +3,8 @@
 A head's logit is a sum over the post's words (``Analysis.unit_contributions``). The single
 weightiest word is often not what a reviewer would underline: a function word carrying a
 bigram ("the"), a place name, a word of the post's register. The chooser looks only at the few
-words that weighed most for the head (``candidates``, each with a positive share) and picks the
+words that weighed most for the head (``candidates``, each with a positive share, and a couple more
+further down that are in its word lists, ``listed_candidates``) and picks the
 one whose phrase reviewers underline most often, by a small logistic regression over transparent
 features (its share of the weight, its rank, word lists, shape, its clause's weight). The
 underline then grows from that anchor as before (``grow``, ``widen``), so it stays among the
@@ -85,7 +86,8 @@ def widen(chosen: set, n_units: int, joined, n: int) -> set:
 class Chooser:
     """A fitted chooser (the artifact's ``explain.chooser``): picks the anchor word."""
 
-    __slots__ = ("weights", "intercept", "candidates", "phrase", "lexicons", "names", "n_base", "lex_weight")
+    __slots__ = ("weights", "intercept", "candidates", "listed", "phrase", "lexicons", "names", "n_base",
+                 "lex_weight")
 
     def __init__(self, spec: dict):
         self.names = tuple(spec["features"])
@@ -97,6 +99,9 @@ class Chooser:
         self.n_base = len(FEATURES)
         self.intercept = float(spec["intercept"])
         self.candidates = int(spec["candidates"])
+        # Up to this many more candidates from further down, among the words of the lists: the
+        # evaluative word a reviewer underlines often weighs less than the actor it is said of.
+        self.listed = int(spec.get("listed_candidates", 0))
         self.phrase = int(spec["phrase"])
         # word -> bit mask of the lists it is in (features, for fitting), and word -> the sum of
         # those lists' weights (score: the same sum, one dict look-up)
@@ -133,16 +138,24 @@ class Chooser:
         f = self.base(word, shape, contrib, joined, i, rank, top)  # zip stops at the base features
         return self.intercept + sum(map(operator.mul, self.weights, f)) + self.lex_weight.get(word, 0.0)
 
-    def ranked(self, contrib: list) -> list:
-        """The candidates: the weightiest words with a positive weight, weightiest first."""
-        order = sorted((i for i, c in enumerate(contrib) if c > 0), key=lambda i: (-contrib[i], i))
-        return order[: self.candidates]
+    def ranked(self, contrib: list, word_at=None, order: list | None = None) -> list:
+        """The candidates: the ``candidates`` weightiest words with a positive weight, weightiest
+        first, then up to ``listed`` more of the rest that are in a word list (``word_at(i)``:
+        word i, folded). ``order``: the words with a positive weight, weightiest first, when the
+        caller has them."""
+        if order is None:
+            order = sorted((i for i, c in enumerate(contrib) if c > 0), key=lambda i: (-contrib[i], i))
+        top = order[: self.candidates]
+        if self.listed and word_at is not None:
+            listed = self.lexicons
+            top += [i for i in order[self.candidates:] if word_at(i) in listed][: self.listed]
+        return top
 
     def pick(self, contrib: list, word_at, shape_at, joined, order: list | None = None) -> int | None:
         """The anchor: the candidate the chooser scores highest (ties: the weightier word).
         ``order``: the words with a positive weight, weightiest first, when the caller has
-        them (else ``ranked``). None when no word weighs for the head."""
-        order = self.ranked(contrib) if order is None else order[: self.candidates]
+        them. None when no word weighs for the head."""
+        order = self.ranked(contrib, word_at, order)
         if not order:
             return None
         top = contrib[order[0]]
