@@ -27,8 +27,8 @@ help:
 
 setup: $(VENV)/.installed
 
-# the C scorer is compiled by the install: an edit to it must reinstall
-$(VENV)/.installed: pyproject.toml server/learned/_fastscore.c
+# the C scorer and scanner are compiled by the install: an edit to either must reinstall
+$(VENV)/.installed: pyproject.toml server/learned/_fastscore.c server/engine/_fastscan.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'

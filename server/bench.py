@@ -310,8 +310,10 @@ def main(argv=None) -> int:
     for r in engine:
         print(f"{r['label'] + ', ' + r['what']:42} {r['rules']:5d} {r['phrases']:7,d} {r['compile_ms']:6.0f}ms "
               f"{r['p50_us']:6.0f}us {r['p95_us']:6.0f}us {r['p99_us']:6.0f}us {r['posts_per_s']:8,.0f}")
+    from .engine import fastscan
     from .learned import scorer
     print(f"learned scorer: {'C extension (_fastscore)' if scorer.FAST else 'numpy (IMPARTIAL_PURE_PYTHON=1 or not built)'}")
+    print(f"scan stage: {'C extension (_fastscan)' if fastscan.FAST else 'Python (IMPARTIAL_PURE_PYTHON=1 or not built)'}")
     full = engine[0]
     grown = engine[-2]
     # Issue 6's targets, for the full rulebook with the learned layer.

@@ -24,6 +24,7 @@ import re
 import sys
 import time
 
+from . import fastscan
 from .prefilter import _ATOMIC, _REPEATS, _c, automaton, parse
 
 _ZERO_WIDTH = {_c.AT, _c.ASSERT, _c.ASSERT_NOT}
@@ -235,6 +236,7 @@ class AnchorIndex:
             self._members.append(frozenset(literal_index.setdefault(t, len(literal_index)) for t in lits))
         self._literals = list(literal_index)
         self._automaton = automaton(self._literals)
+        self._fast = fastscan.automaton(self._literals)  # the same pass in C, when built
 
     def scan(self, text: str) -> dict[int, list[int]] | None:
         """Literal index -> where it starts in the post (ascending); None when the post
@@ -242,6 +244,8 @@ class AnchorIndex:
         folded = fold_text(text)
         if folded is None:
             return None
+        if self._fast is not None:
+            return self._fast.starts(folded)
         at: dict[int, list[int]] = {}
         if self._automaton is not None:
             for k, s, _ in self._automaton.find_matches_as_indexes(folded, overlapping=True):

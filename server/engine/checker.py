@@ -168,7 +168,7 @@ class Checker:
             self._literal_of[position[lit]] = i
         everything = self._keys + extra
         self._automaton = automaton(everything)
-        self._hits = PhraseHits(self._keys, self._targets, self._literal_of)
+        self._hits = PhraseHits(self._keys, self._targets, self._literal_of, everything, len(literals))
 
     def _compile_gates(self) -> None:
         """Rules that cannot match a post none of whose prefilters admit it (Matcher.gate)."""
@@ -293,6 +293,8 @@ class Checker:
     def _phrase_hits(self, post: Post) -> dict[int, list[tuple[int, int]]]:
         if self._automaton is None:
             return {}
+        if self._hits.fast is not None:
+            return self._hits.find_fast(post)
         matches = self._automaton.find_matches_as_indexes(post.folded.folded, overlapping=True)
         return self._hits.find(post, matches)
 

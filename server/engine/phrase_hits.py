@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from . import fastscan
+
 
 def _word_end(c: str) -> bool:
     return c.isalnum() or c == "_"
@@ -20,7 +22,11 @@ class PhraseHits:
     (slot, match_case, text) entries key k feeds; `literal_of`: automaton index -> prefilter
     literal index (-1: none), for every key of the automaton."""
 
-    def __init__(self, keys: list[str], targets: list[tuple], literal_of: list[int]):
+    def __init__(self, keys: list[str], targets: list[tuple], literal_of: list[int],
+                 everything: list[str] | None = None, n_literals: int = 0):
+        """`everything`: every key of the checker's automaton (the phrase keys, then the
+        prefilter literals that are no phrase), for the C path; `n_literals`: how many
+        prefilter literals there are."""
         self.n_phrases = len(keys)
         self.targets = targets
         self.literal_of = literal_of
@@ -29,6 +35,11 @@ class PhraseHits:
         # per key: the slots its hits feed, or None when a target is case-sensitive
         self._slots = [None if any(case != "any" for _, case, _ in t) else tuple(slot for slot, _, _ in t)
                        for t in targets]
+        # The same answers from one C pass (fastscan.py), or None: the automaton's matches below.
+        self.fast = None
+        if fastscan.FAST and everything:
+            self.fast = fastscan._fastscan.PhraseScanner(fastscan.automaton(everything), list(keys), self._slots,
+                                                         list(literal_of), n_literals, self._cased_slots)
 
     def find(self, post, matches: list) -> dict:
         """Slot -> [(start, end)] in folded coordinates; on an ASCII post (whose folded text is
@@ -54,6 +65,16 @@ class PhraseHits:
             for slot in self._cased_slots(folded, k, s, e) if slots is None else slots:
                 hits[slot].append((s, e))
         post.work["phrase_hits"] += sum(len(v) for v in hits.values())
+        return hits
+
+    def find_fast(self, post) -> dict:
+        """`find` for the whole automaton pass, in C (fastscan.py): a dict rather than a
+        defaultdict, read the same way (`get`, `in`)."""
+        folded = post.folded
+        hits, present, n_hits = self.fast.find(folded, folded.folded, folded.original.isascii())
+        if present is not None:
+            post.scan.found(present)
+        post.work["phrase_hits"] += n_hits
         return hits
 
     def _cased_slots(self, folded, k: int, s: int, e: int) -> tuple:

@@ -17,6 +17,8 @@ import re
 import ahocorasick_rs
 import regex
 
+from . import fastscan
+
 try:
     import re._constants as _c
     import re._parser as _parser
@@ -478,6 +480,7 @@ class PrefilterIndex:
         from .anchors import AnchorIndex  # it reads this module's parser helpers
 
         self._index: dict[str, int] = {}
+        self._fast = None  # the C path of admitted() (fastscan.py), once the index is built
         sources, sample = list(sources), list(sample)
         self.prefilters = [self._build(source) for source in sources]
         # Only a prefiltered pattern is anchored: a pattern with leading literals needs one of
@@ -488,7 +491,31 @@ class PrefilterIndex:
                 pf.anchor = anchor
         self._literals = list(self._index)
         self._automaton = automaton(self._literals)
+        self._fast_literals = fastscan.automaton(self._literals)  # the same keys, for PostScan.present
         self._file(self._frequencies(sample))
+        if fastscan.FAST:
+            self._fast = self._fast_admission()
+
+    def _fast_admission(self):
+        """admitted() in C (fastscan.py): each prefilter's needs as tuples of ints, the short
+        words numbered; None where the C path cannot say the same (a short word that is not
+        ASCII would need the `regex` module's word characters), and admitted() stays Python."""
+        vocab = sorted({w for pf in self.prefilters if pf is not None
+                        for w in pf.words.union(*(short for _, short in pf.short_groups))})
+        word_id = {w: i for i, w in enumerate(vocab)}
+        specs = [None if pf is None else (
+            tuple(pf.all_idx), pf.digits, pf.non_ascii, pf.upper_pair, tuple(pf.groups), tuple(pf.exact),
+            tuple(tuple((k, spellings[k]) for k in sorted(literals)) for literals, spellings in pf.cased_groups),
+            tuple(word_id[w] for w in pf.words),
+            tuple((gid, tuple(word_id[w] for w in sorted(short))) for gid, short in pf.short_groups),
+            pf.id in self._implied) for pf in self.prefilters]
+        n_groups = 1 + max((g for gs in self._in_groups for g in gs), default=-1)
+        n_groups = max([n_groups] + [gid + 1 for pf in self.prefilters if pf is not None for gid, _ in pf.short_groups])
+        try:
+            return fastscan._fastscan.Admission(len(self._literals), n_groups, specs, list(self._by_literal),
+                                                list(self._in_groups), self._unfiled, tuple(vocab), _words_for_c)
+        except ValueError:
+            return None
 
     def _frequencies(self, sample) -> list[int]:
         """In how many sample texts each literal occurs."""
@@ -556,6 +583,7 @@ class PrefilterIndex:
 
     def admitted(self, scan: "PostScan") -> frozenset:
         """Ids of the prefilters that admit the post: exactly those whose `admits` is true.
+        In C when built (fastscan.py); this is the reference.
         `Prefilter.admits` inlined over the candidates, each of the post's measures read once
         and only if some candidate needs it (a method and property calls per candidate cost
         more than the tests themselves)."""
@@ -714,6 +742,10 @@ class PostScan:
     @property
     def present(self) -> frozenset:
         if self._present is None:
+            fast = self._index._fast_literals
+            if fast is not None:
+                self._present = fast.keys_in(self.lower)
+                return self._present
             automaton = self._index._automaton
             found = automaton.find_matches_as_indexes(self.lower, overlapping=True) if automaton else ()
             self._present = frozenset(k for k, _, _ in found)
@@ -734,7 +766,9 @@ class PostScan:
     def admitted(self) -> frozenset:
         """Ids of the prefilters that admit this post (PrefilterIndex.admitted)."""
         if self._admitted is None:
-            self._admitted = self._index.admitted(self)
+            index = self._index
+            fast = index._fast
+            self._admitted = index.admitted(self) if fast is None else fast.admitted(self.present, self.text, self)
         return self._admitted
 
     def starts(self, anchor: int) -> list[int] | None:
@@ -766,6 +800,16 @@ class PostScan:
             else:
                 self._digits = len(_DIGIT.findall(text))
         return self._digits
+
+
+def _words_for_c(scan: PostScan):
+    """What the C path reads a non-ASCII post's words from: its lower case, split there as
+    `_word_set`'s fast path splits it, when no non-ASCII character of it is a word
+    character; else the set of its words."""
+    lower = scan.lower
+    if _NON_ASCII_WORD_CHAR.search(lower) is None:
+        return lower
+    return scan.words
 
 
 def _word_set(text: str) -> frozenset:
