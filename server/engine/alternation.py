@@ -46,18 +46,31 @@ def _key(token: str) -> str | None:
 
 def factored(members: list[tuple[str, ...]]) -> str:
     """Alternation source for `members` (token tuples, in the order the engine must try them)."""
+    return _factored(members, False)
+
+
+def factored_behind(members: list[tuple[str, ...]]) -> str:
+    """Alternation source for `members` inside a lookbehind, factored on shared LAST
+    characters. The `regex` module matches a lookbehind right to left, so a list factored on
+    first characters tries every term there; this one tries one branch per distinct last
+    character. A lookaround only asks whether some term matches (lists hold no groups), so
+    any order and grouping with the same set of strings answers the same."""
+    return _factored(members, True)
+
+
+def _factored(members: list[tuple[str, ...]], behind: bool) -> str:
     if len(members) == 1:
         return "".join(members[0])
     plain = "|".join("".join(m) for m in members)
     if any(not m for m in members):
         return plain  # a term ends here: it must keep its place among the longer ones
-    firsts = {m[0] for m in members}
-    if len(firsts) == 1:
-        first = members[0][0]
-        if first == SEP and any(_key(m[1]) is None or _key(m[1]) in _SEP_CHARS for m in members):
+    k = -1 if behind else 0  # the token shared terms are grouped on
+    if len({m[k] for m in members}) == 1:
+        tok = members[0][k]
+        if not behind and tok == SEP and any(_key(m[1]) is None or _key(m[1]) in _SEP_CHARS for m in members):
             return plain  # "[\s_-]?" shared is exact only when what follows cannot be a separator
-        return first + "(?:" + factored([m[1:] for m in members]) + ")"
-    keys = [_key(m[0]) for m in members]
+        return _around(tok, members, behind)
+    keys = [_key(m[k]) for m in members]
     if None in keys:
         return plain
     groups: dict[str, list] = {}
@@ -65,8 +78,39 @@ def factored(members: list[tuple[str, ...]]) -> str:
         groups.setdefault(key, []).append(m)
     parts = []
     for group in groups.values():
-        if len(group) > 1 and len({m[0] for m in group}) == 1:
-            parts.append(group[0][0] + "(?:" + factored([m[1:] for m in group]) + ")")
+        if len(group) > 1 and len({m[k] for m in group}) == 1:
+            parts.append(_around(group[0][k], group, behind))
         else:
-            parts.append("|".join("".join(m) for m in group))  # one term, or first letters differing in case
+            parts.append("|".join("".join(m) for m in group))  # one term, or letters differing in case
     return "|".join(parts)
+
+
+def _around(tok: str, members: list, behind: bool) -> str:
+    """The shared token written once, beside the factored rest of the members."""
+    if behind:
+        return "(?:" + _factored([m[:-1] for m in members], True) + ")" + tok
+    return tok + "(?:" + _factored([m[1:] for m in members], False) + ")"
+
+
+def in_lookbehind(source: str, at: int) -> bool:
+    """Whether position `at` of a pattern source lies inside a lookbehind, (?<=...) or
+    (?<!...): escapes and character classes skipped, groups counted."""
+    stack: list[bool] = []
+    i = 0
+    while i < at:
+        c = source[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            i += 2 if source.startswith("[^", i) else 1
+            i += 1 if i < len(source) and source[i] == "]" else 0  # a leading ] is literal
+            while i < len(source) and source[i] != "]":
+                i += 2 if source[i] == "\\" else 1
+        elif c == "(":
+            stack.append(source.startswith(("(?<=", "(?<!"), i))
+        elif c == ")" and stack:
+            stack.pop()
+        i += 1
+    return any(stack)
+

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import regex
 
-from .alternation import factored, term_tokens
+from .alternation import factored, factored_behind, term_tokens
 from .inflect import phrase_forms
 from .lexicons import lexicon_terms
 from .matchers import KINDS, Matcher
@@ -350,13 +350,14 @@ class _Builder:
             self.problem(f"list {name!r}", "has no terms: give 'terms' or a 'lexicon'")
         return terms
 
-    def list_regex(self, name: str, fast: bool = False) -> str | None:
+    def list_regex(self, name: str, fast: bool = False, behind: bool = False) -> str | None:
         """The list as one alternation, longest terms first. `fast`: the same alternation
         factored on shared first characters (alternation.py), what patterns run; the plain
-        one is what the prefilter and the safety check read."""
+        one is what the prefilter and the safety check read. `behind` (with `fast`): for a
+        place inside a lookbehind, factored on shared last characters instead."""
         if name not in self.lists:
             return None
-        key = (name, fast)
+        key = (name, fast, behind)
         got = self._list_regex.get(key)
         if got is None:
             terms = [p.text for p in self.expand(["{@" + name + "}"], f"list {name!r}", False, "any")]
@@ -364,7 +365,7 @@ class _Builder:
             alts = sorted(set(spelt), key=len, reverse=True)  # a set, as ever: ties keep their order
             tokens = [term_tokens(spelt[a]) for a in alts]
             if fast and None not in tokens and all("".join(t) == a for t, a in zip(tokens, alts)):
-                got = "(?:" + factored(tokens) + ")"
+                got = "(?:" + (factored_behind(tokens) if behind else factored(tokens)) + ")"
             else:
                 got = "(?:" + "|".join(alts) + ")"
             self._list_regex[key] = got
