@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import regex
 
+from .prefilter import _classes
+
 SEP = r"[\s_-]?"  # between the words of a term (rulebook.list_regex)
 _SEP_CHARS = frozenset(" \t\n\r\f\v_-")
 
@@ -94,7 +96,8 @@ def _around(tok: str, members: list, behind: bool) -> str:
 
 def in_lookbehind(source: str, at: int) -> bool:
     """Whether position `at` of a pattern source lies inside a lookbehind, (?<=...) or
-    (?<!...): escapes and character classes skipped, groups counted."""
+    (?<!...): escapes and character classes (prefilter._classes) skipped, groups counted."""
+    class_end = dict(_classes(source))
     stack: list[bool] = []
     i = 0
     while i < at:
@@ -102,15 +105,12 @@ def in_lookbehind(source: str, at: int) -> bool:
         if c == "\\":
             i += 2
             continue
-        if c == "[":
-            i += 2 if source.startswith("[^", i) else 1
-            i += 1 if i < len(source) and source[i] == "]" else 0  # a leading ] is literal
-            while i < len(source) and source[i] != "]":
-                i += 2 if source[i] == "\\" else 1
-        elif c == "(":
+        if i in class_end:
+            i = class_end[i]
+            continue
+        if c == "(":
             stack.append(source.startswith(("(?<=", "(?<!"), i))
         elif c == ")" and stack:
             stack.pop()
         i += 1
     return any(stack)
-
