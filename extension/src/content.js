@@ -264,6 +264,9 @@
       const sev = SEVERITY[f.severity];
       const replacements = f.replacements || [];
       const actions = h("div", { class: "actions" });
+      // The engine keeps one finding per category on the same words (an attack that is
+      // also a loaded label); their marks lie on each other, so the card reaches the rest.
+      const alongside = this.current().filter((x) => x !== f && x.start === f.start && x.end === f.end && x.rule_id !== f.rule_id);
       const card = h("div", { class: "panel card", role: "dialog", "aria-labelledby": "impartial-card-title",
                               "aria-describedby": "impartial-card-message", "data-rule": f.rule_id, "data-category": f.category },
         h("h2", { id: "impartial-card-title" },
@@ -271,6 +274,12 @@
         h("p", { id: "impartial-card-message" }, f.message),
         h("p", {}, "Flagged: “", h("strong", {}, f.match), "”"),
         ui.clause(f.guidance),
+        alongside.length
+          ? h("div", { class: "also" }, h("p", { id: "impartial-card-also" }, "Also on these words:"),
+              h("ul", { "aria-labelledby": "impartial-card-also" }, alongside.map((x) => h("li", {},
+                h("button", { type: "button", "data-action": "also", "data-rule": x.rule_id, onclick: () => this.openCard(x, anchor) },
+                  `${SEVERITY[x.severity].icon} ${SEVERITY[x.severity].word} · ${categoryName(x.category)}: ${x.message}`)))))
+          : null,
         (f.suggestions || []).filter((s) => !replacements.includes(s)).length
           ? h("ul", {}, (f.suggestions || []).filter((s) => !replacements.includes(s)).map((s) => h("li", {}, s))) : null,
         actions);
@@ -290,7 +299,7 @@
       // Beside the words it is about: the flagged words' own boxes, not the badge.
       const words = this.wordsRect(f) || (anchor && anchor.getBoundingClientRect ? anchor.getBoundingClientRect() : this.el.getBoundingClientRect());
       this.placePanel(card, words);
-      if (focus) (card.querySelector("button") || card).focus();
+      if (focus) (actions.querySelector("button") || card).focus();
     }
 
     // The screen box of a finding's words (all its lines), or null.

@@ -73,6 +73,8 @@
     .panel ul.suggestions { padding-left: 18px; margin: 6px 0; }
     .panel ul.findings { list-style: none; padding: 0; margin: 6px 0; display: grid; gap: 6px; }
     .panel ul.findings button { width: 100%; text-align: left; line-height: 1.35; }
+    .panel .also ul { list-style: none; padding: 0; margin: 6px 0; display: grid; gap: 6px; }
+    .panel .also button { width: 100%; text-align: left; line-height: 1.35; }
     .panel .reason { margin-top: 8px; }
     .panel .reason label { font-weight: 600; font-size: 13px; }
   `;

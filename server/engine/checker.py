@@ -309,12 +309,25 @@ class Checker:
         return f
 
 
+def _speaks(f: Finding) -> bool:
+    """Counts for a breach: not an info hint, not an advisory category."""
+    return f.severity != "info" and f.category not in ADVISORY_CATEGORIES
+
+
 def _dedupe(findings: list[Finding]) -> list[Finding]:
-    """One finding per span (the most severe), ordered by position."""
-    best: dict[tuple[int, int], Finding] = {}
+    """Per span, the most severe finding of each category that speaks for a breach, ordered
+    by position: two categories on the same words are two breaches (an attack written as a
+    shout), and the card for those words names both. An advisory hint keeps a span only
+    where nothing speaks there, one hint per span, as before."""
+    best: dict[tuple[int, int, str | None], Finding] = {}
+    spoken: set[tuple[int, int]] = set()
     for f in findings:
-        key = (f.start, f.end)
+        speaks = _speaks(f)
+        if speaks:
+            spoken.add((f.start, f.end))
+        key = (f.start, f.end, f.category if speaks else None)
         old = best.get(key)
         if old is None or SEVERITY_RANK[f.severity] > SEVERITY_RANK[old.severity]:
             best[key] = f
-    return sorted(best.values(), key=lambda f: (f.start, -f.end, -SEVERITY_RANK[f.severity]))
+    kept = [f for (s, e, cat), f in best.items() if cat is not None or (s, e) not in spoken]
+    return sorted(kept, key=lambda f: (f.start, -f.end, -SEVERITY_RANK[f.severity]))

@@ -95,3 +95,26 @@ def test_learn_more_links_to_the_guidance_when_the_rule_has_a_url(browser, fixtu
     wait_for_marks(page, "m => m.some(x => x.severity === 'block')")
     card, _ = open_card_on(page, next(m["rule"] for m in page.evaluate(MARKS_JS) if m["severity"] == "block"))
     assert card.locator(".clause a").count() == 0
+
+
+def test_card_names_other_breaches_on_the_same_words_and_opens_them(browser, fixture_server):
+    """'activist lawyers' is an attack and a loaded label: the engine keeps one finding per
+    category there, whose marks lie on each other; the card for either reaches the other."""
+    ctx, _ = browser
+    page = open_composer(ctx, fixture_server, "x.com")
+    type_post(page, "x.com", TEXT)
+    wait_for_marks(page, "m => m.some(x => x.rule === 'attack.group-epithet')"
+                         " && m.some(x => x.rule === 'loaded_language.pejorative-label')")
+    card, _ = open_card_on(page, "attack.group-epithet")
+    assert card.get_attribute("data-rule") == "attack.group-epithet"
+    also = card.locator('button[data-action="also"]')
+    assert also.count() == 1 and also.get_attribute("data-rule") == "loaded_language.pejorative-label"
+    assert "Loaded language" in card.locator(".also").inner_text()
+    also.focus()
+    page.keyboard.press("Enter")
+    other = page.locator(f'{OVERLAY} .card[data-rule="loaded_language.pejorative-label"]')
+    other.wait_for()
+    back = other.locator('button[data-action="also"]')
+    assert back.count() == 1 and back.get_attribute("data-rule") == "attack.group-epithet"
+    # Opened from the keyboard, focus lands on the card's own first action, not the other breach.
+    assert page.evaluate(f"() => document.querySelector('{OVERLAY}').shadowRoot.activeElement.dataset.action") in ("replace", "ignore")
