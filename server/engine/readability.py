@@ -134,13 +134,13 @@ def counts(body: str) -> tuple[int, int, int]:
 
 
 def _syllables_of(words: list[str]) -> int:
-    cached = _syllables.get
-    total = 0
-    for w in words:
-        w = w.lower()
-        n = cached(w)
-        total += _syllable_count(w) if n is None else n
-    return total
+    # One lower() over the joined words equals each word's: words hold no whitespace, and
+    # the one context-dependent mapping (a final sigma) never looks across a space.
+    lowered = " ".join(words).lower().split()
+    found = list(map(_syllables.get, lowered))
+    if None in found:
+        found = [_syllable_count(w) if n is None else n for w, n in zip(lowered, found)]
+    return sum(found)
 
 
 def readability(text: str) -> dict:
