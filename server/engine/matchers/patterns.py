@@ -18,6 +18,28 @@ from .base import Hit, Matcher, merge_overlaps
 
 LIST_REF = re.compile(r"\{@([a-z][a-z0-9_]*)\}")
 
+# Compiled patterns and their safety verdicts by source, for the process: a reload, or a
+# test's edited copy of the rulebook, compiles only the patterns that changed. Parsing is
+# most of a cold load (seconds for the shipped rulebook), and regex's own cache holds
+# 500 patterns and misses on a second load. Bounded; a failed compile is never kept.
+_COMPILED: dict[str, object] = {}
+_VERDICTS: dict[str, str | None] = {}
+_CACHE_MAX = 4096
+
+
+def _kept(cache: dict, key: str, make):
+    got = cache.get(key, cache)
+    if got is cache:
+        got = make()
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        cache[key] = got
+    return got
+
+
+def _compiled(source: str):
+    return _kept(_COMPILED, source, lambda: regex.compile(source, regex.V0))
+
 
 def compile_patterns(sources, group, ctx, where: str) -> list:
     """[(source, compiled)]: the source with its lists written plainly (what the prefilter
@@ -39,14 +61,14 @@ def compile_patterns(sources, group, ctx, where: str) -> list:
         fast = LIST_REF.sub(lambda mo: sub(mo, fast=True), source) if LIST_REF.search(source) else expanded
         try:
             try:
-                pat = regex.compile(fast, regex.V0)  # only non-capturing groups added: the same groups
+                pat = _compiled(fast)  # only non-capturing groups added: the same groups
             except regex.error:
-                pat = regex.compile(expanded, regex.V0)  # its error, placed in the source as written
+                pat = _compiled(expanded)  # its error, placed in the source as written
         except regex.error as exc:
             pos = f" at position {exc.pos}" if getattr(exc, "pos", None) is not None else ""
             ctx.problem(field_where, f"invalid regular expression{pos}: {getattr(exc, 'msg', exc)}")
             continue
-        danger = check_pattern(expanded, pat)
+        danger = _kept(_VERDICTS, expanded + "\0" + fast, lambda: check_pattern(expanded, pat))
         if danger:
             ctx.problem(field_where, danger)
             continue
