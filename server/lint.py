@@ -22,7 +22,7 @@ import regex
 
 from .engine import Checker
 from .engine.findings import CATEGORIES
-from .engine.matchers.patterns import LIST_REF
+from .engine.matchers.patterns import FRAGMENT_REF, LIST_REF
 from .engine.rulebook import list_terms
 from .engine.text import FoldedText
 
@@ -96,6 +96,14 @@ class Context:
         # A layered rulebook's indexes are of the composed whole: name the layer instead.
         return f"rule {spec.get('id')!r} ({'layer ' + layer if layer else f'rules[{index}]'})"
 
+    @cached_property
+    def fragments(self) -> dict:
+        return self.data.get("fragments", {})
+
+    def fragment_refs(self, value) -> list[str]:
+        """The lists named inside the fragments a JSON value names ({%name} in a pattern)."""
+        return [n for f in _found(FRAGMENT_REF, value) for n in _refs(self.fragments.get(f, {}).get("pattern", ""))]
+
     def list_where(self, name: str) -> str:
         layer = self.origin.get("list:" + name)
         return f"list {name!r}" + (f" (layer {layer})" if layer else "")
@@ -117,7 +125,8 @@ class Context:
     def other_readers(self) -> set[str]:
         """Lists a match reads other than as phrases to find (in a pattern, a gate, a barrier),
         directly or through other lists: there the exceptions do not cancel their terms."""
-        names = {n for spec in self.data.get("rules", []) for n in _non_phrase_refs(spec["match"])}
+        names = {n for spec in self.data.get("rules", [])
+                 for n in _non_phrase_refs(spec["match"]) + self.fragment_refs(spec["match"])}
         todo = list(names)
         while todo:
             for n in _refs(self.lists.get(todo.pop(), {}).get("terms", [])):
@@ -206,7 +215,7 @@ def id_category(ctx: Context) -> Iterator[LintProblem]:
 @check("unused-list", ADVICE, "a list no rule refers to, directly or through another list")
 def unused_lists(ctx: Context) -> Iterator[LintProblem]:
     used: set[str] = set()
-    todo = [name for _, spec, _ in _rules(ctx) for name in _refs(spec)]
+    todo = [name for _, spec, _ in _rules(ctx) for name in _refs(spec) + ctx.fragment_refs(spec)]
     while todo:
         name = todo.pop()
         if name in used or name not in ctx.lists:
@@ -217,6 +226,15 @@ def unused_lists(ctx: Context) -> Iterator[LintProblem]:
         if name not in used:
             yield ctx.problem("unused-list", ctx.list_where(name), "no rule refers to it",
                               f"refer to it as '{{@{name}}}' in a rule, or delete it")
+
+
+@check("unused-fragment", ADVICE, "a fragment no pattern names")
+def unused_fragments(ctx: Context) -> Iterator[LintProblem]:
+    used = {name for _, spec, _ in _rules(ctx) for name in _found(FRAGMENT_REF, spec)}
+    for name in ctx.fragments:
+        if name not in used:
+            yield ctx.problem("unused-fragment", f"fragment {name!r}", "no pattern names it",
+                              f"name it as '{{%{name}}}' in a pattern, or delete it")
 
 
 def _non_phrase_refs(match: dict) -> list[str]:
@@ -232,12 +250,17 @@ def _non_phrase_refs(match: dict) -> list[str]:
 
 def _refs(value) -> list[str]:
     """Every {@list} named anywhere in a JSON value (phrases, patterns, exceptions, gates)."""
+    return _found(LIST_REF, value)
+
+
+def _found(ref, value) -> list[str]:
+    """Every name `ref` ({@list} or {%fragment}) finds in the strings of a JSON value."""
     if isinstance(value, str):
-        return LIST_REF.findall(value)
+        return ref.findall(value)
     if isinstance(value, dict):
-        return [n for v in value.values() for n in _refs(v)]
+        return [n for v in value.values() for n in _found(ref, v)]
     if isinstance(value, list):
-        return [n for v in value for n in _refs(v)]
+        return [n for v in value for n in _found(ref, v)]
     return []
 
 

@@ -36,8 +36,8 @@ def rule(rid="loaded_language.x", phrases=("zorblax",), **extra):
 
 
 def test_every_check_is_registered_with_a_level():
-    assert set(CHECKS) == {"duplicate-term", "id-category", "unused-list", "exception-cancels", "same-span",
-                           "no-description", "review-dates", "review-due"}
+    assert set(CHECKS) == {"duplicate-term", "id-category", "unused-list", "unused-fragment", "exception-cancels",
+                           "same-span", "no-description", "review-dates", "review-due"}
     assert {c.level for c in CHECKS.values()} == {"error", "advice"}
 
 
@@ -88,6 +88,17 @@ def test_a_list_no_rule_reaches_is_unused():
     data["lists"] = lists
     (p,) = problems(data, "unused-list")
     assert p.where == "list 'orphan'" and p.level == "advice" and "{@orphan}" in p.hint
+
+
+def test_a_list_reached_through_a_fragment_is_used_and_an_unnamed_fragment_is_unused():
+    data = book(minimal_rule(id="tone.p", category="tone", match={"patterns": [r"\b{%actor}\s+again\b"]},
+                             examples={"flag": ["[[y again]]"], "pass": ["z"]}))
+    data["lists"] = {"actors": {"terms": ["y"]}}
+    data["fragments"] = {"actor": {"description": "an actor", "pattern": "{@actors}"},
+                         "spare": {"description": "nobody names it", "pattern": "x"}}
+    assert problems(data, "unused-list") == []
+    (p,) = problems(data, "unused-fragment")
+    assert p.where == "fragment 'spare'" and p.level == "advice" and "{%spare}" in p.hint
 
 
 # -- exception-cancels -----------------------------------------------------------------

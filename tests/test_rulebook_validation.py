@@ -90,3 +90,45 @@ def test_all_problems_are_reported_at_once():
 def test_schema_file_is_referenced_by_rules_json():
     data = json.loads(RULES.read_text())
     assert data["$schema"] == "./server/rules.schema.json"
+
+
+ACTOR = {"description": "a party", "pattern": "(?-i:{@parties})|the\\s+opposition"}
+
+
+def _with_fragments(rule, fragments, lists=None):
+    data = json.loads(book_json(rule, lists=lists or {"parties": {"terms": ["Labour", "Reform UK"]}}))
+    data["fragments"] = fragments
+    return json.dumps(data)
+
+
+def test_a_fragment_expands_where_a_pattern_names_it_with_its_lists():
+    """{%actor} is the fragment's pattern, as a group, with its lists expanded: the same
+    findings as the pattern written out, and an alternation inside stays inside."""
+    rule = minimal_rule(category="attack", id="attack.t", match={"patterns": ["(?i){%actor}\\s+(?:failed|lied)"]},
+                        examples={"flag": ["[[Reform UK lied]] again"], "pass": ["Labour won"]})
+    book = parse_rulebook(_with_fragments(rule, {"actor": ACTOR}))
+    written = minimal_rule(category="attack", id="attack.t",
+                           match={"patterns": ["(?i)(?:(?-i:{@parties})|the\\s+opposition)\\s+(?:failed|lied)"]},
+                           examples={"flag": ["[[Reform UK lied]] again"], "pass": ["Labour won"]})
+    plain = parse_rulebook(book_json(written, lists={"parties": {"terms": ["Labour", "Reform UK"]}}))
+    from server.engine import Checker
+    for text in ["Reform UK lied", "the opposition failed us", "Labour failed", "labour failed", "They lied", "Labour won"]:
+        got = [(f.start, f.end) for f in Checker(book).check(text).findings]
+        assert got == [(f.start, f.end) for f in Checker(plain).check(text).findings], text
+    assert Checker(book).check("Labour failed").findings and not Checker(book).check("labour failed").findings
+
+
+def test_an_unknown_fragment_names_the_rule_and_field():
+    (p,) = problems(_with_fragments(minimal_rule(match={"patterns": ["{%nowhere} lied"]}), {"actor": ACTOR}))
+    assert "rule 'test.rule'" in p and "match.patterns[0]" in p and "unknown fragment '%nowhere'" in p
+
+
+def test_a_fragment_cannot_name_another():
+    (p,) = problems(_with_fragments(minimal_rule(match={"patterns": ["{%outer} lied"]}),
+                                    {"actor": ACTOR, "outer": {"description": "d", "pattern": "{%actor}s"}}))
+    assert "fragment 'outer' field 'pattern'" in p and "cannot name another fragment" in p
+
+
+def test_a_fragment_needs_a_description():
+    (p,) = problems(_with_fragments(minimal_rule(), {"bare": {"pattern": "x"}}))
+    assert "fragment 'bare'" in p and "'description' is a required property" in p

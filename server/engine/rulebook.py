@@ -26,7 +26,7 @@ from .alternation import factored, factored_behind, term_tokens
 from .inflect import phrase_forms
 from .lexicons import lexicon_terms
 from .matchers import KINDS, Matcher
-from .matchers.patterns import LIST_REF
+from .matchers.patterns import FRAGMENT_REF, LIST_REF
 from .text import FoldedText
 
 # {@name}: a shared list, as a whole phrase entry or inside a pattern (one regex, in patterns.py).
@@ -218,8 +218,8 @@ def _where(data: dict, path) -> str:
         rid = rules[parts[1]].get("id") if parts[1] < len(rules) and isinstance(rules[parts[1]], dict) else None
         head = f"rule {rid!r} (rules[{parts[1]}])" if isinstance(rid, str) else f"rules[{parts[1]}]"
         rest = parts[2:]
-    elif len(parts) >= 2 and parts[0] == "lists":
-        head = f"list {parts[1]!r}"
+    elif len(parts) >= 2 and parts[0] in ("lists", "fragments"):
+        head = f"{parts[0][:-1]} {parts[1]!r}"
         rest = parts[2:]
     else:
         head = "rulebook"
@@ -258,8 +258,17 @@ class _Builder:
         self.data = data
         self.skip = skip
         self.lists: dict = data.get("lists", {})
+        self.fragments: dict = data.get("fragments", {})
         self.problems: list[str] = []
         self._list_regex: dict = {}
+        self._check_fragments()
+
+    def _check_fragments(self) -> None:
+        """A fragment is plain pattern text: one naming another would need an order of
+        expansion, and a maintainer reads a fragment on its own."""
+        for name, frag in self.fragments.items():
+            if FRAGMENT_REF.search(frag.get("pattern", "")):
+                self.problem(f"fragment {name!r} field 'pattern'", "a fragment cannot name another fragment")
 
     def problem(self, where: str, msg: str) -> None:
         line = f"{where}: {msg}"

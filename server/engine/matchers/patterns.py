@@ -17,6 +17,9 @@ from ..regex_safety import check_pattern, timed_finditer
 from .base import Hit, Matcher, merge_overlaps
 
 LIST_REF = re.compile(r"\{@([a-z][a-z0-9_]*)\}")
+# {%name}: a shared piece of pattern from the rulebook's `fragments` (an actor, a clause
+# edge), written once and expanded where patterns name it, before their lists.
+FRAGMENT_REF = re.compile(r"\{%([a-z][a-z0-9_]*)\}")
 
 # Compiled patterns and their safety verdicts by source, for the process: a reload, or a
 # test's edited copy of the rulebook, compiles only the patterns that changed. Parsing is
@@ -48,6 +51,8 @@ def compile_patterns(sources, group, ctx, where: str) -> list:
     compiled = []
     for i, source in enumerate(sources):
         field_where = f"{where} field 'match.patterns[{i}]'"
+        if "{%" in source:
+            source = FRAGMENT_REF.sub(lambda mo: _fragment(mo.group(1), ctx, field_where), source)
 
         def sub(mo, field_where=field_where, fast=False, source=source):
             behind = fast and in_lookbehind(source, mo.start())
@@ -80,6 +85,15 @@ def compile_patterns(sources, group, ctx, where: str) -> list:
             continue
         compiled.append((expanded, pat))
     return compiled
+
+
+def _fragment(name: str, ctx, where: str) -> str:
+    got = ctx.fragments.get(name)
+    if got is None:
+        ctx.problem(where, f"unknown fragment '%{name}'")
+        return "(?!)"
+    # Grouped, so an alternation inside never swallows the pattern around it.
+    return "(?:" + got["pattern"] + ")"
 
 
 def plan_matches(post, plans) -> list:
