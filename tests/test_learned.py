@@ -67,6 +67,14 @@ def test_fold_accents_quotes_digits_and_map():
         assert F.fold(text[where[i]]).find(c) >= 0
 
 
+def test_fold_map_is_the_map_of_fold_with_map_or_none_when_in_place():
+    for text in ["Plain ASCII, 07700 900123!", "Café naïve", "ﬁnal ﬂow", "👩‍👩‍👧 family", "İstanbul", "a\u200bb"]:
+        where = F.fold_with_map(text)[1]
+        got = F.fold_map(text)
+        assert got == (None if where == list(range(len(text) + 1)) else where)
+        assert F.fold_map(text, folded=True) == got  # fold(text) has run: the same without it
+
+
 def test_chunk_grams_agree_with_the_training_analyzer():
     for chunk in ["a", "ab", "shambolic!", "🙄🙄", "naïve", "#VoteNo", "x-y'z"]:
         grams = F.chunk_grams(chunk)

@@ -1,9 +1,14 @@
-/* The scoring arithmetic of scorer.Analysis in one call.
+/* The scoring arithmetic of scorer.Analysis in one call, and what its explanations add.
  *
  * Numpy's per-call overhead on a post's few hundred terms, with cold caches, cost more
  * than the arithmetic itself (~8 numpy calls to count terms, then gathers and a matmul).
  * scorer.py's numpy path stays the reference: tests/test_fastscore.py pins this one
  * against it to 1e-12. Only Python.h and libm: nothing to install beyond a compiler.
+ *
+ * Explanations (the ~5% of posts a model rule flags) redid all of that in numpy and then
+ * placed every term occurrence on its word in Python, ~200 us a post, the engine's p99:
+ * contributions() credits each occurrence from the same counted terms score() uses, and
+ * place() puts the post's units and clause breaks where the reference puts them.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -33,18 +38,20 @@ insertion_sort(int64_t *a, Py_ssize_t n)
     }
 }
 
-/* Sorts keys in [0, limit) using tmp (as long as a); returns whichever of the two holds
-   the result. LSD radix by bytes: a post's few hundred random keys cost a comparison sort
-   a branch misprediction every other step; this costs two passes without any, and no
-   post, however made, more. */
+/* Sorts a[0..n) by key using tmp (as long as a); returns whichever of the two holds the
+   result. Each value is key << low, key in [0, limit), plus, when low > 0, a tag below it
+   that rises through a (so the tags keep their order among equal keys, as the insertion
+   sort of small arrays by whole value does too). LSD radix by bytes: a post's few hundred
+   random keys cost a comparison sort a branch misprediction every other step; this costs
+   two passes without any, and no post, however made, more. */
 static int64_t *
-sort_keys(int64_t *a, int64_t *tmp, Py_ssize_t n, int64_t limit)
+radix_sort(int64_t *a, int64_t *tmp, Py_ssize_t n, int64_t limit, int low)
 {
     if (n <= 32) {
         insertion_sort(a, n);
         return a;
     }
-    for (int shift = 0; shift < 64 && ((limit - 1) >> shift) != 0; shift += 8) {
+    for (int shift = low; shift < 64 && ((limit - 1) >> (shift - low)) != 0; shift += 8) {
         Py_ssize_t start[257] = {0};
         for (Py_ssize_t i = 0; i < n; i++)
             start[((a[i] >> shift) & 255) + 1]++;
@@ -59,16 +66,23 @@ sort_keys(int64_t *a, int64_t *tmp, Py_ssize_t n, int64_t limit)
     return a;
 }
 
+/* Sorts keys in [0, limit); see radix_sort. */
+static int64_t *
+sort_keys(int64_t *a, int64_t *tmp, Py_ssize_t n, int64_t limit)
+{
+    return radix_sort(a, tmp, n, limit, 0);
+}
+
 /* ---- arithmetic ---- */
 
 /* 1 + ln(count) for the counts most terms have: log costs more than the rest of a term. */
 #define TF_TABLE 256
 static double tf_table[TF_TABLE];
 
-/* Sorted a[0..n) → distinct keys in a[0..k) and x[k] = (1 + ln count) * idf[key]
-   (sublinear tf times idf); returns k. */
+/* Sorted a[0..n) → distinct keys in a[0..k), x[k] = (1 + ln count) * idf[key] (sublinear tf
+   times idf) and, unless counts is NULL, counts[k]; returns k. */
 static Py_ssize_t
-tf_idf(int64_t *a, Py_ssize_t n, const double *idf, double *x)
+tf_idf(int64_t *a, Py_ssize_t n, const double *idf, double *x, int64_t *counts)
 {
     Py_ssize_t k = 0;
     for (Py_ssize_t i = 0; i < n;) {
@@ -79,6 +93,8 @@ tf_idf(int64_t *a, Py_ssize_t n, const double *idf, double *x)
         a[k] = key;
         Py_ssize_t count = i - start;
         x[k] = (count < TF_TABLE ? tf_table[count] : 1.0 + log((double)count)) * idf[key];
+        if (counts != NULL)
+            counts[k] = count;
         k++;
     }
     return k;
@@ -129,17 +145,41 @@ probabilities(Scorer *s, const int64_t *keys, const double *x, Py_ssize_t k, dou
 #define STACK_TERMS 1024  /* a post of up to this many terms needs no heap allocation */
 #define STACK_HEADS 64
 
+/* Sorted term indices → the distinct ones in keys[0..k), their tf-idf normalised per block in
+   x and (unless NULL) their counts; returns k and sets *n_w, how many are word terms. */
+static Py_ssize_t
+vectorise(Scorer *s, int64_t *keys, Py_ssize_t n, double *x, int64_t *counts, Py_ssize_t *n_w)
+{
+    Py_ssize_t k = tf_idf(keys, n, (const double *)s->idf.buf, x, counts);
+    Py_ssize_t w = 0;  /* word terms are numbered first, so they sort first */
+    while (w < k && keys[w] < s->n_word_terms)
+        w++;
+    normalise(x, 0, w);
+    normalise(x, w, k);
+    *n_w = w;
+    return k;
+}
+
 /* Sorted term indices → probabilities: the work of score() once its input is copied. */
 static PyObject *
 score_sorted(Scorer *s, int64_t *keys, Py_ssize_t n, double *x, double *acc)
 {
-    Py_ssize_t k = tf_idf(keys, n, (const double *)s->idf.buf, x);
-    Py_ssize_t n_w = 0;  /* word terms are numbered first, so they sort first */
-    while (n_w < k && keys[n_w] < s->n_word_terms)
-        n_w++;
-    normalise(x, 0, n_w);
-    normalise(x, n_w, k);
+    Py_ssize_t n_w;
+    Py_ssize_t k = vectorise(s, keys, n, x, NULL, &n_w);
     return probabilities(s, keys, x, k, acc);
+}
+
+/* 0, or -1 with IndexError when a term index is outside the vocabulary. */
+static int
+check_keys(Scorer *s, const int64_t *keys, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if ((uint64_t)keys[i] >= (uint64_t)s->n_terms) {
+            PyErr_Format(PyExc_IndexError, "term index %lld out of range [0, %zd)", (long long)keys[i], s->n_terms);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static PyObject *
@@ -170,15 +210,438 @@ Scorer_score(Scorer *s, PyObject *raw)
     memcpy(keys, view.buf, (size_t)view.len);
     PyBuffer_Release(&view);
     PyObject *out = NULL;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if ((uint64_t)keys[i] >= (uint64_t)s->n_terms) {
-            PyErr_Format(PyExc_IndexError, "term index %lld out of range [0, %zd)", (long long)keys[i], s->n_terms);
-            goto done;
+    if (check_keys(s, keys, n) == 0)
+        out = score_sorted(s, sort_keys(keys, keys + n, n, s->n_terms), n, x, x + n);
+    PyMem_Free(heap);
+    return out;
+}
+
+/* ---- explanations ---- */
+
+/* The unit (word) or units an occurrence of a term is credited to: a, or -1 for none (the
+   length band); b, the second word of a bigram, which takes half (-1: not a bigram). */
+typedef struct {
+    int a, b;
+} Credit;
+
+/* One chunk's record (scorer.Model._chunk_record writes it; a post's layout is its chunks'
+   records joined, all int64 slots): its numbers of terms and of units, each unit's (start,
+   end) in the chunk, then each of its terms' Credit in chunk units, in the order of its terms. */
+typedef struct {
+    Py_ssize_t n_terms, n_units;
+    const int64_t *local;
+    const Credit *codes;
+} ChunkRec;
+
+typedef struct {
+    ChunkRec *chunks;  /* PyMem: free with PyMem_Free */
+    Py_ssize_t n_chunks, n_units, n_terms;
+} Layout;
+
+/* Reads a post's layout; -1 with an exception when it is not a sequence of chunk records. */
+static int
+read_layout(Py_buffer *buf, Layout *lay)
+{
+    const int64_t *p = buf->buf;
+    Py_ssize_t len = buf->len / 8, at = buf->len % 8 ? -1 : 0;  /* -1: not int64s, not read */
+    lay->n_chunks = lay->n_units = lay->n_terms = 0;
+    lay->chunks = PyMem_Malloc((size_t)(len / 2 + 1) * sizeof(ChunkRec));  /* a record has 2 slots or more */
+    if (lay->chunks == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    while (at >= 0 && at + 2 <= len) {
+        int64_t n_terms = p[at], n_units = p[at + 1];
+        if (n_terms < 0 || n_units < 0 || n_terms > len || n_units > len || 2 * n_units + n_terms > len - at - 2)
+            break;
+        ChunkRec *c = &lay->chunks[lay->n_chunks++];
+        c->n_terms = n_terms;
+        c->n_units = n_units;
+        c->local = p + at + 2;
+        c->codes = (const Credit *)(p + at + 2 + 2 * n_units);
+        at += 2 + 2 * n_units + n_terms;
+        lay->n_units += n_units;
+        lay->n_terms += n_terms;
+    }
+    if (at != len) {
+        PyMem_Free(lay->chunks);
+        PyErr_SetString(PyExc_ValueError, "layout: not a sequence of chunk records");
+        return -1;
+    }
+    return 0;
+}
+
+/* The post's occurrences occ[0..n) → keys, the same sorted with repeats (for vectorise), and
+   pos[i], the rank of occurrence i's term among the distinct keys: one sort of (term,
+   occurrence) pairs instead of a binary search per occurrence. pairs: room for 2n. */
+static void
+rank_occurrences(const int64_t *occ, Py_ssize_t n, int64_t limit, int64_t *pairs, int64_t *keys, int64_t *pos)
+{
+    for (Py_ssize_t i = 0; i < n; i++)
+        pairs[i] = occ[i] << 32 | i;
+    const int64_t *sorted = radix_sort(pairs, pairs + n, n, limit, 32);
+    Py_ssize_t d = -1;
+    int64_t prev = -1;
+    for (Py_ssize_t r = 0; r < n; r++) {
+        int64_t key = sorted[r] >> 32;
+        if (key != prev) {
+            d++;
+            prev = key;
+        }
+        keys[r] = key;
+        pos[sorted[r] & 0xffffffff] = d;
+    }
+}
+
+/* Per unit, kept apart so that each unit's total is summed in the reference's order
+   (scorer.Analysis._numpy_contributions): its char grams in post order, then its unigram,
+   the bigram it ends, the bigram it starts. */
+typedef struct {
+    double *grams, *uni, *ends, *starts;
+    Py_ssize_t n_units, n_word_terms;
+} Sums;
+
+/* Adds one occurrence (key, per: its contribution) to its unit(s); -1 with ValueError when a
+   unit is out of range. */
+static int
+credit(Sums *t, int64_t key, double per, Credit c, Py_ssize_t offset)
+{
+    if (c.a < 0)
+        return 0;
+    Py_ssize_t a = c.a + offset, b = c.b < 0 ? -1 : c.b + offset;
+    if (a >= t->n_units || b >= t->n_units) {
+        PyErr_SetString(PyExc_ValueError, "layout: a term credited to a unit out of range");
+        return -1;
+    }
+    if (key >= t->n_word_terms)
+        t->grams[a] += per;
+    else if (b < 0)
+        t->uni[a] += per;
+    else {
+        double half = per / 2;
+        t->starts[a] += half;
+        t->ends[b] += half;
+    }
+    return 0;
+}
+
+/* Credits the occurrences in post order: each chunk's own terms, then the tail's (the terms
+   between chunks, in post units). keys[pos[i]], per[pos[i]]: occurrence i's term and share. */
+static int
+credit_all(Sums *t, const Layout *lay, const Credit *tail, Py_ssize_t n_tail, const int64_t *pos,
+           const int64_t *keys, const double *per)
+{
+    Py_ssize_t i = 0, offset = 0;
+    for (Py_ssize_t c = 0; c < lay->n_chunks; c++) {
+        const ChunkRec *r = &lay->chunks[c];
+        for (Py_ssize_t j = 0; j < r->n_terms; j++, i++)
+            if (credit(t, keys[pos[i]], per[pos[i]], r->codes[j], offset) < 0)
+                return -1;
+        offset += r->n_units;
+    }
+    for (Py_ssize_t j = 0; j < n_tail; j++, i++)
+        if (credit(t, keys[pos[i]], per[pos[i]], tail[j], 0) < 0)
+            return -1;
+    return 0;
+}
+
+/* Per unit, the sum of its parts as the reference adds them, into t->grams (each unit reads
+   only its own parts); has_grams: the post has char grams (without any, the reference adds
+   no zeros to the words' sums). Returns them as a list. */
+static PyObject *
+unit_list(Sums *t, int has_grams)
+{
+    PyObject *out = PyList_New(t->n_units);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t u = 0; u < t->n_units; u++) {
+        double w = t->uni[u] + t->ends[u] + t->starts[u];
+        t->grams[u] = has_grams ? t->grams[u] + w : w;
+        PyObject *f = PyFloat_FromDouble(t->grams[u]);
+        if (f == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, u, f);
+    }
+    return out;
+}
+
+typedef struct {
+    double value;
+    Py_ssize_t unit;
+} Ranked;
+
+static int
+weightier_first(const void *p, const void *q)
+{
+    const Ranked *a = p, *b = q;
+    if (a->value != b->value)
+        return a->value > b->value ? -1 : 1;
+    return (a->unit > b->unit) - (a->unit < b->unit);
+}
+
+/* The units with a positive contribution, the weightiest first (ties: the earlier unit), as
+   the reference's sorted(key=(-contrib, i)) gives them. room: for n_units. */
+static PyObject *
+positive_order(const double *contrib, Py_ssize_t n_units, Ranked *room)
+{
+    Py_ssize_t m = 0;
+    for (Py_ssize_t u = 0; u < n_units; u++)
+        if (contrib[u] > 0)
+            room[m++] = (Ranked){contrib[u], u};
+    qsort(room, (size_t)m, sizeof(Ranked), weightier_first);
+    PyObject *out = PyList_New(m);
+    for (Py_ssize_t r = 0; out != NULL && r < m; r++) {
+        PyObject *i = PyLong_FromSsize_t(room[r].unit);
+        if (i == NULL)
+            Py_CLEAR(out);
+        else
+            PyList_SET_ITEM(out, r, i);
+    }
+    return out;
+}
+
+/* contributions() once its arguments are read: one block of memory for every array. */
+static PyObject *
+contributions(Scorer *s, const int64_t *raw, Py_ssize_t n, const Layout *lay, const Credit *tail,
+              Py_ssize_t head)
+{
+    Py_ssize_t n_units = lay->n_units;
+    int64_t *occ = PyMem_Calloc((size_t)(8 * n + 6 * n_units + 1), 8);  /* Ranked: 2 slots a unit */
+    if (occ == NULL)
+        return PyErr_NoMemory();
+    int64_t *pairs = occ + n, *keys = pairs + 2 * n, *pos = keys + n, *counts = pos + n;
+    double *x = (double *)(counts + n), *per = x + n;
+    Sums t = {per + n, per + n + n_units, per + n + 2 * n_units, per + n + 3 * n_units, n_units, s->n_word_terms};
+    Ranked *room = (Ranked *)(per + n + 4 * n_units);
+    PyObject *out = NULL, *contrib = NULL, *order = NULL;
+    memcpy(occ, raw, (size_t)n * 8);
+    if (check_keys(s, occ, n) < 0)
+        goto done;
+    rank_occurrences(occ, n, s->n_terms, pairs, keys, pos);
+    Py_ssize_t n_w = 0, k = n ? vectorise(s, keys, n, x, counts, &n_w) : 0;
+    const double *w = (const double *)s->weights.buf;
+    for (Py_ssize_t i = 0; i < k; i++)  /* one occurrence's share: x_j * w_jh / count_j */
+        per[i] = x[i] * w[keys[i] * s->n_heads + head] / (double)counts[i];
+    if (credit_all(&t, lay, tail, n - lay->n_terms, pos, keys, per) < 0)
+        goto done;
+    contrib = unit_list(&t, n_w < k);
+    order = contrib ? positive_order(t.grams, n_units, room) : NULL;
+    if (order != NULL)
+        out = PyTuple_Pack(2, contrib, order);
+done:
+    Py_XDECREF(contrib);
+    Py_XDECREF(order);
+    PyMem_Free(occ);
+    return out;
+}
+
+/* NULL, or an error message when contributions()' arguments do not fit together. */
+static const char *
+misfit(Scorer *s, Py_buffer *raw, const Layout *lay, Py_buffer *tail, Py_ssize_t head)
+{
+    if (raw->len % 8 || tail->len % sizeof(Credit))
+        return "raw: want int64s; tail: an int pair per term";
+    if (lay->n_terms + tail->len / (Py_ssize_t)sizeof(Credit) != raw->len / 8)
+        return "layout and tail: not one credit per term of raw";
+    if (raw->len / 8 >= ((Py_ssize_t)1 << 31) || s->n_terms >= ((int64_t)1 << 31))
+        return "raw: 2**31 terms or more";
+    if (head < 0 || head >= s->n_heads)
+        return "head: out of range";
+    return NULL;
+}
+
+static PyObject *
+Scorer_contributions(Scorer *s, PyObject *args)
+{
+    Py_buffer raw, layout, tail;
+    Py_ssize_t head;
+    if (!PyArg_ParseTuple(args, "y*y*y*n", &raw, &layout, &tail, &head))
+        return NULL;
+    PyObject *out = NULL;
+    Layout lay;
+    if (read_layout(&layout, &lay) == 0) {
+        const char *why = misfit(s, &raw, &lay, &tail, head);
+        if (why != NULL)
+            PyErr_SetString(PyExc_ValueError, why);
+        else
+            out = contributions(s, raw.buf, raw.len / 8, &lay, tail.buf, head);
+        PyMem_Free(lay.chunks);
+    }
+    PyBuffer_Release(&raw);
+    PyBuffer_Release(&layout);
+    PyBuffer_Release(&tail);
+    return out;
+}
+
+/* ---- where units are ---- */
+
+/* Start of each chunk of folded (a run of non-whitespace: features.CHUNK, whose \s is this
+   same test) into starts[0..n_chunks); -1 with ValueError when folded has another number. */
+static int
+chunk_starts(int kind, const void *data, Py_ssize_t len, Py_ssize_t *starts, Py_ssize_t n_chunks)
+{
+    Py_ssize_t c = 0;
+    int space = 1;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        int now = Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i));
+        if (space && !now) {
+            if (c < n_chunks)
+                starts[c] = i;
+            c++;
+        }
+        space = now;
+    }
+    if (c != n_chunks) {
+        PyErr_Format(PyExc_ValueError, "folded: %zd chunks, layout: %zd", c, n_chunks);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+is_break(Py_UCS4 c)
+{
+    return c < 128 && c && strchr(".,;:!?()[]\"\n", (int)c) != NULL;
+}
+
+/* The matches of scorer._CLAUSE_BREAK, [.,;:!?()\[\]"\n]|\s[-/|]\s (\s: Py_UNICODE_ISSPACE,
+   as re reads it), over folded, as finditer finds them (left to right, the first alternative
+   first, never overlapping), into br as (start, end) pairs (room for len pairs); returns their
+   number. tests/test_fastscore.py pins this against the pattern. */
+static Py_ssize_t
+clause_breaks(int kind, const void *data, Py_ssize_t len, Py_ssize_t *br)
+{
+    Py_ssize_t m = 0;
+    for (Py_ssize_t p = 0; p < len;) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, p);
+        Py_ssize_t end = p;
+        if (is_break(c))
+            end = p + 1;
+        else if (Py_UNICODE_ISSPACE(c) && p + 2 < len && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, p + 2))) {
+            Py_UCS4 d = PyUnicode_READ(kind, data, p + 1);
+            if (d == '-' || d == '/' || d == '|')
+                end = p + 3;
+        }
+        if (end > p) {
+            br[2 * m] = p;
+            br[2 * m + 1] = end;
+            m++;
+            p = end;
+        }
+        else
+            p++;
+    }
+    return m;
+}
+
+/* pos[2u], pos[2u + 1]: unit u's start and end in the post. */
+static void
+unit_positions(const Layout *lay, const Py_ssize_t *starts, Py_ssize_t *pos)
+{
+    Py_ssize_t u = 0;
+    for (Py_ssize_t c = 0; c < lay->n_chunks; c++) {
+        const ChunkRec *r = &lay->chunks[c];
+        for (Py_ssize_t j = 0; j < r->n_units; j++, u++) {
+            pos[2 * u] = starts[c] + r->local[2 * j];
+            pos[2 * u + 1] = starts[c] + r->local[2 * j + 1];
         }
     }
-    out = score_sorted(s, sort_keys(keys, keys + n, n, s->n_terms), n, x, x + n);
-done:
-    PyMem_Free(heap);
+}
+
+/* A list of n pairs (pos[2i], pos[2i + 1]) as tuples. */
+static PyObject *
+pair_list(const Py_ssize_t *pos, Py_ssize_t n)
+{
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+        PyObject *a = PyLong_FromSsize_t(pos[2 * i]), *b = PyLong_FromSsize_t(pos[2 * i + 1]);
+        PyObject *t = (a && b) ? PyTuple_Pack(2, a, b) : NULL;
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        if (t == NULL)
+            Py_CLEAR(out);
+        else
+            PyList_SET_ITEM(out, i, t);
+    }
+    return out;
+}
+
+/* Per gap between units k and k + 1, whether no clause break lies wholly inside it: the
+   reference's one pass (scorer.Analysis._clause_joins) over the breaks, in order. */
+static PyObject *
+clause_joins(const Py_ssize_t *pos, Py_ssize_t n_units, const Py_ssize_t *br, Py_ssize_t n_breaks)
+{
+    PyObject *out = PyList_New(n_units > 0 ? n_units - 1 : 0);
+    Py_ssize_t j = 0;
+    for (Py_ssize_t k = 0; out != NULL && k + 1 < n_units; k++) {
+        Py_ssize_t gap_start = pos[2 * k + 1], gap_end = pos[2 * (k + 1)];
+        while (j < n_breaks && br[2 * j] < gap_start)
+            j++;
+        PyObject *b = (j < n_breaks && br[2 * j + 1] <= gap_end) ? Py_False : Py_True;
+        Py_INCREF(b);
+        PyList_SET_ITEM(out, k, b);
+    }
+    return out;
+}
+
+/* place() once the layout is read. */
+static PyObject *
+place_units(PyObject *folded, const Layout *lay)
+{
+    int kind = PyUnicode_KIND(folded);
+    const void *data = PyUnicode_DATA(folded);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(folded), n_units = lay->n_units;
+    Py_ssize_t *starts = PyMem_Malloc((size_t)(lay->n_chunks + 2 * n_units + 2 * len + 1) * sizeof(Py_ssize_t));
+    if (starts == NULL)
+        return PyErr_NoMemory();
+    Py_ssize_t *pos = starts + lay->n_chunks, *br = pos + 2 * n_units;
+    PyObject *out = NULL, *units = NULL, *joins = NULL;
+    if (chunk_starts(kind, data, len, starts, lay->n_chunks) == 0) {
+        unit_positions(lay, starts, pos);
+        units = pair_list(pos, n_units);
+        joins = units ? clause_joins(pos, n_units, br, clause_breaks(kind, data, len, br)) : NULL;
+        if (joins != NULL)
+            out = PyTuple_Pack(2, units, joins);
+    }
+    Py_XDECREF(units);
+    Py_XDECREF(joins);
+    PyMem_Free(starts);
+    return out;
+}
+
+static PyObject *
+place(PyObject *module, PyObject *args)
+{
+    PyObject *folded;
+    Py_buffer layout;
+    if (!PyArg_ParseTuple(args, "Uy*", &folded, &layout))
+        return NULL;
+    PyObject *out = NULL;
+    Layout lay;
+    if (read_layout(&layout, &lay) == 0) {
+        out = place_units(folded, &lay);
+        PyMem_Free(lay.chunks);
+    }
+    PyBuffer_Release(&layout);
+    return out;
+}
+
+/* breaks(folded) -> the clause breaks' spans, for tests/test_fastscore.py to pin against the
+   pattern. */
+static PyObject *
+breaks(PyObject *module, PyObject *folded)
+{
+    if (!PyUnicode_Check(folded))
+        return PyErr_Format(PyExc_TypeError, "folded: want a str");
+    Py_ssize_t len = PyUnicode_GET_LENGTH(folded);
+    Py_ssize_t *br = PyMem_Malloc((size_t)(2 * len + 1) * sizeof(Py_ssize_t));
+    if (br == NULL)
+        return PyErr_NoMemory();
+    Py_ssize_t m = clause_breaks(PyUnicode_KIND(folded), PyUnicode_DATA(folded), len, br);
+    PyObject *out = pair_list(br, m);
+    PyMem_Free(br);
     return out;
 }
 
@@ -244,6 +707,10 @@ static PyMethodDef Scorer_methods[] = {
     {"score", (PyCFunction)Scorer_score, METH_O,
      "score(raw) -> tuple of probabilities in head order; raw: the post's term indices as "
      "native int64 bytes, with repeats."},
+    {"contributions", (PyCFunction)Scorer_contributions, METH_VARARGS,
+     "contributions(raw, layout, tail, head) -> (per unit, its share of the head's logit; the "
+     "units with a positive share, weightiest first). layout: the post's chunk records "
+     "(scorer.Model._chunk_record); tail: the units of the terms after the chunks' (int pairs)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -258,8 +725,17 @@ static PyTypeObject ScorerType = {
     .tp_new = Scorer_new,
 };
 
+static PyMethodDef module_methods[] = {
+    {"place", place, METH_VARARGS,
+     "place(folded, layout) -> (units, joins): each unit's (start, end) in the folded post and, "
+     "per gap between units, whether no clause break lies in it (scorer.Analysis._clause_joins)."},
+    {"breaks", breaks, METH_O, "breaks(folded) -> the (start, end) of each clause break, in order."},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_fastscore", "Scoring arithmetic of scorer.Analysis, in C.", -1, NULL,
+    PyModuleDef_HEAD_INIT, "_fastscore", "Scoring and explaining arithmetic of scorer.Analysis, in C.", -1,
+    module_methods, NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC

@@ -101,10 +101,14 @@ def fold_with_map(text: str) -> tuple[str, list[int]]:
     return "".join(parts), where
 
 
-def fold_map(text: str) -> list[int] | None:
+def fold_map(text: str, folded: bool = False) -> list[int] | None:
     """``fold_with_map(text)[1]``, or None when folding kept every character in place
-    (one character for one, the usual case) so folded offsets are original offsets."""
-    fold(text)  # every character of text is in the table from here on
+    (one character for one, the usual case) so folded offsets are original offsets.
+    ``folded``: fold(text) has been called (the table knows every character of text)."""
+    if text.isascii():  # every ASCII character folds to one (_ASCII_FOLD)
+        return None
+    if not folded:
+        fold(text)  # every character of text is in the table from here on
     if _NOT_ONE.isdisjoint(text):
         return None
     # Each code point repeated as many times as its fold has characters (fold_with_map's

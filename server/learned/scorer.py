@@ -39,6 +39,8 @@ FAST = _fastscore is not None  # which path scores posts (server/bench.py prints
 FORMAT = "impartial-model"
 FORMAT_VERSION = 1
 BLOCKS = ("words", "chars")
+# What ends a clause for underlines. _fastscore.c's clause_breaks() reads the same matches
+# (tests/test_fastscore.py pins it to this pattern): edit both or neither.
 _CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]\"\n]|\s[-/|]\s")
 
 
@@ -140,9 +142,10 @@ class _Chunk:
     bigrams inside it) as int64 bytes, so a post's terms are one ``bytes.join``; ``first``,
     its first word (None without words) and ``follow``, the bigrams its last word starts
     ({next word: index}, None if none), to join it to the next chunk with words. The rest
-    (explanations and silencing only) is filled in on first use."""
+    (explanations and silencing only) is filled in on first use: ``record`` for the C path
+    of explanations (``Model._chunk_record``)."""
 
-    __slots__ = ("terms", "words", "uni", "first", "follow", "n_words", "info", "grams", "expl")
+    __slots__ = ("terms", "words", "uni", "first", "follow", "n_words", "info", "grams", "expl", "record")
 
     def __init__(self, model: "Model", chunk: str):
         get = model._blocks[1].vocab.get
@@ -155,7 +158,7 @@ class _Chunk:
         self.n_words = len(words)
         self.first = words[0] if words else None
         self.follow = bigrams.get(words[-1]) if words else None
-        self.info = self.grams = self.expl = None
+        self.info = self.grams = self.expl = self.record = None
 
 
 _EMPTY: dict = {}
@@ -163,22 +166,30 @@ _UNSET = object()
 _TERMS = operator.attrgetter("terms")
 _N_WORDS = operator.attrgetter("n_words")
 _WORDS = operator.attrgetter("words")
+_RECORD = operator.attrgetter("record")
 
 
 class Analysis:
     """One post analysed once: ``scores`` (head → probability) at once, and
     ``explain(head, k)`` computed lazily from the same features. Obtain it with
     ``Model.analyse(text, silenced)``; ``zeroed``: per vocabulary index, the occurrences
-    silencing takes out (``_silenced_occurrences``), None for none."""
+    silencing takes out (``_silenced_occurrences``), None for none.
+
+    Explanations take one of two paths to the same units, clause joins and contributions:
+    the reference (``layout``, ``_clause_joins``, ``_numpy_contributions``: numpy and Python,
+    and what silenced posts and installs without the C extension use) and the C path
+    (``_place``, ``_fastscore.Scorer.contributions``), several times cheaper on the ~5% of
+    posts that are explained: ``tests/test_fastscore.py`` pins one to the other."""
 
     __slots__ = ("model", "text", "folded", "_chunks", "_words", "_raw", "_vec", "_wj", "scores",
-                 "_layout", "_contrib", "_where", "_joins", "_present")
+                 "_layout", "_contrib", "_where", "_joins", "_present", "_in_c", "_placed")
 
     def __init__(self, model: "Model", text: str, zeroed: dict | None = None):
         self.model = model
         self.text = text
         folded = self.folded = F.fold(text)
-        self._layout = self._contrib = self._words = self._wj = self._present = None
+        self._layout = self._contrib = self._words = self._wj = self._present = self._placed = None
+        self._joins = None
         self._where = _UNSET
         # Both blocks read each whitespace chunk (str.split() splits where CHUNK does) through
         # the model's chunk cache: WORD never matches across whitespace, so the post's words
@@ -206,8 +217,10 @@ class Analysis:
         # block's terms come before the char block's.
         raw = self._raw = b"".join(map(_TERMS, entries)) + array.array("q", joins).tobytes()
         fast = model._fast
-        if fast is not None and not zeroed:
-            # _vec (explanations only, ~6% of posts) waits for its first use: see _vector
+        # _in_c: explanations go through the C path too (its arithmetic scored the post)
+        self._in_c = fast is not None and not zeroed
+        if self._in_c:
+            # _vec (the reference path's explanations only) waits for its first use: see _vector
             self._vec = _UNSET
             self.scores = dict(zip(model.heads, fast.score(raw)))
         else:
@@ -216,7 +229,7 @@ class Analysis:
 
     def _vector(self):
         """(keys, x, w, counts, n_w) of the post's terms (None without terms), from the numpy
-        path: the C path, which scored the post, keeps none."""
+        path: the reference path of explanations (the C path keeps none)."""
         if self._vec is _UNSET:
             self._vec = _numpy_logits(self.model, self._raw, None)[1]
         return self._vec
@@ -266,6 +279,58 @@ class Analysis:
                 gram_unit = gram_unit + np.repeat(np.array(offsets, dtype=np.int64), sizes)
             self._layout = (units, word_unit, np.frombuffer(b"".join(js), np.int64), gram_unit)
         return self._layout
+
+    def _units(self) -> list:
+        """Each unit's (start, end) in the folded text: ``layout()[0]``, by either path."""
+        return self._place()[0] if self._in_c else self.layout()[0]
+
+    def _gaps(self) -> list:
+        """Per gap between units k and k + 1, whether they are in one clause, once per post."""
+        if self._joins is None:
+            self._joins = self._place()[1] if self._in_c else self._clause_joins()
+        return self._joins
+
+    # --- the C path of explanations (unsilenced posts, with the C extension) -------------
+    def _place(self) -> tuple:
+        """(units, joins, layout, tail), once per post: what ``layout()[0]`` and
+        ``_clause_joins`` give, from the post's chunk records joined (``Model._chunk_record``),
+        and what ``_fastscore.Scorer.contributions`` needs to credit each term of ``_raw`` to
+        its units (``tail``: those of the terms after the chunks' own)."""
+        if self._placed is None:
+            entries = self._chunks
+            try:
+                layout = b"".join(map(_RECORD, entries))
+            except TypeError:  # None: chunks no explanation has read yet
+                for chunk, e in zip(self.folded.split(), entries):
+                    if e.record is None:
+                        self.model._chunk_record(chunk, e)
+                layout = b"".join(map(_RECORD, entries))
+            units, joins = _fastscore.place(self.folded, layout)
+            self._placed = (units, joins, layout, self._tail_codes())
+        return self._placed
+
+    def _tail_codes(self) -> bytes:
+        """The units of the terms ``__init__`` appends after the chunks' own, as int pairs in
+        post units: a bigram across chunks credits its two words, the length band none."""
+        out = []
+        unit = n_words = 0
+        follow = None
+        last = -1  # the unit of the last word seen
+        for e in self._chunks:
+            n = e.n_words
+            if n:  # a chunk with words has one unit per word, one without has one
+                if follow is not None and e.first in follow:
+                    out += (last, unit)
+                follow = e.follow
+                unit += n
+                last = unit - 1
+                n_words += n
+            else:
+                unit += 1
+        model = self.model
+        if model._length_bins and model._length_index(n_words) is not None:
+            out += (-1, -1)
+        return array.array("i", out).tobytes()
 
     def _word_spans(self) -> list[tuple[int, int]]:
         return [(m.start(), m.end()) for m in F.WORD.finditer(self.folded)]
@@ -323,12 +388,28 @@ class Analysis:
     # --- explanation ---------------------------------------------------------------------
     def unit_contributions(self, head: str) -> list[float]:
         """Each unit's (word's) share of the head's logit, intercept excluded."""
+        return self._ranked(head)[0]
+
+    def _ranked(self, head: str) -> tuple[list, list]:
+        """(each unit's share of the head's logit, the units with a positive share, weightiest
+        first, ties to the earlier), once per post and head: in C when the post was scored in
+        C, from the same arithmetic (the reference path's to within a few ulps)."""
         if self._contrib is None:
             self._contrib = {}
         got = self._contrib.get(head)
-        if got is not None:
-            return got
-        h = self.model._head_index(head)
+        if got is None:
+            h = self.model._head_index(head)
+            if self._in_c:
+                _, _, layout, tail = self._place()
+                got = self.model._fast.contributions(self._raw, layout, tail, h)
+            else:
+                out = self._numpy_contributions(h)
+                got = (out, sorted((i for i, c in enumerate(out) if c > 0), key=lambda i: (-out[i], i)))
+            self._contrib[head] = got
+        return got
+
+    def _numpy_contributions(self, h: int) -> list[float]:
+        """The reference arithmetic of unit_contributions (numpy, with silencing)."""
         units, word_unit, gram_index, gram_unit = self.layout()
         out = [0.0] * len(units)
         vec = self._vector()
@@ -351,7 +432,6 @@ class Analysis:
                 val[keys[n_w:]] = per_occ[n_w:]
                 by_unit = np.bincount(gram_unit, weights=val[gram_index], minlength=len(units))
                 out = (by_unit + np.asarray(out)).tolist()
-        self._contrib[head] = out
         return out
 
     def explain(self, head: str, k: int | None = None, min_share: float | None = None,
@@ -372,21 +452,26 @@ class Analysis:
         phrase = d["phrase"] if phrase is None else phrase
         if k <= 0:
             return []
-        contrib = self.unit_contributions(head)
-        top = max(contrib, default=0.0)
-        if top <= 0:
+        contrib, order = self._ranked(head)
+        if not order:  # no unit weighs for the head
             return []
-        floor = top * min_share
-        order = sorted((i for i, c in enumerate(contrib) if c > 0 and c >= floor), key=lambda i: (-contrib[i], i))
+        floor = contrib[order[0]] * min_share
+        if floor > 0:  # order is weightiest first: those at or over the floor lead it
+            order = [i for i in order if contrib[i] >= floor]
         chooser = self.model.chooser
         if choose and chooser is not None:
             anchor = self.anchor(head, chooser, order)
             if anchor is not None:  # a candidate has a positive weight, maybe under min_share
                 order = [anchor] + [i for i in order if i != anchor]
         chosen = U.grow(contrib, order, k)
-        units = self.layout()[0]
         if phrase > 0:
-            chosen = U.widen(chosen, len(units), self._joined, phrase)
+            chosen = U.widen(chosen, len(self._units()), self._gaps().__getitem__, phrase)
+        return self._spans(contrib, chosen)
+
+    def _spans(self, contrib: list, chosen: set) -> list[tuple[int, int, float]]:
+        """The chosen units as spans of the original text, adjacent ones merged (weights
+        summed), weightiest first."""
+        units = self._units()
         where = self._fold_map()
         spans = []
         run: list[int] = []
@@ -405,7 +490,7 @@ class Analysis:
     def anchor(self, head: str, chooser, order: list | None = None) -> int | None:
         """The unit the chooser starts the head's underline from (None: no word weighs for it).
         ``order``: the head's words with a positive weight, weightiest first, if known."""
-        units = self.layout()[0]
+        units = self._units()
         folded, text, where = self.folded, self.text, self._fold_map()
 
         def shape(i):  # the word as written, for its capital letter
@@ -413,21 +498,17 @@ class Analysis:
             return text[where[s]:where[e - 1] + 1] if where is not None else text[s:e]
 
         return chooser.pick(self.unit_contributions(head), lambda i: folded[units[i][0]:units[i][1]], shape,
-                            self._joined, order)
+                            self._gaps().__getitem__, order)
 
     def _fold_map(self):
         """F.fold_map of the text, once per post (each head's explanation needs it)."""
         if self._where is _UNSET:
-            self._where = F.fold_map(self.text)
+            self._where = F.fold_map(self.text, folded=True)
         return self._where
 
     def _joined(self, a: int) -> bool:
         """Units a and a + 1 are next to each other in one clause (no punctuation between)."""
-        try:
-            joins = self._joins
-        except AttributeError:  # not set up front: most posts are never explained
-            joins = self._joins = self._clause_joins()
-        return joins[a]
+        return self._gaps()[a]
 
     def _clause_joins(self) -> list:
         """Per gap between units k and k + 1, whether no clause break lies in it: one pass of
@@ -561,6 +642,27 @@ class Model:
             e.expl = (info.units, info.has_words, array.array("q", [j for j, _ in pairs]).tobytes(),
                       array.array("q", [u for _, u in pairs]).tobytes(), len(pairs))
         return e.expl
+
+    def _chunk_record(self, chunk: str, e: _Chunk) -> None:
+        """Fills e.record (e: the chunk's cache entry), what the C path of explanations reads
+        of the chunk, as int64 slots: its numbers of terms and of units, each unit's (start,
+        end) in the chunk, then per term of ``e.terms`` in order the units it is credited to,
+        as an int pair in chunk units (a char gram: the unit ChunkInfo gives it, -1; a unigram:
+        its word, -1; a bigram: its two words)."""
+        if e.info is None:
+            e.info = F.ChunkInfo(chunk, self._char_n)
+        info = e.info
+        get = self._blocks[1].vocab.get
+        codes = [(u, -1) for j, u in zip(map(get, F.padded_grams(chunk, self._char_n)), info.gram_units)
+                 if j is not None]
+        codes += [(k, -1) for k, j in enumerate(e.uni) if j is not None]
+        words, bigrams = e.words, self._bigrams
+        codes += [(k, k + 1) for k, (a, b) in enumerate(zip(words, words[1:]))
+                  if bigrams.get(a, _EMPTY).get(b) is not None]
+        if 8 * len(codes) != len(e.terms):  # not the order of _Chunk.terms: credit would go astray
+            raise RuntimeError(f"chunk {chunk!r}: {len(codes)} codes for {len(e.terms) // 8} terms")
+        head = array.array("q", [len(codes), len(info.units)] + [p for u in info.units for p in u])
+        e.record = head.tobytes() + array.array("i", [p for c in codes for p in c]).tobytes()
 
     def _head_index(self, head: str) -> int:
         try:

@@ -17,6 +17,7 @@ times a dozen features, and only for a head that fired.
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 
@@ -148,7 +149,8 @@ class Chooser:
         top = order[: self.candidates]
         if self.listed and word_at is not None:
             listed = self.lexicons
-            top += [i for i in order[self.candidates:] if word_at(i) in listed][: self.listed]
+            # the first few listed words only: a long post's rest need not be read
+            top += itertools.islice((i for i in order[self.candidates:] if word_at(i) in listed), self.listed)
         return top
 
     def pick(self, contrib: list, word_at, shape_at, joined, order: list | None = None) -> int | None:
