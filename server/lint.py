@@ -308,7 +308,7 @@ def _whole_words(phrases: set[str]) -> regex.Pattern:
     return regex.compile("|".join(alts))
 
 
-@check("same-span", ADVICE, "two rules that underline exactly the same words (the officer sees one)")
+@check("same-span", ADVICE, "two rules that underline exactly the same words (of one category, the officer sees one card)")
 def same_span(ctx: Context) -> Iterator[LintProblem]:
     pairs: dict[tuple[str, str], list] = defaultdict(list)
     posts = [(ex.text, ex.platform, ex.election_period) for r in ctx.checker.rules for ex in r.flag_examples]
@@ -322,11 +322,15 @@ def same_span(ctx: Context) -> Iterator[LintProblem]:
             for i, a in enumerate(sorted(ids)):
                 for b in sorted(ids)[i + 1:]:
                     pairs[(a, b)].append(text[s:e])
+    category = {r.id: r.category for r in ctx.checker.rules}
     for (a, b), words in sorted(pairs.items()):
         shown = ", ".join(repr(w) for w in list(dict.fromkeys(words))[:3])
+        # The checker keeps one finding per span and category (checker._dedupe).
+        sees = ("the officer sees only one card" if category.get(a) == category.get(b) else
+                "the officer sees two cards on the same words, one per category")
         yield ctx.problem("same-span", f"rules {a!r} and {b!r}",
                           f"both underline the same words in {len(words)} place(s) of the examples"
-                          f"{' and corpus' if ctx.corpus else ''}: {shown}; the officer sees only one card",
+                          f"{' and corpus' if ctx.corpus else ''}: {shown}; {sees}",
                           "narrow one rule (an exception for the other's words), or merge them into one rule")
 
 

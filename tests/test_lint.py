@@ -139,6 +139,8 @@ def test_two_rules_underlining_the_same_words():
     found = problems(data, "same-span")
     assert [p.where for p in found] == ["rules 'attack.a' and 'tone.b'", "rules 'tone.b' and 'tone.c'"]
     assert "'zorblax'" in found[0].message and found[0].level == "advice"
+    # attack and tone on the same words are two cards; two tone rules are one
+    assert "two cards on the same words" in found[0].message and "only one card" in found[1].message
 
 
 def test_same_span_also_reads_a_corpus():
