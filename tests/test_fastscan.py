@@ -139,9 +139,22 @@ def test_phrase_hits_and_present_literals_are_the_pythons(checker, texts):
         fast_post, ref_post = checker.analyse(text), pure.analyse(text)
         assert dict(checker._phrase_hits(fast_post)) == dict(pure._phrase_hits(ref_post)), text
         assert fast_post.work == ref_post.work
-        # set on an ASCII post by the phrase pass, else read by the prefilter index's own pass
+        # set by the phrase pass where the folded text is the lower case, else read by the
+        # prefilter index's own pass
         assert fast_post.scan._present == ref_post.scan._present
         assert fast_post.scan.present == ref_post.scan.present
+
+
+def test_the_phrase_pass_tells_the_literals_of_a_post_folded_as_its_lower_case(checker):
+    """A non-ASCII post whose characters fold to themselves (emoji, "£") takes its literals
+    from the phrase pass: the same ones the prefilter index's own pass finds."""
+    for text in ["Vote Labour 🎉 on Thursday £5 #GE2024", "Tories 👉 said… no", "Café au lait"]:
+        post = checker.analyse(text)
+        checker._phrase_hits(post)
+        reads_lower = post.folded.folded == text.lower()
+        assert (post.scan._present is not None) == reads_lower, text
+        own = PostScan(text, checker._prefilter_index).present
+        assert post.scan.present == own, text
 
 
 @needs_c

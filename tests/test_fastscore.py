@@ -194,3 +194,12 @@ def test_the_c_explanation_calls_keep_reference_counts_and_memory_level():
     assert {sys.getrefcount(units[i]) for i in range(len(units))} == {2}
     del joins
     assert abs(sys.getrefcount(True) - flags[0]) < 50 and abs(sys.getrefcount(False) - flags[1]) < 50
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_the_fold_run_by_run_is_the_tables(text):
+    """features.fold folds ASCII runs by bytes and the rest by the table: as the table alone."""
+    from server.learned import features as F
+
+    assert F.fold(text) == text.translate(F._TABLE)

@@ -155,6 +155,8 @@ class Checker:
         self._compile_gates()
         self._compile_automaton()
         self.phrase_count = len(self._keys)
+        # Per rule what _run reads of it, looked up once here rather than once per rule per post.
+        self._plan = [(rule, rule.matcher.find, slots) for rule, slots in zip(self.rules, self._rule_slots)]
 
     def _compile_automaton(self) -> None:
         """One automaton for the phrases and the prefilters' literals: an ASCII post is
@@ -249,21 +251,21 @@ class Checker:
         findings: list[Finding] = []
         incomplete: list[str] = []
         capped: list[str] = []
-        rules, rule_slots, no_hits = self.rules, self._rule_slots, self._no_hits
+        plan, no_hits = self._plan, self._no_hits
         regex_timeout, max_per_rule, clock = self.regex_timeout, self.max_per_rule, time.perf_counter
         stop_at = clock() + self.deadline
         for ri in self._candidates(hits, post, only):
-            rule = rules[ri]
+            rule, find, slots = plan[ri]
             remaining = stop_at - clock()
             if remaining <= 0:
                 incomplete.append(rule.id)
                 continue
-            post.regex_timeout = remaining if remaining < regex_timeout else regex_timeout  # min(), without the call
-            slots = rule_slots[ri]
+            if remaining < regex_timeout:  # the time left only shrinks: once set, set each time
+                post.regex_timeout = remaining
             rule_hits = RuleHits(hits, slots) if slots else no_hits
             try:
                 # Most rules find nothing: that is tested before any list is made or method called.
-                found = rule.matcher.find(post, rule_hits)
+                found = find(post, rule_hits)
                 if not found:
                     continue
                 found = self._kept(rule, post, rule_hits, list(found))

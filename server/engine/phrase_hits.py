@@ -17,6 +17,14 @@ def _word_end(c: str) -> bool:
     return c.isalnum() or c == "_"
 
 
+def _reads_as_lower(post) -> bool:
+    """Is the folded text the post's lower case, where the prefilters look for their literals?
+    Then the automaton's pass over it finds those too, and the prefilters need no pass of their
+    own: every ASCII post, and a non-ASCII one whose characters fold to themselves (emoji, "£")."""
+    folded = post.folded
+    return folded.original.isascii() or folded.folded == post.scan.lower
+
+
 class PhraseHits:
     """`keys`: the automaton's phrase keys (folded), numbered first; `targets[k]`: the
     (slot, match_case, text) entries key k feeds; `literal_of`: automaton index -> prefilter
@@ -42,13 +50,13 @@ class PhraseHits:
                                                          list(literal_of), n_literals, self._cased_slots)
 
     def find(self, post, matches: list) -> dict:
-        """Slot -> [(start, end)] in folded coordinates; on an ASCII post (whose folded text is
-        its lower case, as the prefilters read it) also tells the prefilter scan its literals."""
+        """Slot -> [(start, end)] in folded coordinates; on a post whose folded text is its lower
+        case, as the prefilters read it (_reads_as_lower), also tells the prefilter scan its literals."""
         hits: dict[int, list] = defaultdict(list)
         folded = post.folded
         f = folded.folded
         n = len(f)
-        if folded.original.isascii():
+        if _reads_as_lower(post):
             literal_of = self.literal_of
             present = {literal_of[k] for k, _, _ in matches}
             present.discard(-1)  # a phrase that is no prefilter literal
@@ -71,7 +79,7 @@ class PhraseHits:
         """`find` for the whole automaton pass, in C (fastscan.py): a dict rather than a
         defaultdict, read the same way (`get`, `in`)."""
         folded = post.folded
-        hits, present, n_hits = self.fast.find(folded, folded.folded, folded.original.isascii())
+        hits, present, n_hits = self.fast.find(folded, folded.folded, _reads_as_lower(post))
         if present is not None:
             post.scan.found(present)
         post.work["phrase_hits"] += n_hits

@@ -80,11 +80,22 @@ _NOT_ONE: set[str] = set()  # characters seen whose fold is not exactly one char
 _ASCII_FOLD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", b"abcdefghijklmnopqrstuvwxyz0000000000")
 
 
+# A text as alternating runs of ASCII and non-ASCII characters (fold).
+_RUNS = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]+")
+
+
+def _fold_ascii(text: str) -> str:
+    return text.encode("ascii").translate(_ASCII_FOLD).decode("ascii")
+
+
 def fold(text: str) -> str:
     """The folded text that every feature is read from."""
     if text.isascii():
-        return text.encode("ascii").translate(_ASCII_FOLD).decode("ascii")
-    return text.translate(_TABLE)
+        return _fold_ascii(text)
+    # text.translate(_TABLE), run by run: the table costs a look-up per character, and most
+    # characters of a post with a curly quote or an emoji are ASCII. Only the ASCII runs are
+    # folded by bytes: what the table gives a non-ASCII character may hold a capital ("ℌ").
+    return "".join([_fold_ascii(run) if run.isascii() else run.translate(_TABLE) for run in _RUNS.findall(text)])
 
 
 def fold_with_map(text: str) -> tuple[str, list[int]]:
