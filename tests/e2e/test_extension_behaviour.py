@@ -300,18 +300,27 @@ def test_ignore_once_and_report_a_false_flag(browser, fixture_server, impartial_
     type_post(page, "www.instagram.com", "Union barons and so-called experts disagree.")
     marks = wait_for_marks(page, "m => m.filter(x => x.rule === 'attack.group-epithet').length >= 2")
 
+    rule = "attack.group-epithet"
+
     def open_card(rule_start):
         m = next(m for m in page.evaluate(MARKS_JS) if m["start"] == rule_start)
         page.mouse.click((m["left"] + m["right"]) / 2, (m["top"] + m["bottom"]) / 2)
         card = page.locator(f"{OVERLAY} .card")
         card.wait_for()
+        if card.get_attribute("data-rule") != rule:  # another category on the same words: its card leads on
+            card.locator(f'button[data-action="also"][data-rule="{rule}"]').click()
+            card = page.locator(f'{OVERLAY} .card[data-rule="{rule}"]')
+            card.wait_for()
         return card
 
-    first, second = sorted(m["start"] for m in marks if m["rule"] == "attack.group-epithet")[:2]
+    def gone(start):
+        return f"() => !({MARKS_JS})().some(m => m.start === {start} && m.rule === '{rule}')"
+
+    first, second = sorted(m["start"] for m in marks if m["rule"] == rule)[:2]
     open_card(first).locator("[data-action=ignore]").click()
-    page.wait_for_function(f"() => !({MARKS_JS})().some(m => m.start === {first})")
+    page.wait_for_function(gone(first))
     open_card(second).locator("[data-action=report]").click()
-    page.wait_for_function(f"() => !({MARKS_JS})().some(m => m.start === {second})")
+    page.wait_for_function(gone(second))
     stats = json.loads(urllib.request.urlopen(impartial_server.url + "/v1/stats", timeout=10).read())
     assert stats["rules"]["attack.group-epithet"]["false_positive"] >= 1
     assert page.evaluate("window.__editorText()") == "Union barons and so-called experts disagree."

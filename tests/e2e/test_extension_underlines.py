@@ -101,7 +101,7 @@ def test_underline_covers_the_flagged_words(browser, fixture_server, impartial_s
     lawyers = [m for m in marks if m["rule"] == "attack.group-epithet"]
     rects = page.evaluate(WORD_RECTS_JS, [EDITORS[host], "activist lawyers"])
     if rects is None:  # textarea: no ranges inside it, so ask the browser which characters the marks sit on
-        (finding,) = [f for f in expected if f["match"] == "activist lawyers"]
+        (finding,) = [f for f in expected if f["match"] == "activist lawyers" and f["rule_id"] == "attack.group-epithet"]
         textarea_covers(page, lawyers, finding["start"], finding["end"])
     else:
         covers(lawyers, rects)
