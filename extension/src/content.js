@@ -266,7 +266,7 @@
       const actions = h("div", { class: "actions" });
       // The engine keeps one finding per category on the same words (an attack that is
       // also a loaded label); their marks lie on each other, so the card reaches the rest.
-      const alongside = this.current().filter((x) => x !== f && x.start === f.start && x.end === f.end && x.rule_id !== f.rule_id);
+      const alongside = this.current().filter((x) => x.start === f.start && x.end === f.end && x.rule_id !== f.rule_id);
       const card = h("div", { class: "panel card", role: "dialog", "aria-labelledby": "impartial-card-title",
                               "aria-describedby": "impartial-card-message", "data-rule": f.rule_id, "data-category": f.category },
         h("h2", { id: "impartial-card-title" },

@@ -71,10 +71,8 @@
              border: 1px solid #5f6368; border-radius: 8px; padding: 12px 14px; box-shadow: 0 4px 16px rgba(0,0,0,.25); font-size: 14px; line-height: 1.4; }
     .panel .category { font-weight: 700; }
     .panel ul.suggestions { padding-left: 18px; margin: 6px 0; }
-    .panel ul.findings { list-style: none; padding: 0; margin: 6px 0; display: grid; gap: 6px; }
-    .panel ul.findings button { width: 100%; text-align: left; line-height: 1.35; }
-    .panel .also ul { list-style: none; padding: 0; margin: 6px 0; display: grid; gap: 6px; }
-    .panel .also button { width: 100%; text-align: left; line-height: 1.35; }
+    .panel ul.findings, .panel .also ul { list-style: none; padding: 0; margin: 6px 0; display: grid; gap: 6px; }
+    .panel ul.findings button, .panel .also button { width: 100%; text-align: left; line-height: 1.35; }
     .panel .reason { margin-top: 8px; }
     .panel .reason label { font-weight: 600; font-size: 13px; }
   `;

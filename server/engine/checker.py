@@ -78,7 +78,7 @@ class CheckResult:
             return self.findings
         # Only a rule finding that counts speaks for a breach: an advisory hint (info, or
         # accessibility on the same words) must not hide the model's warning card.
-        speaking = [f for f in ruled if f.severity != "info" and f.category not in ADVISORY_CATEGORIES]
+        speaking = [f for f in ruled if _speaks(f)]
         named = {f.category for f in speaking}
         extra = [f for f in self.findings if f.supplementary and f.category not in named]
         keep = not_overlapping(extra, [(f.start, f.end) for f in speaking], key=lambda f: (f.start, f.end))

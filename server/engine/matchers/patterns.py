@@ -7,6 +7,7 @@ cannot do without, prefilter.py) so most posts skip most patterns.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import regex
@@ -21,27 +22,19 @@ LIST_REF = re.compile(r"\{@([a-z][a-z0-9_]*)\}")
 # edge), written once and expanded where patterns name it, before their lists.
 FRAGMENT_REF = re.compile(r"\{%([a-z][a-z0-9_]*)\}")
 
-# Compiled patterns and their safety verdicts by source, for the process: a reload, or a
-# test's edited copy of the rulebook, compiles only the patterns that changed. Parsing is
-# most of a cold load (seconds for the shipped rulebook), and regex's own cache holds
-# 500 patterns and misses on a second load. Bounded; a failed compile is never kept.
-_COMPILED: dict[str, object] = {}
-_VERDICTS: dict[str, str | None] = {}
-_CACHE_MAX = 4096
-
-
-def _kept(cache: dict, key: str, make):
-    got = cache.get(key, cache)
-    if got is cache:
-        got = make()
-        if len(cache) >= _CACHE_MAX:
-            cache.clear()
-        cache[key] = got
-    return got
-
-
+# Compiled patterns and their safety verdicts, for the process: a reload, or a test's edited
+# copy of the rulebook, compiles only the patterns that changed. Parsing is most of a cold
+# load (seconds for the shipped rulebook), and regex's own cache holds 500 patterns and
+# misses on a second load. lru_cache keeps no failed compile, so its problem is reported
+# on every load.
+@functools.lru_cache(maxsize=4096)
 def _compiled(source: str):
-    return _kept(_COMPILED, source, lambda: regex.compile(source, regex.V0))
+    return regex.compile(source, regex.V0)
+
+
+@functools.lru_cache(maxsize=4096)
+def _verdict(source: str, compiled) -> str | None:
+    return check_pattern(source, compiled)
 
 
 def compile_patterns(sources, group, ctx, where: str) -> list:
@@ -73,7 +66,7 @@ def compile_patterns(sources, group, ctx, where: str) -> list:
             pos = f" at position {exc.pos}" if getattr(exc, "pos", None) is not None else ""
             ctx.problem(field_where, f"invalid regular expression{pos}: {getattr(exc, 'msg', exc)}")
             continue
-        danger = _kept(_VERDICTS, expanded + "\0" + fast, lambda: check_pattern(expanded, pat))
+        danger = _verdict(expanded, pat)
         if danger:
             ctx.problem(field_where, danger)
             continue
