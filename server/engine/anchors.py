@@ -260,8 +260,14 @@ class AnchorIndex:
         """Where a match of the anchored pattern can start in a post of `n_chars` characters
         (`scan`'s answer `at`), ascending, without repeats; None where so many that a plain
         scan is cheaper."""
-        found = [at[k] for k in self._members[anchor].intersection(at)]
-        starts = found[0] if len(found) == 1 else sorted(set().union(*found))
+        keys = self._members[anchor].intersection(at)
+        if not keys:  # most anchored patterns a post's prefilters admit: none of their literals
+            return []
+        if len(keys) == 1:
+            for k in keys:
+                starts = at[k]
+        else:
+            starts = sorted(set().union(*[at[k] for k in keys]))
         return None if len(starts) * DENSITY > n_chars else starts
 
 

@@ -114,6 +114,7 @@ class Checker:
         self.max_per_rule = max_per_rule
         self.max_findings = max_findings
         self._active_cache: dict = {}
+        self._day, self._day_ends = None, float("-inf")
         self._compile()
 
     # -- compile --------------------------------------------------------------
@@ -186,15 +187,23 @@ class Checker:
         self._gated: frozenset = frozenset(gated)
         # Slots that must each have a hit (Matcher.needs); -1 for a role with no phrases,
         # which no post can hit.
-        self._needs = {ri: tuple(self._rule_slots[ri].get(role, -1) for role in needs)
+        self._needs = {ri: frozenset(self._rule_slots[ri].get(role, -1) for role in needs)
                        for ri, rule in enumerate(self.rules) if (needs := rule.matcher.needs())}
+        n_prefilters = len(self._prefilter_index.prefilters)
+        self._rule_of_prefilter = [self._opened_by.get(i, -1) for i in range(n_prefilters)]
+        # Families of rules screened in one call per post (Matcher.screen).
+        families: dict[type, list] = defaultdict(list)
+        for ri, rule in enumerate(self.rules):
+            if (screen := rule.matcher.screen()) is not None:
+                families[screen].append((ri, rule.matcher))
+        self._screens = [screen(members) for screen, members in families.items()]
         # Rules with neither phrase slots nor exceptions all read the same empty hits.
         self._no_hits = RuleHits({}, {})
 
     def _active(self, platform: str, election_period: bool) -> tuple[frozenset, frozenset, frozenset]:
         """The rules that apply, and of those the ones that run on every post without a gate
         and behind one (Matcher.gate)."""
-        today = dt.date.today()
+        today = self._today()
         key = (platform, election_period, today)
         got = self._active_cache.get(key)
         if got is None:
@@ -204,6 +213,16 @@ class Checker:
             always = self._always & active
             got = self._active_cache[key] = (active, always - self._gated, always & self._gated)
         return got
+
+    def _today(self) -> dt.date:
+        """dt.date.today(), asked of the clock again only once the day has ended (ten times
+        cheaper per check)."""
+        if time.time() >= self._day_ends:
+            today = dt.date.today()
+            self._day = today
+            # local midnight, as date.today() reads the local date; never later than the day's end
+            self._day_ends = dt.datetime.combine(today + dt.timedelta(days=1), dt.time()).timestamp()
+        return self._day
 
     # -- check ----------------------------------------------------------------
     def analyse(self, text: str, platform: str = "generic", election_period: bool = False) -> Post:
@@ -230,18 +249,23 @@ class Checker:
 
     def _candidates(self, hits: dict, post: Post, only: str | None) -> list[int]:
         active, open_always, gated_always = self._active(post.platform, post.election_period)
-        slot_rule = self._slot_rule
-        hit = {slot_rule[s] for s in hits}
-        hit &= active
+        # Set operations in C throughout: this runs on every post, over ~10 hit slots and
+        # ~20 admitted prefilters.
+        hit = active.intersection(map(self._slot_rule.__getitem__, hits))
         needs = self._needs
-        hit = {ri for ri in hit if ri not in needs or all(s in hits for s in needs[ri])}
+        needy = needs.keys() & hit
+        if needy:
+            keys = hits.keys()
+            hit = hit.difference([ri for ri in needy if not keys >= needs[ri]])
         found = open_always | hit
+        for screen in self._screens:
+            if not screen.rules.isdisjoint(found):
+                found = found.difference(screen.quiet(post, found))
         if gated_always or not hit.isdisjoint(self._gated):
-            # A gated rule runs only if a prefilter of its own admits the post.
-            opened_by = self._opened_by
-            opened = {opened_by[i] for i in post.scan.admitted if i in opened_by}
+            # A gated rule runs only if a prefilter of its own admits the post (-1: no rule's).
+            opened = set(map(self._rule_of_prefilter.__getitem__, post.scan.admitted))
             found -= self._gated
-            found |= opened & (gated_always | hit)
+            found |= opened.intersection(gated_always | hit)
         chosen = sorted(found)
         if only is not None:
             chosen = [ri for ri in chosen if self.rules[ri].id == only]

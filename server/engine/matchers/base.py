@@ -98,6 +98,14 @@ class Matcher:
         (None: no such gate). The checker then calls `find` only on posts that pass."""
         return None
 
+    def screen(self) -> type | None:
+        """A class whose instance, built once over every rule whose matcher names it (as
+        cls([(rule index, matcher), ...])), answers per post `quiet(post, among)`: the rule
+        indexes of `among` whose `find` would return nothing. The checker then calls `find`
+        only for the others: one call for a family of rules that share their work on a post
+        (the model's heads), instead of one per rule. None: no screen."""
+        return None
+
     def find(self, post: Post, hits: RuleHits) -> Iterable[Hit]:
         raise NotImplementedError
 

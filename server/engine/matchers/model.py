@@ -51,6 +51,8 @@ class ModelMatcher(Matcher):
         self.threshold = threshold
         self.silenced = silenced
         self.underline = underline
+        # what the post's memo files this matcher's analysis under (_analysis), made once
+        self._memo_key = ("model", model.digest, silenced) if model is not None else None
 
     @classmethod
     def build(cls, spec, ctx, where):
@@ -78,10 +80,14 @@ class ModelMatcher(Matcher):
         # no `underline`: the artifact's own setting (models/MODEL_CARD.md), chosen for span precision
         return cls(model, m["head"], threshold, silenced, m.get("underline"))
 
+    def screen(self):
+        return HeadScreen
+
     def find(self, post, hits):
         if self.model is None:
             return []
-        analysis = _analysis(post, self.model, self.silenced)
+        # every post runs each head: its shared analysis is one look-up after the first
+        analysis = post.memo.get(self._memo_key) or _analysis(post, self.model, self.silenced)
         p = analysis.scores.get(self.head, 0.0)
         if p < self.threshold:
             return []
@@ -98,3 +104,28 @@ class ModelMatcher(Matcher):
     def describe(self):
         return {"kind": self.kind, "head": self.head, "threshold": self.threshold,
                 "model": self.model.version if self.model else None}
+
+
+class HeadScreen:
+    """The model rules of a rulebook (one per head, ~8 on every post) screened in one call:
+    a head under its threshold finds nothing, and most posts have every head under it, so
+    the checker calls `find` only for the others (Matcher.screen)."""
+
+    def __init__(self, members: list):
+        self.rules = frozenset(ri for ri, _ in members)
+        self._heads = list(members)
+
+    def quiet(self, post, among) -> list[int]:
+        memo = post.memo
+        out = []
+        for ri, m in self._heads:
+            if ri not in among:
+                continue  # not in force on this post: its analysis is not needed
+            if m.model is None:
+                out.append(ri)
+                continue
+            analysis = memo.get(m._memo_key) or _analysis(post, m.model, m.silenced)
+            # find()'s own test, so a score it would pass (a NaN too) is never screened out
+            if analysis.scores.get(m.head, 0.0) < m.threshold:
+                out.append(ri)
+        return out

@@ -89,24 +89,53 @@ def _fragment(name: str, ctx, where: str) -> str:
     return "(?:" + got["pattern"] + ")"
 
 
-def plan_matches(post, plans) -> list:
-    """The matches of each pattern of `plans` ((pattern, prefilter) pairs) that the post's
-    prefilters admit, pattern by pattern; an anchored one is tried only where its leading
-    literals start (anchors.py). A list, not a generator: most posts run a dozen pattern
-    rules, and generators per rule cost more than the scans of the patterns most admit."""
+class PlanIndex:
+    """A matcher's (pattern, prefilter) plans filed by prefilter id, so a post reaches the few
+    plans its prefilters admit by one set intersection: a typical post runs a dozen pattern
+    rules of ~8 patterns each, and testing every plan cost more than some of the scans."""
+
+    __slots__ = ("plans", "_ids", "_at", "_open")
+
+    def __init__(self, plans: list):
+        self.plans = plans
+        self._at = {pf.id: i for i, (_, pf) in enumerate(plans) if pf is not None}
+        self._ids = frozenset(self._at)
+        self._open = [i for i, (_, pf) in enumerate(plans) if pf is None]  # run on every post
+
+    @classmethod
+    def of(cls, matcher) -> "PlanIndex":
+        """The matcher's index, rebuilt when its `plans` were replaced (tests do)."""
+        index = matcher._plan_index
+        if index is None or index.plans is not matcher.plans:
+            index = matcher._plan_index = cls(matcher.plans)
+        return index
+
+    def admitted(self, admitted) -> list:
+        """The plans to run, in their order in `plans`."""
+        got = self._ids.intersection(admitted)
+        if not got:
+            return [self.plans[i] for i in self._open]
+        at, plans = self._at, self.plans
+        if len(got) == 1 and not self._open:
+            for i in got:
+                return [plans[at[i]]]
+        return [plans[i] for i in sorted([at[i] for i in got] + self._open)]
+
+
+def plan_matches(post, index: PlanIndex) -> list:
+    """The matches of each pattern of `index` that the post's prefilters admit, pattern by
+    pattern; an anchored one is tried only where its leading literals start (anchors.py).
+    A list, not a generator: most posts run a dozen pattern rules, and generators per rule
+    cost more than the scans of the patterns most admit."""
     scan = post.scan
-    admitted = scan.admitted
     text, timeout = post.text, post.regex_timeout
     out = []
-    for pat, pf in plans:
+    for pat, pf in index.admitted(scan.admitted):
         starts = None
-        if pf is not None:
-            if pf.id not in admitted:
+        if pf is not None and pf.anchor is not None:
+            starts = scan.starts(pf.anchor)
+            if starts is not None and not starts:
                 continue
-            if pf.anchor is not None:
-                starts = scan.starts(pf.anchor)
-                if starts is not None and not starts:
-                    continue
         if starts is None:
             out += timed_finditer(pat, text, timeout)
         else:
@@ -124,6 +153,7 @@ class PatternMatcher(Matcher):
         self.sources = sources if sources is not None else [p.pattern for p in patterns]
         self.group = group
         self.plans = [(p, None) for p in patterns]
+        self._plan_index = None
 
     @classmethod
     def build(cls, spec, ctx, where):
@@ -146,7 +176,7 @@ class PatternMatcher(Matcher):
     def find(self, post, hits):
         spans = []
         group = self.group
-        for m in plan_matches(post, self.plans):
+        for m in plan_matches(post, PlanIndex.of(self)):
             s, e = m.span(group)
             if e > s:
                 spans.append((s, e))
