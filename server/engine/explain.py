@@ -15,7 +15,6 @@ from .checker import Checker
 from .matchers import RuleHits
 from .matchers.base import not_overlapping
 from .matchers.in_post import _InnerHits
-from .matchers.model import _analysis
 from .rulebook import Rule
 
 MAX_PAIRS = 10  # near: (term, context) pairs explained per rule at most
@@ -87,7 +86,7 @@ def _what_patterns(m, post, rh, span):
 
 
 def _model_score(m, post) -> tuple[float, float]:
-    p = _analysis(post, m.model, m.silenced).scores.get(m.head, 0.0) if m.model else 0.0
+    p = m.analysis(post).scores.get(m.head, 0.0) if m.model else 0.0
     return round(p, 3), round(m.threshold, 3)
 
 

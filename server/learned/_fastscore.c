@@ -84,6 +84,11 @@ static double tf_table[TF_TABLE];
    check has pushed out of the caches: asking for a row this many terms ahead overlaps the
    misses. Only the loads move earlier; the arithmetic and its order are unchanged. */
 #define PREFETCH_AHEAD 8
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)0)  /* a hint only: compilers without it score the same */
+#endif
 
 /* Sorted a[0..n) → distinct keys in a[0..k), x[k] = (1 + ln count) * idf[key] (sublinear tf
    times idf) and, unless counts is NULL, counts[k]; returns k. */
@@ -95,7 +100,7 @@ tf_idf(int64_t *a, Py_ssize_t n, const double *idf, double *x, int64_t *counts)
         Py_ssize_t start = i;
         int64_t key = a[i];
         if (i + PREFETCH_AHEAD < n)
-            __builtin_prefetch(idf + a[i + PREFETCH_AHEAD]);
+            PREFETCH(idf + a[i + PREFETCH_AHEAD]);
         while (i < n && a[i] == key)
             i++;
         a[k] = key;
@@ -135,8 +140,8 @@ probabilities(Scorer *s, const int64_t *keys, const double *x, Py_ssize_t k, dou
         double xi = x[i];
         if (i + PREFETCH_AHEAD < k) {  /* a row may straddle two cache lines */
             const double *next = w + keys[i + PREFETCH_AHEAD] * h_n;
-            __builtin_prefetch(next);
-            __builtin_prefetch(next + h_n - 1);
+            PREFETCH(next);
+            PREFETCH(next + h_n - 1);
         }
         for (Py_ssize_t h = 0; h < h_n; h++)
             acc[h] += xi * row[h];

@@ -83,11 +83,15 @@ class ModelMatcher(Matcher):
     def screen(self):
         return HeadScreen
 
+    def analysis(self, post):
+        """The post's analysis under this head's silenced terms, shared by every head that
+        silences the same (one look-up after the first: every post runs each head)."""
+        return post.memo.get(self._memo_key) or _analysis(post, self.model, self.silenced)
+
     def find(self, post, hits):
         if self.model is None:
             return []
-        # every post runs each head: its shared analysis is one look-up after the first
-        analysis = post.memo.get(self._memo_key) or _analysis(post, self.model, self.silenced)
+        analysis = self.analysis(post)
         p = analysis.scores.get(self.head, 0.0)
         if p < self.threshold:
             return []
@@ -116,7 +120,6 @@ class HeadScreen:
         self._heads = list(members)
 
     def quiet(self, post, among) -> list[int]:
-        memo = post.memo
         out = []
         for ri, m in self._heads:
             if ri not in among:
@@ -124,7 +127,7 @@ class HeadScreen:
             if m.model is None:
                 out.append(ri)
                 continue
-            analysis = memo.get(m._memo_key) or _analysis(post, m.model, m.silenced)
+            analysis = m.analysis(post)
             # find()'s own test, so a score it would pass (a NaN too) is never screened out
             if analysis.scores.get(m.head, 0.0) < m.threshold:
                 out.append(ri)
