@@ -11,14 +11,14 @@ from __future__ import annotations
 import bisect
 
 from .base import Hit, Matcher, merge_overlaps, not_overlapping
-from .patterns import PlanIndex, compile_patterns, plan_matches
+from .patterns import Planned, compile_patterns, plan_matches
 
 # Candidates examined per term at most: a window of 30 words holds far fewer
 # distinct context hits in any real post.
 MAX_CANDIDATES = 64
 
 
-class NearMatcher(Matcher):
+class NearMatcher(Planned, Matcher):
     kind = "near"
 
     def __init__(self, terms, context, within, side, span, boundary, refs, barriers=(), term_patterns=(),
@@ -28,7 +28,6 @@ class NearMatcher(Matcher):
         # the sources with plain lists, for the prefilter (patterns.compile_patterns)
         self.term_sources = term_sources if term_sources is not None else [p.pattern for p in term_patterns]
         self.plans = [(p, None) for p in term_patterns]
-        self._plan_index = None
         self.context = context
         self.barriers = barriers
         self.within = within
@@ -64,7 +63,7 @@ class NearMatcher(Matcher):
     def pattern_terms(self, post) -> list:
         """Term spans from `term_patterns` (run on the original text), in folded coordinates."""
         out = []
-        for m in plan_matches(post, PlanIndex.of(self)):
+        for m in plan_matches(post, self._plan_index):
             if m.end() > m.start():
                 out.append(post.folded.to_folded(*m.span()))
         return out

@@ -102,13 +102,10 @@ class PlanIndex:
         self._ids = frozenset(self._at)
         self._open = [i for i, (_, pf) in enumerate(plans) if pf is None]  # run on every post
 
-    @classmethod
-    def of(cls, matcher) -> "PlanIndex":
-        """The matcher's index, rebuilt when its `plans` were replaced (tests do)."""
-        index = matcher._plan_index
-        if index is None or index.plans is not matcher.plans:
-            index = matcher._plan_index = cls(matcher.plans)
-        return index
+    @staticmethod
+    def of(matcher) -> "PlanIndex":
+        """The matcher's index (Planned files it whenever `plans` is set)."""
+        return matcher._plan_index
 
     def admitted(self, admitted) -> list:
         """The plans to run, in their order in `plans`."""
@@ -120,6 +117,20 @@ class PlanIndex:
             for i in got:
                 return [plans[at[i]]]
         return [plans[i] for i in sorted([at[i] for i in got] + self._open)]
+
+
+class Planned:
+    """A matcher that runs (pattern, prefilter) plans: setting `plans` (at build, when the
+    checker attaches the prefilters, or in a test) files them in a PlanIndex once, so the
+    per-post path reads the index as it is."""
+
+    @property
+    def plans(self) -> list:
+        return self._plan_index.plans
+
+    @plans.setter
+    def plans(self, plans: list) -> None:
+        self._plan_index = PlanIndex(plans)
 
 
 def plan_matches(post, index: PlanIndex) -> list:
@@ -143,7 +154,7 @@ def plan_matches(post, index: PlanIndex) -> list:
     return out
 
 
-class PatternMatcher(Matcher):
+class PatternMatcher(Planned, Matcher):
     kind = "patterns"
     always = True
     exceptions_after = True
@@ -153,7 +164,6 @@ class PatternMatcher(Matcher):
         self.sources = sources if sources is not None else [p.pattern for p in patterns]
         self.group = group
         self.plans = [(p, None) for p in patterns]
-        self._plan_index = None
 
     @classmethod
     def build(cls, spec, ctx, where):
@@ -176,7 +186,7 @@ class PatternMatcher(Matcher):
     def find(self, post, hits):
         spans = []
         group = self.group
-        for m in plan_matches(post, PlanIndex.of(self)):
+        for m in plan_matches(post, self._plan_index):
             s, e = m.span(group)
             if e > s:
                 spans.append((s, e))
