@@ -10,6 +10,8 @@
  *                   starts() ({key: [start, ...]}, for anchors.py)
  *   PhraseScanner   the checker's pass: PhraseHits.find's hits and present literals
  *   Admission       PrefilterIndex.admitted: which prefilters admit the post
+ *   word_starts, sentence_ends, clause_ends   Post's positions of an ASCII text (post.py)
+ *   sentence_count  readability.py's sentences of at least three words
  *
  * The Python code (phrase_hits.py, prefilter.py, anchors.py) stays the reference and the
  * fallback; tests/test_fastscan.py holds this to it answer for answer. Every object is
@@ -1511,10 +1513,172 @@ static PyTypeObject AdmissionType = {
     .tp_new = Admission_new,
 };
 
+/* ======================================================================== positions */
+
+/* Post.word_starts, sentence_ends and clause_ends (post.py) of an ASCII text: the starts of
+   post.py's regexes' matches, found by finditer, without a match object each. On ASCII the
+   `regex` module's \w is [A-Za-z0-9_] and its \s [\t\n\v\f\r ] (not \x1c-\x1f, which
+   str.isspace() counts). None for a text that is not ASCII: post.py's regexes read it. */
+
+static int
+ascii_space(Py_UCS1 c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+static int
+append_int(PyObject *list, Py_ssize_t i)
+{
+    PyObject *v = PyLong_FromSsize_t(i);
+    int rc = v == NULL ? -1 : PyList_Append(list, v);
+    Py_XDECREF(v);
+    return rc;
+}
+
+/* _WORD = \w+: where each run of word characters starts. */
+static PyObject *
+word_starts(PyObject *module, PyObject *text)
+{
+    if (!is_str(text))
+        return NULL;
+    if (!PyUnicode_IS_ASCII(text))
+        Py_RETURN_NONE;
+    const Py_UCS1 *s = PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *out = PyList_New(0);
+    for (Py_ssize_t i = 0; out != NULL && i < n;) {
+        if (!is_word_byte(s[i])) {
+            i++;
+            continue;
+        }
+        if (append_int(out, i) < 0)
+            Py_CLEAR(out);
+        while (i < n && is_word_byte(s[i]))
+            i++;
+    }
+    return out;
+}
+
+static int
+is_stop(Py_UCS1 c)
+{
+    return c == '.' || c == '!' || c == '?';
+}
+
+/* (?=[\s"')\]]|$) at j. ($ also holds before a final newline, which \s reads anyway.) */
+static int
+ends_here(const Py_UCS1 *s, Py_ssize_t j, Py_ssize_t n)
+{
+    if (j == n)
+        return 1;
+    Py_UCS1 c = s[j];
+    return ascii_space(c) || c == '"' || c == '\'' || c == ')' || c == ']';
+}
+
+/* _SENTENCE_END = [.!?]+(?=[\s"')\]]|$)|\n and, with `clauses`, _CLAUSE_END's further
+   alternatives [,;:](?=\s) and \s[-\u2013\u2014]\s, tried in that order at each position as
+   finditer does, the next search from the end of a match. A run of stops matches whole from
+   its first stop or nowhere: a shorter run ends before another stop, which no look-ahead takes. */
+static PyObject *
+end_positions(const Py_UCS1 *s, Py_ssize_t n, int clauses)
+{
+    PyObject *out = PyList_New(0);
+    Py_ssize_t i = 0;
+    while (out != NULL && i < n) {
+        Py_UCS1 c = s[i];
+        Py_ssize_t at = -1, next = i + 1;
+        if (is_stop(c)) {
+            Py_ssize_t j = i;
+            while (j < n && is_stop(s[j]))
+                j++;
+            if (ends_here(s, j, n))
+                at = i;
+            next = j;  /* matched or not, no match starts inside the run */
+        }
+        else if (c == '\n')
+            at = i;
+        else if (clauses && (c == ',' || c == ';' || c == ':')) {
+            if (i + 1 < n && ascii_space(s[i + 1]))
+                at = i;
+        }
+        else if (clauses && ascii_space(c) && i + 2 < n && s[i + 1] == '-' && ascii_space(s[i + 2])) {
+            at = i;
+            next = i + 3;
+        }
+        if (at >= 0 && append_int(out, at) < 0)
+            Py_CLEAR(out);
+        i = next;
+    }
+    return out;
+}
+
+static PyObject *
+sentence_ends(PyObject *module, PyObject *text)
+{
+    if (!is_str(text))
+        return NULL;
+    if (!PyUnicode_IS_ASCII(text))
+        Py_RETURN_NONE;
+    return end_positions(PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text), 0);
+}
+
+static PyObject *
+clause_ends(PyObject *module, PyObject *text)
+{
+    if (!is_str(text))
+        return NULL;
+    if (!PyUnicode_IS_ASCII(text))
+        Py_RETURN_NONE;
+    return end_positions(PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text), 1);
+}
+
+/* ====================================================================== readability */
+
+/* readability.py's sentence count before max(1, .): textstat's sentences (\b[^.!?]+[.!?]* as
+   `re` finds them) less those of at most two words. A sentence is the rest of a piece between
+   runs of [.!?] from its first word character, so this counts the pieces that hold three or
+   more words: whitespace-separated tokens (str.isspace()) with a word character (`re`'s \w:
+   str.isalnum() or "_"), which stripping leaves standing (readability._words). Any str kind. */
+static PyObject *
+sentence_count(PyObject *module, PyObject *text)
+{
+    if (!is_str(text))
+        return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    long sentences = 0, words = 0;
+    int has_word = 0;  /* the token being read has a word character */
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        Py_UCS4 c = i < n ? PyUnicode_READ(kind, data, i) : '.';  /* the end closes a piece */
+        int stop = c == '.' || c == '!' || c == '?';
+        if (stop || Py_UNICODE_ISSPACE(c)) {
+            words += has_word;
+            has_word = 0;
+            if (stop) {
+                sentences += words >= 3;
+                words = 0;
+            }
+        }
+        else if (!has_word)
+            has_word = c < 128 ? is_word_byte(c) : (Py_UNICODE_ISALNUM(c) || c == '_');
+    }
+    return PyLong_FromLong(sentences);
+}
+
+static PyMethodDef module_methods[] = {
+    {"word_starts", word_starts, METH_O, "word_starts(text) -> [start of each \\w+ run], or None when text is not ASCII."},
+    {"sentence_ends", sentence_ends, METH_O, "sentence_ends(text) -> post.py's _SENTENCE_END match starts, or None when not ASCII."},
+    {"clause_ends", clause_ends, METH_O, "clause_ends(text) -> post.py's _CLAUSE_END match starts, or None when not ASCII."},
+    {"sentence_count", sentence_count, METH_O,
+     "sentence_count(text) -> textstat's sentences of text less those of at most two words (readability.py)."},
+    {NULL, NULL, 0, NULL},
+};
+
 /* =========================================================================== module */
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_fastscan", "The engine's automaton passes and what reads them, in C.", -1, NULL,
+    PyModuleDef_HEAD_INIT, "_fastscan", "The engine's automaton passes and what reads them, in C.", -1, module_methods,
 };
 
 static int

@@ -260,7 +260,11 @@ class AnchorIndex:
         """Where a match of the anchored pattern can start in a post of `n_chars` characters
         (`scan`'s answer `at`), ascending, without repeats; None where so many that a plain
         scan is cheaper."""
-        keys = self._members[anchor].intersection(at)
+        members = self._members[anchor]
+        # Either way looks up each key of one operand: a set's intersection with a dict walks
+        # the dict (the ~30 literals a post holds), a dict's keys & a set walk the set (an
+        # anchor's literals: a handful for most, over a thousand for a few).
+        keys = members.intersection(at) if len(members) > len(at) else at.keys() & members
         if not keys:  # most anchored patterns a post's prefilters admit: none of their literals
             return []
         if len(keys) == 1:

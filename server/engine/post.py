@@ -13,6 +13,7 @@ from functools import cached_property
 
 import regex
 
+from . import fastscan
 from .platforms import Length, measure
 from .readability import readability
 from .text import FoldedText
@@ -24,6 +25,13 @@ _SENTENCE_END = regex.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n")
 # ".@name" at the start is the old way to make a post public, not a reply.
 _REPLY_MENTIONS = regex.compile(r"\A(?:\s*@\w+)+")
 _CLAUSE_END = regex.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n|[,;:](?=\s)|\s[-\u2013\u2014]\s")
+
+
+def _positions(name: str, lower: str) -> list[int] | None:
+    """The C path's list for an ASCII text, or None: without the build (or an older one), or
+    for a text that is not ASCII."""
+    fast = getattr(fastscan._fastscan, name, None) if fastscan.FAST else None
+    return fast(lower) if fast is not None else None
 
 
 class Post:
@@ -51,18 +59,23 @@ class Post:
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         return self.folded.to_original(start, end)
 
+    # The three lists below come from the C path (fastscan.py) when the folded text is ASCII,
+    # as these regexes find them (tests/test_engine_speed_positions.py), else from the regexes.
     @cached_property
     def word_starts(self) -> list[int]:
         """Start of every word of the folded text, ascending."""
-        return [m.start() for m in _WORD.finditer(self.lower)]
+        got = _positions("word_starts", self.lower)
+        return [m.start() for m in _WORD.finditer(self.lower)] if got is None else got
 
     @cached_property
     def sentence_ends(self) -> list[int]:
-        return [m.start() for m in _SENTENCE_END.finditer(self.lower)]
+        got = _positions("sentence_ends", self.lower)
+        return [m.start() for m in _SENTENCE_END.finditer(self.lower)] if got is None else got
 
     @cached_property
     def clause_ends(self) -> list[int]:
-        return [m.start() for m in _CLAUSE_END.finditer(self.lower)]
+        got = _positions("clause_ends", self.lower)
+        return [m.start() for m in _CLAUSE_END.finditer(self.lower)] if got is None else got
 
     @cached_property
     def reply_mentions_end(self) -> int:

