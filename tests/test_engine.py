@@ -247,6 +247,48 @@ def test_a_model_finding_is_shown_only_where_no_rule_speaks():
     assert CheckResult(text, "x", [long_sentence, hint, loaded], None, {}, None).shown() == [long_sentence, hint, loaded]
 
 
+def test_the_generic_head_is_shown_only_where_nothing_else_speaks(checker):
+    """The political head guesses its category; where a rule of any category or a category
+    head names the breach, its card would repeat it (and the verdict still reads it)."""
+    from server.engine.checker import CheckResult
+    from server.engine.findings import Finding
+
+    def finding(rule_id, category, start, end, supplementary=True, generic=False, severity="warn"):
+        return Finding(rule_id, category, severity, start, end, "m", {},
+                       supplementary=supplementary, generic=generic)
+
+    text = "Only they will save our brilliant high street from ruin, and the rest will not"
+    generic = finding("model.political", "attack", 48, 55, generic=True)
+    rule = finding("tone.put-down", "tone", 60, 75, supplementary=False)
+    head = finding("model.party-political", "party_political", 0, 9)
+    hint = finding("accessibility.long-sentence", "accessibility", 0, 20, supplementary=False)
+    shown = lambda *fs: CheckResult(text, "x", list(fs), None, {}, None).shown()  # noqa: E731
+    assert shown(rule, generic) == [rule]
+    assert shown(head, generic) == [head]
+    assert shown(hint, generic) == [hint, generic]
+    assert shown(generic) == [generic]
+    assert CheckResult(text, "x", [rule, generic], None, {}, None).flagged()
+    heads = {r.id: r.matcher.generic for r in checker.rulebook.rules if r.id.startswith("model.")}
+    assert heads.pop("model.political") is True and heads and not any(heads.values())
+
+
+def test_the_model_does_not_read_a_quoted_question_as_the_accounts_words(checker):
+    """A Q&A post's "Q:" line is the public's words: blanked for the model (same length, so
+    the answer's underlines stay on their words), read as written without an "A:" line."""
+    from server.engine.matchers.model import own_words
+
+    qa = "Q: Why won't the useless Tories fix the potholes?! Ridiculous.\nA: Report potholes online."
+    blanked = own_words(qa)
+    assert len(blanked) == len(qa) and blanked.endswith("\nA: Report potholes online.")
+    assert not blanked[:blanked.index("\n")].strip()
+    assert own_words("Q: is the pool open?") == "Q: is the pool open?"
+    models = lambda text: [f for f in checker.check(text).findings if f.rule_id.startswith("model.")]  # noqa: E731
+    question = "Why won't the useless Tories fix the potholes? Vote them out. Shambolic."
+    assert models(question)
+    answered = models(f"Q: {question}\nA: Report potholes online and we fix them within 28 days.")
+    assert not answered
+
+
 def test_a_swap_keeps_a_sentence_capital_but_not_an_acronyms():
     from server.engine.matchers.phrases import match_case
 

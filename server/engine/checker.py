@@ -67,7 +67,8 @@ class CheckResult:
     def shown(self) -> list[Finding]:
         """What the officer sees: a learned-layer finding only where no rule already speaks,
         on other words and of another category, so one breach does not carry two cards and
-        the underlines stay on the words a rule can name. The verdict reads all findings."""
+        the underlines stay on the words a rule can name; the generic head's only where
+        nothing else speaks. The verdict reads all findings."""
         if self._shown is None:
             self._shown = self._visible()
         return self._shown
@@ -81,6 +82,10 @@ class CheckResult:
         speaking = [f for f in ruled if _speaks(f)]
         named = {f.category for f in speaking}
         extra = [f for f in self.findings if f.supplementary and f.category not in named]
+        if any(_speaks(f) for f in self.findings if not f.generic):
+            # A rule or a category head already names the breach; the generic head's card
+            # would only repeat it, on words it chose less well (span precision, make eval).
+            extra = [f for f in extra if not f.generic]
         keep = not_overlapping(extra, [(f.start, f.end) for f in speaking], key=lambda f: (f.start, f.end))
         kept = {id(f) for f in keep}
         return [f for f in self.findings if not f.supplementary or id(f) in kept]
@@ -332,6 +337,7 @@ class Checker:
         if hit.replacements:
             f.replacements = list(hit.replacements)
         f.supplementary = rule.matcher.supplementary
+        f.generic = rule.matcher.generic
         return f
 
 

@@ -40,6 +40,8 @@ class Finding:
     replacements: list[str] = field(default_factory=list)  # text that can replace the span as it is
     # From the learned layer: shown only where no rule already underlines the words.
     supplementary: bool = False
+    # ... and of those, the generic head's: shown only where nothing more specific speaks.
+    generic: bool = False
 
     def to_json(self, text: str, utf16) -> dict:
         return {

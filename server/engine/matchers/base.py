@@ -68,6 +68,9 @@ class Matcher:
     exceptions_after: ClassVar[bool] = False
     # Its findings back the rules up: the response leaves out those on words a rule already underlines.
     supplementary: ClassVar[bool] = False
+    # A supplementary finding that only guesses its category (the model's generic head): shown
+    # only where nothing more specific speaks for a breach.
+    generic: bool = False
 
     @classmethod
     def build(cls, spec: dict, ctx: BuildContext, where: str) -> "Matcher":

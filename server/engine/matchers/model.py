@@ -14,12 +14,14 @@ checking it.
 
 from __future__ import annotations
 
+import re
 import weakref
 from pathlib import Path
 
 from .base import Hit, Matcher
 
 DEFAULT_MODEL = "models/impartial-model.json.gz"
+GENERIC_HEAD = "political"  # "is this political at all?": its category is the likeliest head's
 PROJECT = Path(__file__).resolve().parents[3]
 
 
@@ -37,11 +39,25 @@ def _interned(silenced: frozenset) -> frozenset:
     return got
 
 
+# A post answering the public quotes the question on a "Q:" line, then answers on an "A:"
+# line: the question's words are the questioner's, not the account's (the rules read them so
+# too), and a resident's "It's ridiculous" is no tone of the account's.
+_QUESTION_LINE = re.compile(r"(?m)^[ \t]*Q[ \t]*:[^\n]*")
+_ANSWER_LINE = re.compile(r"(?m)^[ \t]*A[ \t]*:")
+
+
+def own_words(text: str) -> str:
+    """The text with a Q&A post's question lines blanked: same length, so offsets hold."""
+    if "Q" not in text or _ANSWER_LINE.search(text) is None:
+        return text
+    return _QUESTION_LINE.sub(lambda m: " " * len(m.group()), text)
+
+
 def _analysis(post, model, silenced: frozenset):
     key = ("model", model.digest, silenced)
     got = post.memo.get(key)
     if got is None:
-        got = post.memo[key] = model.analyse(post.text, silenced)
+        got = post.memo[key] = model.analyse(own_words(post.text), silenced)
     return got
 
 
@@ -66,6 +82,7 @@ class ModelMatcher(Matcher):
         self.threshold = threshold
         self.silenced = silenced = _interned(frozenset(silenced))
         self.underline = underline
+        self.generic = head == GENERIC_HEAD
         # what the post's memo files this matcher's analysis under (_analysis), made once
         self._memo_key = ("model", model.digest, silenced) if model is not None else None
 
@@ -112,7 +129,7 @@ class ModelMatcher(Matcher):
             return []
         figures = {"value": round(p * 100), "probability": round(p, 3)}
         category = None
-        if self.head == "political":
+        if self.generic:
             category = self.model.category(analysis.scores, post.election_period)
         spans = analysis.explain(self.head, self.underline)
         if not spans:
