@@ -79,7 +79,10 @@ def test_explain_text_output_and_stdin(book, monkeypatch):
 def test_explain_model_finding_gives_head_probability_and_threshold():
     rep = explain_json(ROOT / "rules.json", "Vote Labour on Thursday to keep the Tories out")
     assert {f["rule_id"] for f in rep["findings"]} == {"party_political.electoral-call", "party_political.slogan"}
+    # where a rule speaks, the generic head's card is not shown, so not explained either
     rep = explain_json(ROOT / "rules.json", "Labour is great. Vote for them")
+    assert "model.political" not in {f["rule_id"] for f in rep["findings"]}
+    rep = explain_json(ROOT / "rules.json", "Labour is great.")
     models = [f["matched"] for f in rep["findings"] if f["rule_id"] == "model.political"]
     assert models and all(m["kind"] == "model" and m["head"] == "political" for m in models)
     assert all(0 <= m["threshold"] <= m["probability"] <= 1 for m in models)
