@@ -1535,14 +1535,23 @@ append_int(PyObject *list, Py_ssize_t i)
     return rc;
 }
 
+/* 1 for an ASCII str, 0 for another str (its positions are post.py's regexes' to find), -1
+   with TypeError set for anything else. */
+static int
+ascii_text(PyObject *text)
+{
+    if (!is_str(text))
+        return -1;
+    return PyUnicode_IS_ASCII(text) ? 1 : 0;
+}
+
 /* _WORD = \w+: where each run of word characters starts. */
 static PyObject *
 word_starts(PyObject *module, PyObject *text)
 {
-    if (!is_str(text))
-        return NULL;
-    if (!PyUnicode_IS_ASCII(text))
-        Py_RETURN_NONE;
+    int ascii = ascii_text(text);
+    if (ascii <= 0)
+        return ascii < 0 ? NULL : Py_NewRef(Py_None);
     const Py_UCS1 *s = PyUnicode_1BYTE_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     PyObject *out = PyList_New(0);
@@ -1580,8 +1589,13 @@ ends_here(const Py_UCS1 *s, Py_ssize_t j, Py_ssize_t n)
    finditer does, the next search from the end of a match. A run of stops matches whole from
    its first stop or nowhere: a shorter run ends before another stop, which no look-ahead takes. */
 static PyObject *
-end_positions(const Py_UCS1 *s, Py_ssize_t n, int clauses)
+end_positions(PyObject *text, int clauses)
 {
+    int ascii = ascii_text(text);
+    if (ascii <= 0)
+        return ascii < 0 ? NULL : Py_NewRef(Py_None);
+    const Py_UCS1 *s = PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     PyObject *out = PyList_New(0);
     Py_ssize_t i = 0;
     while (out != NULL && i < n) {
@@ -1615,21 +1629,13 @@ end_positions(const Py_UCS1 *s, Py_ssize_t n, int clauses)
 static PyObject *
 sentence_ends(PyObject *module, PyObject *text)
 {
-    if (!is_str(text))
-        return NULL;
-    if (!PyUnicode_IS_ASCII(text))
-        Py_RETURN_NONE;
-    return end_positions(PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text), 0);
+    return end_positions(text, 0);
 }
 
 static PyObject *
 clause_ends(PyObject *module, PyObject *text)
 {
-    if (!is_str(text))
-        return NULL;
-    if (!PyUnicode_IS_ASCII(text))
-        Py_RETURN_NONE;
-    return end_positions(PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text), 1);
+    return end_positions(text, 1);
 }
 
 /* ====================================================================== readability */

@@ -27,11 +27,13 @@ _REPLY_MENTIONS = regex.compile(r"\A(?:\s*@\w+)+")
 _CLAUSE_END = regex.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n|[,;:](?=\s)|\s[-\u2013\u2014]\s")
 
 
-def _positions(name: str, lower: str) -> list[int] | None:
-    """The C path's list for an ASCII text, or None: without the build (or an older one), or
-    for a text that is not ASCII."""
-    fast = getattr(fastscan._fastscan, name, None) if fastscan.FAST else None
-    return fast(lower) if fast is not None else None
+def _fast(name: str):
+    """The C path's function (a list for an ASCII text, else None), or one that always says
+    None: without the build, or an older one. Looked up once, not on every post."""
+    return (fastscan.FAST and getattr(fastscan._fastscan, name, None)) or (lambda lower: None)
+
+
+_word_starts, _sentence_ends, _clause_ends = map(_fast, ("word_starts", "sentence_ends", "clause_ends"))
 
 
 class Post:
@@ -64,17 +66,17 @@ class Post:
     @cached_property
     def word_starts(self) -> list[int]:
         """Start of every word of the folded text, ascending."""
-        got = _positions("word_starts", self.lower)
+        got = _word_starts(self.lower)
         return [m.start() for m in _WORD.finditer(self.lower)] if got is None else got
 
     @cached_property
     def sentence_ends(self) -> list[int]:
-        got = _positions("sentence_ends", self.lower)
+        got = _sentence_ends(self.lower)
         return [m.start() for m in _SENTENCE_END.finditer(self.lower)] if got is None else got
 
     @cached_property
     def clause_ends(self) -> list[int]:
-        got = _positions("clause_ends", self.lower)
+        got = _clause_ends(self.lower)
         return [m.start() for m in _CLAUSE_END.finditer(self.lower)] if got is None else got
 
     @cached_property

@@ -180,8 +180,7 @@ def _long_sentences_py(body: str) -> int:
 
 # The same count in one pass in C (_fastscan.sentence_count; tests/test_engine_speed_readability.py
 # holds the two equal): findall and a split per sentence were a third of a post's reading age.
-_long_sentences = getattr(fastscan._fastscan, "sentence_count", None) if fastscan.FAST else None
-_long_sentences = _long_sentences or _long_sentences_py
+_long_sentences = (fastscan.FAST and getattr(fastscan._fastscan, "sentence_count", None)) or _long_sentences_py
 
 
 def readability(text: str) -> dict:
