@@ -94,6 +94,37 @@ def test_the_rulebook_finds_the_same_with_and_without_anchors(monkeypatch):
     assert findings() == anchored
 
 
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(st.sampled_from(WORDS) | st.text(alphabet="abcSMrs .-", max_size=4), max_size=20).map("".join))
+def test_runnable_drops_only_anchored_patterns_with_no_match(text):
+    """PostScan.runnable: the admitted prefilters less anchored ones whose pattern cannot
+    match the post (none of its leading literals there); what it drops finditer finds nothing for."""
+    index = prefilter.PrefilterIndex(PATTERNS)
+    scan = index.scan(text)
+    dropped = scan.admitted - scan.runnable
+    assert scan.runnable <= scan.admitted
+    for pf in index.prefilters:
+        if pf is not None and pf.id in dropped:
+            assert pf.anchor is not None
+            assert not list(timed_finditer(regex.compile(PATTERNS[pf.id]), text, 1.0))
+
+
+def test_runnable_drops_patterns_on_the_rulebook_examples():
+    """On real posts runnable drops patterns (the saving), and never one that matches."""
+    checker = Checker(load_rulebook("rules.json"))
+    index = checker._prefilter_index
+    sources = [s for r in checker.rules for s in r.matcher.regex_sources()]
+    dropped_any = False
+    for rule in checker.rules:
+        for ex in rule.flag_examples + rule.pass_examples:
+            scan = index.scan(ex.text)
+            dropped = scan.admitted - scan.runnable
+            dropped_any = dropped_any or bool(dropped)
+            for i in dropped:
+                assert not list(timed_finditer(regex.compile(sources[i]), ex.text, 1.0)), (rule.id, sources[i])
+    assert dropped_any
+
+
 def test_the_timeout_covers_every_try():
     pat = regex.compile(r"ab(?:c|d)")
     text = "ab " * 2000

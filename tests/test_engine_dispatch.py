@@ -39,20 +39,24 @@ def reference_candidates(c, hits, post):
 
 
 def test_candidates_are_the_reference_less_only_rules_that_find_nothing(checker):
-    screened = 0
+    screened = unrun = 0
     for i, text in enumerate(texts(checker)):
         post = checker.analyse(text, election_period=i % 2 == 0)
         hits = checker._phrase_hits(post)
         got = checker._candidates(hits, post, None)
         want = reference_candidates(checker, hits, post)
         assert set(got) <= set(want), text
-        for ri in set(want) - set(got):  # left out by a screen: must find nothing
+        for ri in set(want) - set(got):  # left out by a screen, or no pattern runnable: must find nothing
             rule = checker.rules[ri]
-            assert rule.matcher.screen() is not None, (text, rule.id)
+            by_screen = rule.matcher.screen() is not None
+            unrunnable = ri in checker._gated and ri not in {checker._opened_by.get(i) for i in post.scan.runnable}
+            assert by_screen or unrunnable, (text, rule.id)
             slots = checker._rule_slots[ri]
             assert not list(rule.matcher.find(post, RuleHits(hits, slots) if slots else checker._no_hits)), (text, rule.id)
-            screened += 1
+            screened += by_screen
+            unrun += unrunnable
     assert screened > 0, "no post had a model head under its threshold"
+    assert unrun > 0, "no post had a gated rule whose admitted patterns all lack their anchor"
 
 
 def test_the_model_heads_are_one_screen(checker):
@@ -114,6 +118,22 @@ def test_every_pattern_rule_runs_what_testing_each_plan_would(checker):
             if hasattr(r.matcher, "plans"):
                 assert PlanIndex.of(r.matcher).admitted(post.scan.admitted) == \
                     reference_plans(r.matcher.plans, post.scan.admitted), (text, r.id)
+
+
+def test_every_pattern_rule_runs_its_runnable_plans(checker):
+    """plan_matches reads runnable: the admitted plans less those whose anchor the post lacks,
+    each of which would have found nothing."""
+    rng = random.Random(4)
+    for text in rng.sample(texts(checker), 300):
+        post = checker.analyse(text)
+        scan = post.scan
+        for r in checker.rules:
+            if not hasattr(r.matcher, "plans"):
+                continue
+            for pat, pf in reference_plans(r.matcher.plans, scan.admitted):
+                if pf is not None and pf.id not in scan.runnable:
+                    assert pf.anchor is not None and scan.starts(pf.anchor) == [], (text, r.id)
+                    assert not list(pat.finditer(text)), (text, r.id)
 
 
 def test_the_day_is_asked_again_once_it_has_ended(checker, monkeypatch):

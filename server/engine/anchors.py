@@ -238,6 +238,14 @@ class AnchorIndex:
         self._automaton = automaton(self._literals)
         self._fast = fastscan.automaton(self._literals)  # the same pass in C, when built
 
+    @property
+    def n_literals(self) -> int:
+        return len(self._literals)
+
+    def members(self, anchor: int) -> frozenset:
+        """The indexes (keys of `scan`'s answer) of the anchor's literals."""
+        return self._members[anchor]
+
     def scan(self, text: str) -> dict[int, list[int]] | None:
         """Literal index -> where it starts in the post (ascending); None when the post
         cannot be folded for the automaton (`fold_text`)."""

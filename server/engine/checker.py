@@ -267,8 +267,9 @@ class Checker:
             if not screen.rules.isdisjoint(found):
                 found = found.difference(screen.quiet(post, found))
         if gated_always or not hit.isdisjoint(self._gated):
-            # A gated rule runs only if a prefilter of its own admits the post (-1: no rule's).
-            opened = set(map(self._rule_of_prefilter.__getitem__, post.scan.admitted))
+            # A gated rule runs only if a prefilter of its own admits the post and its pattern
+            # can match there (-1: no rule's).
+            opened = set(map(self._rule_of_prefilter.__getitem__, post.scan.runnable))
             found -= self._gated
             found |= opened.intersection(gated_always | hit)
         chosen = sorted(found)

@@ -493,8 +493,20 @@ class PrefilterIndex:
         self._automaton = automaton(self._literals)
         self._fast_literals = fastscan.automaton(self._literals)  # the same keys, for PostScan.present
         self._file(self._frequencies(sample))
+        self._file_anchored()
         if fastscan.FAST:
             self._fast = self._fast_admission()
+
+    def _file_anchored(self) -> None:
+        """For runnable(): the anchored prefilters, and per literal of the anchors' scan the
+        anchored prefilters it opens (one of whose leading literals it is)."""
+        opens: list[set] = [set() for _ in range(self.anchors.n_literals)]
+        for pf in self.prefilters:
+            if pf is not None and pf.anchor is not None:
+                for k in self.anchors.members(pf.anchor):
+                    opens[k].add(pf.id)
+        self._anchored = frozenset(pf.id for pf in self.prefilters if pf is not None and pf.anchor is not None)
+        self._opened_by_literal = [frozenset(ids) for ids in opens]
 
     def _fast_admission(self):
         """admitted() in C (fastscan.py): each prefilter's needs as tuples of ints, the short
@@ -694,6 +706,18 @@ class PrefilterIndex:
     def scan(self, text: str) -> "PostScan":
         return PostScan(text, self)
 
+    def runnable(self, admitted: frozenset, at) -> frozenset:
+        """`admitted` less the anchored prefilters none of whose leading literals the post
+        holds (`at`: the anchors' scan, False where it could not fold the post): their
+        patterns start at one of those literals or nowhere (anchors.py), so they cannot
+        match. About a third of the patterns admitted on a typical post; dropped here, the
+        checker neither opens a rule for them nor asks their matcher to try them."""
+        anchored = self._anchored.intersection(admitted)
+        if not anchored or at is False:
+            return admitted
+        dead = anchored.difference(*map(self._opened_by_literal.__getitem__, at))
+        return admitted.difference(dead) if dead else admitted
+
 
 _DIGIT = re.compile(r"\d")
 _UPPER_PAIR = re.compile(r"[A-Z]{2}")
@@ -709,7 +733,7 @@ class PostScan:
     """One post as the prefilters see it, computed on first use."""
 
     __slots__ = ("text", "_index", "_lower", "_present", "_digits", "_words", "_admitted", "_groups",
-                 "_upper_pair", "_at")
+                 "_upper_pair", "_at", "_runnable")
 
     def __init__(self, text: str, index: PrefilterIndex):
         self.text = text
@@ -722,6 +746,7 @@ class PostScan:
         self._groups = None
         self._upper_pair = None
         self._at = None
+        self._runnable = None
 
     @property
     def lower(self) -> str:
@@ -771,18 +796,30 @@ class PostScan:
             self._admitted = index.admitted(self) if fast is None else fast.admitted(self.present, self.text, self)
         return self._admitted
 
+    @property
+    def runnable(self) -> frozenset:
+        """The admitted prefilters whose patterns can match (PrefilterIndex.runnable): what
+        the checker and the matchers run."""
+        if self._runnable is None:
+            self._runnable = self._index.runnable(self.admitted, self._anchor_scan())
+        return self._runnable
+
+    def _anchor_scan(self):
+        """The anchors' scan of the post (AnchorIndex.scan), False where it cannot fold it."""
+        at = self._at
+        if at is None:
+            at = self._index.anchors.scan(self.text)
+            at = self._at = False if at is None else at
+        return at
+
     def starts(self, anchor: int) -> list[int] | None:
         """Where a match of the pattern with this anchor can start (anchors.py), or None:
         search the whole post (a character with no one-character case fold, or so many
         places that a plain scan is cheaper)."""
-        anchors = self._index.anchors
-        at = self._at
-        if at is None:
-            at = anchors.scan(self.text)
-            at = self._at = False if at is None else at
+        at = self._anchor_scan()
         if at is False:
             return None
-        return anchors.starts(anchor, at, len(self.text))
+        return self._index.anchors.starts(anchor, at, len(self.text))
 
     @property
     def words(self) -> frozenset:

@@ -141,7 +141,7 @@ def plan_matches(post, index: PlanIndex) -> list:
     scan = post.scan
     text, timeout = post.text, post.regex_timeout
     out = []
-    for pat, pf in index.admitted(scan.admitted):
+    for pat, pf in index.admitted(scan.runnable):
         starts = None
         if pf is not None and pf.anchor is not None:
             starts = scan.starts(pf.anchor)
