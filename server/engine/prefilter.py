@@ -501,11 +501,11 @@ class PrefilterIndex:
         """For runnable(): the anchored prefilters, and per literal of the anchors' scan the
         anchored prefilters it opens (one of whose leading literals it is)."""
         opens: list[set] = [set() for _ in range(self.anchors.n_literals)]
-        for pf in self.prefilters:
-            if pf is not None and pf.anchor is not None:
-                for k in self.anchors.members(pf.anchor):
-                    opens[k].add(pf.id)
-        self._anchored = frozenset(pf.id for pf in self.prefilters if pf is not None and pf.anchor is not None)
+        anchored = [pf for pf in self.prefilters if pf is not None and pf.anchor is not None]
+        for pf in anchored:
+            for k in self.anchors.members(pf.anchor):
+                opens[k].add(pf.id)
+        self._anchored = frozenset(pf.id for pf in anchored)
         self._opened_by_literal = [frozenset(ids) for ids in opens]
 
     def _fast_admission(self):
