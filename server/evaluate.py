@@ -89,12 +89,14 @@ def _check(checker, text: str, platform: str = "generic", election_period: bool 
     views = counted(result.findings)
     if bool(views["both"]) != result.flagged():
         raise RuntimeError("evaluate's notion of a counted finding no longer matches CheckResult.flagged()")
-    # Underlines are judged on what the officer sees: with both layers, a model
-    # finding is not shown where a rule already speaks (CheckResult.shown()).
-    views["underlined"] = dict(views, both=counted(result.shown())["both"])
+    # Underlines are judged on what the officer sees underlined: with both layers, a model
+    # finding is not shown where a rule already speaks (CheckResult.shown()), and a finding
+    # about the whole post (scope "post") is listed, not underlined.
+    underlined = [f for f in result.shown() if f.scope != "post"]
+    views["underlined"] = dict(views, both=counted(underlined)["both"])
     # ... and with the advisory hints in the breach categories (info severity: an underline
     # the officer sees, that flags nothing), for the external span sets' second figure.
-    views["hinted"] = counted(result.shown(), hints=True)
+    views["hinted"] = counted(underlined, hints=True)
     return views
 
 

@@ -1,6 +1,7 @@
 """The HTTP contract, exercised through the real Flask app."""
 
 import json
+import re
 
 import jsonschema
 import pytest
@@ -79,6 +80,37 @@ def test_curl_example_from_the_issue(client):
     assert "mission to economic disaster" in matches
     for f in body["findings"]:
         assert f["guidance"]["source"] and f["guidance"]["clause"] and f["message"]
+
+
+BESIDE_RULES_CASES = [
+    "Vote Labour on Thursday. The bins are a total disgrace and the streets are filthy.",
+    "The bins are a total disgrace and the streets are filthy.",
+    "Labour councillors voted against the budget. Pathetic. The war on motorists continues.",
+    "Vote Reform UK on Thursday. Take back control of our borders from the woke mob.",
+    "Vote Green on Thursday. Stop the war on motorists in our town centre!",
+    "The Tories have failed this town. Potholes everywhere, what a joke.",
+]
+
+
+def test_a_model_card_beside_a_rule_underlines_only_when_sure(client, checker):
+    """Over HTTP: where a rule's card speaks for the post, a model head's card under its
+    rule's beside_rules bar comes as scope "post" (listed, not underlined), its words still
+    quoted; every other model card keeps its underline. At least one of each occurs."""
+    bars = {r.id: r.matcher.beside_rules for r in checker.rules if r.id.startswith("model.")}
+    seen = set()
+    for text in BESIDE_RULES_CASES:
+        findings = post(client, {"text": text}).get_json()["findings"]
+        speaks = any(not f["rule_id"].startswith("model.") and f["severity"] != "info"
+                     and f["category"] not in ("accessibility", "platform_limit") for f in findings)
+        for f in findings:
+            if not f["rule_id"].startswith("model."):
+                continue
+            sure = int(re.search(r"\((\d+)% sure\)", f["message"]).group(1)) / 100
+            expected = "post" if speaks and sure < bars[f["rule_id"]] else "span"
+            assert f["scope"] == expected, (text, f)
+            assert text[f["start"]:f["end"]] == f["match"] and f["match"] and len(f["match"]) < len(text)
+            seen.add(expected)
+    assert seen == {"post", "span"}
 
 
 OFFSET_CASES = [

@@ -247,6 +247,48 @@ def test_a_model_finding_is_shown_only_where_no_rule_speaks():
     assert CheckResult(text, "x", [long_sentence, hint, loaded], None, {}, None).shown() == [long_sentence, hint, loaded]
 
 
+def test_a_tentative_model_finding_beside_a_rule_is_about_the_post():
+    """Beside a rule's card, a head under its rule's `beside_rules` bar keeps its card and
+    category but underlines nothing (scope "post", its words still quoted); alone, or beside
+    only a hint, it underlines its words as before; a sure one always does."""
+    from server.engine.checker import CheckResult
+    from server.engine.findings import Finding
+
+    def finding(rule_id, category, start, end, supplementary=True, tentative=False, severity="warn"):
+        return Finding(rule_id, category, severity, start, end, "m", {},
+                       supplementary=supplementary, tentative=tentative)
+
+    text = "Vote Labour on Thursday. The bins are a total disgrace and the streets are filthy."
+    rule = finding("party_political.electoral-call", "party_political", 0, 11, supplementary=False)
+    hint = finding("loaded_language.emotive-words", "loaded_language", 44, 52, supplementary=False,
+                   severity="info")
+    unsure = finding("model.loaded-language", "loaded_language", 36, 60, tentative=True)
+    sure = finding("model.tone", "tone", 63, 81)
+    shown = lambda *fs: CheckResult(text, "x", list(fs), None, {}, None).shown()  # noqa: E731
+    beside = shown(rule, unsure, sure)
+    assert [(f.rule_id, f.scope, f.start, f.end) for f in beside] == [
+        ("party_political.electoral-call", "span", 0, 11), ("model.loaded-language", "post", 36, 60),
+        ("model.tone", "span", 63, 81)]
+    assert unsure.scope == "span"  # the finding the verdict reads is not changed
+    assert [f.scope for f in shown(unsure)] == ["span"]
+    assert [f.scope for f in shown(hint, unsure)] == ["span", "span"]
+    result = CheckResult(text, "x", [rule, unsure], None, {}, None)
+    assert result.verdict == "warn" and result.flagged()
+
+
+def test_model_rules_mark_hits_under_their_bar_as_tentative(checker):
+    heads = {r.id: r.matcher for r in checker.rules if r.id.startswith("model.")}
+    assert heads["model.political"].beside_rules == 0.0
+    bars = {m.beside_rules for rid, m in heads.items() if rid != "model.political"}
+    assert bars == {0.9}
+    text = "Vote Labour on Thursday. The bins are a total disgrace and the streets are filthy."
+    post = checker.analyse(text)
+    for m in heads.values():
+        p = m.analysis(post).scores.get(m.head, 0.0)
+        for hit in m.find(post, None):
+            assert hit.tentative == (p < m.beside_rules)
+
+
 def test_the_generic_head_is_shown_only_where_nothing_else_speaks(checker):
     """The political head guesses its category; where a rule of any category or a category
     head names the breach, its card would repeat it (and the verdict still reads it)."""

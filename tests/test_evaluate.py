@@ -282,3 +282,19 @@ def test_the_projects_own_corpora_are_measured_and_their_check_halves_never_prin
     assert f"{name}.jsonl tune: {tune}" in out and f"{name}.jsonl check: {check}" in out
     rows = [json.loads(line) for line in (ROOT / "corpus" / f"{name}.jsonl").open(encoding="utf-8")]
     assert not any(row["text"][:60] in out for row in rows if row["split"] == "check")
+
+
+def test_a_finding_about_the_whole_post_counts_for_the_flag_not_as_an_underline():
+    """Span figures judge what is underlined: a finding with scope "post" (listed, not
+    underlined) still flags the post and names its category, but is no underline."""
+    from server.engine import parse_rulebook
+    from server.evaluate import _check
+
+    whole = minimal_rule(id="tone.hard-read", category="tone", severity="warn",
+                         match={"metric": {"name": "reading_age", "max": 0}},
+                         examples={"flag": ["[[The pool is closed on Monday.]]"], "pass": ["🙂"]})
+    checker = Checker(parse_rulebook(book_json(whole, RULES[0])))
+    views = _check(checker, "The pool is closed on Monday, scoundrel.")
+    assert [f.scope for f in views["both"]] == ["post", "span"]
+    assert [f.rule_id for f in views["underlined"]["both"]] == ["attack.scorn"]
+    assert [f.rule_id for f in views["hinted"]["both"]] == ["attack.scorn"]

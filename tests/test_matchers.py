@@ -265,6 +265,61 @@ def test_an_unknown_head_or_model_file_is_a_problem_naming_the_rule():
         assert "rule 'test.rule'" in str(info.value) and words in str(info.value)
 
 
+def test_beside_rules_out_of_range_is_a_problem_naming_the_rule_and_field():
+    from server.engine import RulebookError
+
+    for bad in (1.5, -0.1, "0.9"):
+        with pytest.raises(RulebookError) as info:
+            parse_rulebook(book_json(minimal_rule(match={"model": {"head": "attack", "beside_rules": bad}})))
+        assert "test.rule" in str(info.value) and "beside_rules" in str(info.value)
+
+
 def test_a_dot_before_the_first_mention_makes_it_public_not_a_reply():
     rule = minimal_rule(match={"phrases": ["@party"]}, ignore_reply_mentions=True)
     assert found(checker_for(rule).check(".@party is wrong again")) == ["@party"]
+
+
+def _with_breach_book(**gate):
+    scorn = minimal_rule(id="attack.scorn", category="attack", severity="warn", match={"phrases": ["scoundrel"]},
+                         examples={"flag": ["a [[scoundrel]]"], "pass": ["a friend"]})
+    hint = minimal_rule(id="tone.sigh", category="tone", severity="info", match={"phrases": ["sigh"]},
+                        examples={"flag": ["[[sigh]]"], "pass": ["a friend"]})
+    voice = minimal_rule(id="tone.voice", category="tone", severity="warn",
+                         match={"post": {"with_breach": True, "match": {"patterns": ["\\b[A-Z]{3,}\\b"]}, **gate}},
+                         examples={"flag": ["The scoundrel did [[NOT]] pay."], "pass": ["It is NOT open.", "sigh, NOT open"]})
+    return checker_for(scorn, hint, voice)
+
+
+def test_with_breach_keeps_a_hit_only_beside_another_rules_breach():
+    c = _with_breach_book()
+    voice = lambda text: [text[f.start:f.end] for f in c.check(text).findings if f.rule_id == "tone.voice"]  # noqa: E731
+    assert voice("It is NOT open.") == []
+    assert voice("sigh, it is NOT open.") == []  # an info hint is no breach
+    assert voice("The scoundrel did NOT pay.") == ["NOT"]
+    assert c.check("The scoundrel did NOT pay.").verdict == "warn"
+    # Its own examples run beside the rest of the rulebook: alone it could never flag.
+    assert run_all(c) == []
+    only = c.check("The scoundrel did NOT pay.", dedupe=False, only="tone.voice")
+    assert [f.rule_id for f in only.findings] == ["tone.voice"]
+
+
+def test_with_breach_is_described_and_must_be_a_boolean():
+    from server.engine import RulebookError
+
+    c = _with_breach_book()
+    assert c.rules[2].matcher.describe()["with_breach"] is True
+    with pytest.raises(RulebookError) as info:
+        parse_rulebook(book_json(minimal_rule(match={"post": {"with_breach": "yes", "match": {"phrases": ["x"]}}})))
+    assert "test.rule" in str(info.value) and "with_breach" in str(info.value)
+
+
+def test_raised_voice_in_the_shipped_rulebook_over_http(client):
+    """Capitals that are advice alone (a bin notice) become a tone finding beside an attack."""
+    def tone(text):
+        body = client.post("/v1/check", json={"text": text}).get_json()
+        return [(f["rule_id"], f["severity"], f["match"]) for f in body["findings"] if f["category"] == "tone"]
+
+    assert tone("Food waste does NOT go in the black bin.") == [("tone.shouting", "info", "NOT")]
+    assert ("tone.raised-voice", "warn", "AGAINST") in tone("The useless Tories voted AGAINST free school meals.")
+    assert tone("Who's ready for the open day?!") == [("tone.exclamations", "info", "?!")]
+    assert ("tone.raised-voice", "warn", "?!") in tone("Vote Labour on Thursday. Are we really expected to wait?!")

@@ -42,6 +42,9 @@ class Finding:
     supplementary: bool = False
     # ... and of those, the generic head's: shown only where nothing more specific speaks.
     generic: bool = False
+    # ... and less sure than its rule's bar for underlining beside a rule's finding
+    # (match.model.beside_rules): there, a card about the post, not an underline.
+    tentative: bool = False
 
     def to_json(self, text: str, utf16) -> dict:
         return {

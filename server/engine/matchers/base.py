@@ -29,6 +29,7 @@ class Hit:
     scope: str = "span"  # "post" when it is about the whole post
     why: str | None = None  # what matched, for `explain` and model findings
     category: str | None = None  # overrides the rule's category (a model head naming one)
+    tentative: bool = False  # a model hit under its rule's bar for underlining beside a rule
 
 
 class BuildContext(Protocol):
@@ -71,6 +72,9 @@ class Matcher:
     # A supplementary finding that only guesses its category (the model's generic head): shown
     # only where nothing more specific speaks for a breach.
     generic: bool = False
+    # Its findings stand only beside a rule's finding that speaks for a breach (match.post.with_breach):
+    # capitals alone are a police appeal's emphasis; in a post that attacks, they raise the voice.
+    with_breach: bool = False
 
     @classmethod
     def build(cls, spec: dict, ctx: BuildContext, where: str) -> "Matcher":

@@ -10,7 +10,9 @@ match (its `match`) and keeps a hit only when
   (empty or absent: no requirement), and
 - `excludes`: none of these phrases occurs anywhere in the post outside the
   hit itself (a previous conviction named inside the hit, "who was jailed for
-  burglary in 2019", is the breach, not a reason to cancel it).
+  burglary in 2019", is the breach, not a reason to cancel it), and
+- `with_breach`: another rule's finding in the post speaks for a breach (the
+  checker keeps or drops these hits once every rule has run: `Checker.check`).
 
 Requires and excludes are phrases in the shared automaton (with {@list}
 references), so the gate costs nothing when the post has none of them: with
@@ -38,8 +40,9 @@ class _InnerHits(RuleHits):
 class PostMatcher(Matcher):
     kind = "post"
 
-    def __init__(self, inner: Matcher, requires: tuple, excludes: tuple, refs: list):
+    def __init__(self, inner: Matcher, requires: tuple, excludes: tuple, refs: list, with_breach: bool = False):
         self.inner = inner
+        self.with_breach = with_breach
         self.requires = requires
         self.excludes = excludes
         self.refs = refs
@@ -65,7 +68,7 @@ class PostMatcher(Matcher):
         excludes = tuple(ctx.expand(gate.get("excludes", []), f"{where} field 'match.post.excludes'", inflect, "any"))
         # Exceptions of the lists the wrapped match uses apply to its hits;
         # the gate's lists only say whether the post qualifies.
-        return cls(inner, requires, excludes, inner.list_references())
+        return cls(inner, requires, excludes, inner.list_references(), gate.get("with_breach", False))
 
     def phrase_sets(self):
         sets = {_INNER + role: phrases for role, phrases in self.inner.phrase_sets().items()}
@@ -102,4 +105,4 @@ class PostMatcher(Matcher):
 
     def describe(self):
         return {"kind": self.kind, "requires": len(self.requires), "excludes": len(self.excludes),
-                "match": self.inner.describe()}
+                "with_breach": self.with_breach, "match": self.inner.describe()}

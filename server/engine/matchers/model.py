@@ -7,6 +7,8 @@ one), the finding underlines the words that weighed most for it, so the
 officer sees why: as many spans as the rule's `underline` says, or by the
 artifact's own setting (one phrase around one of the weightiest words,
 chosen by the artifact's underline chooser; see models/MODEL_CARD.md).
+Beside a rule's finding, a head less sure than the rule's `beside_rules`
+names its category about the post, without an underline (checker.py).
 Terms a maintainer silences contribute nothing. The model is loaded once
 per process and its analysis of a post is shared by every model rule
 checking it.
@@ -76,10 +78,12 @@ class ModelMatcher(Matcher):
     always = True
     supplementary = True
 
-    def __init__(self, model, head: str, threshold: float, silenced: frozenset, underline: int | None):
+    def __init__(self, model, head: str, threshold: float, silenced: frozenset, underline: int | None,
+                 beside_rules: float = 0.0):
         self.model = model
         self.head = head
         self.threshold = threshold
+        self.beside_rules = beside_rules
         self.silenced = silenced = _interned(frozenset(silenced))
         self.underline = underline
         self.generic = head == GENERIC_HEAD
@@ -110,7 +114,7 @@ class ModelMatcher(Matcher):
         threshold = m.get("threshold", model.threshold(m["head"]))
         silenced = frozenset(" ".join(t.lower().split()) for t in [*m.get("silence", []), *_neutral_senses(ctx)])
         # no `underline`: the artifact's own setting (models/MODEL_CARD.md), chosen for span precision
-        return cls(model, m["head"], threshold, silenced, m.get("underline"))
+        return cls(model, m["head"], threshold, silenced, m.get("underline"), m.get("beside_rules", 0.0))
 
     def screen(self):
         return HeadScreen
@@ -134,12 +138,13 @@ class ModelMatcher(Matcher):
         spans = analysis.explain(self.head, self.underline)
         if not spans:
             return [Hit(0, len(post.text), figures=figures, scope="post", category=category)]
+        tentative = p < self.beside_rules
         return [Hit(s, e, figures=dict(figures, weight=round(w, 3)), category=category,
-                    why=f"model:{self.head}") for s, e, w in spans]
+                    why=f"model:{self.head}", tentative=tentative) for s, e, w in spans]
 
     def describe(self):
         return {"kind": self.kind, "head": self.head, "threshold": self.threshold,
-                "model": self.model.version if self.model else None}
+                "beside_rules": self.beside_rules, "model": self.model.version if self.model else None}
 
 
 class HeadScreen:
