@@ -155,7 +155,6 @@ class Checker:
         self._keys = list(keys)
         self._targets = [tuple(t) for t in targets]
         self._always = frozenset(ri for ri, r in enumerate(self.rules) if r.matcher.always)
-        self._with_breach = frozenset(r.id for r in self.rules if r.matcher.with_breach)
         self._later = frozenset(ri for ri, r in enumerate(self.rules) if r.matcher.with_breach)
         sources = [(r.matcher, s) for r in self.rules for s in r.matcher.regex_sources()]
         examples = [ex.text for r in self.rules for ex in r.flag_examples + r.pass_examples]
@@ -253,7 +252,7 @@ class Checker:
         post = self.analyse(text, platform, election_period)
         hits = self._phrase_hits(post)
         # A rule whose findings need another rule's breach runs alone only beside the others.
-        run = None if only in self._with_breach else only
+        run = None if only is not None and any(self.rules[ri].id == only for ri in self._later) else only
         findings, incomplete, capped = self._run(post, hits, run)
         if run != only:
             findings = [f for f in findings if f.rule_id == only]
