@@ -43,6 +43,7 @@ class _TooMany(Exception):
     pass
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and a reload reads mostly the same patterns
 def leading_literals(source: str) -> frozenset[str] | None:
     """Case-folded literals (`fold_char`) one of which begins every match of `source`, or
     None when no such set is known or it would not narrow the search."""
