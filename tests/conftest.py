@@ -7,6 +7,12 @@ import pytest
 # The service's default SQLite database goes to a folder of this test run, never
 # the checkout's instance folder (gunicorn started by a test inherits this too).
 os.environ["IMPARTIAL_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="impartial-instance-")
+# Every process a test starts (gunicorn, the CLI) shares this run's compile cache, even those
+# given a home of their own: each would otherwise parse the whole rulebook again.
+from server.engine.compile_cache import CACHE  # noqa: E402
+
+if CACHE.path is not None:
+    os.environ.setdefault("IMPARTIAL_COMPILE_CACHE", str(CACHE.path.parent))
 
 from helpers import RULES
 

@@ -25,6 +25,7 @@ import sys
 import time
 
 from . import fastscan
+from .compile_cache import CACHE
 from .prefilter import _ATOMIC, _REPEATS, _c, automaton, parse
 
 _ZERO_WIDTH = {_c.AT, _c.ASSERT, _c.ASSERT_NOT}
@@ -43,10 +44,14 @@ class _TooMany(Exception):
     pass
 
 
-@functools.lru_cache(maxsize=4096)  # pure, and a reload reads mostly the same patterns
 def leading_literals(source: str) -> frozenset[str] | None:
     """Case-folded literals (`fold_char`) one of which begins every match of `source`, or
-    None when no such set is known or it would not narrow the search."""
+    None when no such set is known or it would not narrow the search. Pure: from the
+    compile cache, like the prefilters."""
+    return CACHE.get("anchors", source, lambda: _leading_literals(source))
+
+
+def _leading_literals(source: str) -> frozenset[str] | None:
     tree = parse(source)
     if tree is None:
         return None
@@ -135,7 +140,12 @@ def _unlike_lower():
     """A class of the non-ASCII characters whose fold is not their lower case ("ſ", "ς", "ß",
     a no-break space): a post with none of them folds by str.lower() (and its ASCII whitespace
     by one substitution), many times faster than by the table. Built once,
-    when the first rulebook is compiled (about 0.1 s), not on a request."""
+    when the first rulebook is compiled (about a second), not on a request, and kept in the
+    compile cache (its key: Python's version, in the cache's fingerprint)."""
+    return re.compile("[" + CACHE.get("unicode", "unlike_lower", _unlike_lower_chars) + "]")
+
+
+def _unlike_lower_chars() -> str:
     unlike = []
     for c in range(0x80, sys.maxunicode + 1):
         if 0xD800 <= c < 0xE000:
@@ -146,7 +156,7 @@ def _unlike_lower():
             fold = fold_char(ch)
             if fold is None or fold != ch.lower() or fold != ("A" + ch).lower()[1:]:
                 unlike.append(ch)
-    return re.compile("[" + "".join(map(re.escape, unlike)) + "]")  # re: a big class is a bitmap
+    return "".join(map(re.escape, unlike))  # for re: a big class is a bitmap
 
 
 def _usable(prefix: str) -> bool:

@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
 
+from .compile_cache import CACHE
 from .findings import ADVISORY_CATEGORIES, SEVERITY_RANK, Finding
 from .matchers import RuleHits
 from .matchers.base import not_overlapping
@@ -127,6 +128,7 @@ class Checker:
         self._active_cache: dict = {}
         self._day, self._day_ends = None, float("-inf")
         self._compile()
+        CACHE.save()  # the next process (a worker, the CLI) parses only what changed
 
     # -- compile --------------------------------------------------------------
     def _compile(self) -> None:

@@ -18,6 +18,7 @@ import ahocorasick_rs
 import regex
 
 from . import fastscan
+from .compile_cache import CACHE
 
 try:
     import re._constants as _c
@@ -399,10 +400,14 @@ def parse(source: str):
         return None
 
 
-@functools.lru_cache(maxsize=4096)
 def analyse(source: str) -> tuple[frozenset, int] | None:
-    """What a match of `source` needs: cached for the process, since a reload or a second
-    app compiles mostly the same patterns and this walk is most of a checker's build."""
+    """What a match of `source` needs: from the compile cache, since a reload, a second app
+    or a new worker compiles mostly the same patterns and this walk is most of a checker's
+    build."""
+    return CACHE.get("prefilter", source, lambda: _analysed(source))
+
+
+def _analysed(source: str) -> tuple[frozenset, int] | None:
     tree = parse(source)
     if tree is None:
         return None

@@ -23,6 +23,7 @@ from pathlib import Path
 import regex
 
 from .alternation import factored, factored_behind, term_tokens
+from .compile_cache import CACHE
 from .inflect import phrase_forms
 from .lexicons import lexicon_terms
 from .matchers import KINDS, Matcher
@@ -177,7 +178,10 @@ def build_rulebook(data, source: str, digest: str) -> Rulebook:
     # Schema errors confined to some rules: still check the others, so the
     # maintainer sees every problem in one go.
     builder = _Builder(data, skip=bad_rules or set(), base_dir=_base_dir(source))
-    rules = builder.build()
+    try:
+        rules = builder.build()
+    finally:
+        CACHE.save()  # the patterns compiled, even beside a problem elsewhere
     problems += builder.problems
     if problems:
         raise RulebookError(problems, source)
@@ -371,7 +375,9 @@ class _Builder:
         if got is None:
             terms = [p.text for p in self.expand(["{@" + name + "}"], f"list {name!r}", False, "any")]
             spelt = {r"[\s_-]?".join(regex.escape(w) for w in t.split(" ")): t for t in terms}
-            alts = sorted(set(spelt), key=len, reverse=True)  # a set, as ever: ties keep their order
+            # Ties keep the list's order (the dict's), not a set's: the same rulebook must give
+            # the same source in every process, or the compile cache (compile_cache.py) misses.
+            alts = sorted(spelt, key=len, reverse=True)
             tokens = [term_tokens(spelt[a]) for a in alts]
             if fast and None not in tokens and all("".join(t) == a for t, a in zip(tokens, alts)):
                 got = "(?:" + (factored_behind(tokens) if behind else factored(tokens)) + ")"

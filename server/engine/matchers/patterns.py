@@ -7,13 +7,13 @@ cannot do without, prefilter.py) so most posts skip most patterns.
 
 from __future__ import annotations
 
-import functools
 import re
 
 import regex
 
 from ..alternation import in_lookbehind
 from ..anchors import anchored_finditer
+from ..compile_cache import CACHE
 from ..regex_safety import check_pattern, timed_finditer
 from .base import Hit, Matcher, merge_overlaps
 
@@ -22,19 +22,17 @@ LIST_REF = re.compile(r"\{@([a-z][a-z0-9_]*)\}")
 # edge), written once and expanded where patterns name it, before their lists.
 FRAGMENT_REF = re.compile(r"\{%([a-z][a-z0-9_]*)\}")
 
-# Compiled patterns and their safety verdicts, for the process: a reload, or a test's edited
-# copy of the rulebook, compiles only the patterns that changed. Parsing is most of a cold
-# load (seconds for the shipped rulebook), and regex's own cache holds 500 patterns and
-# misses on a second load. lru_cache keeps no failed compile, so its problem is reported
-# on every load.
-@functools.lru_cache(maxsize=4096)
+# Compiled patterns and their safety verdicts come from the compile cache (compile_cache.py):
+# a reload, a test's edited copy of the rulebook or a new worker compiles only the patterns
+# that changed. Parsing is most of a cold load (seconds for the shipped rulebook), and
+# regex's own cache holds 500 patterns and misses on a second load. A failed compile is not
+# kept, so its problem is reported on every load.
 def _compiled(source: str):
-    return regex.compile(source, regex.V0)
+    return CACHE.get("regex", source, lambda: regex.compile(source, regex.V0))
 
 
-@functools.lru_cache(maxsize=4096)
 def _verdict(source: str, compiled) -> str | None:
-    return check_pattern(source, compiled)
+    return CACHE.get("verdict", source, lambda: check_pattern(source, compiled))
 
 
 def compile_patterns(sources, group, ctx, where: str) -> list:
