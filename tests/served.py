@@ -48,7 +48,9 @@ class Gunicorn:
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([str(gunicorn), "-c", str(ROOT / "gunicorn.conf.py"), "server.app:create_app()"],
                                      cwd=ROOT, env=full_env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
+        # A limit on a hung start, not a speed figure: a cold rulebook load (no compile cache)
+        # on a slow machine, beside another instance starting, takes over a minute.
+        deadline = time.monotonic() + 240
         while True:
             try:
                 if request(self.base, "/healthz", timeout=2)[0] == 200:
