@@ -37,6 +37,7 @@ import weakref
 from dataclasses import dataclass, field, replace
 
 from .engine import Checker, RulebookError
+from .engine.compile_cache import CACHE
 from .layers import Source, combine, compose, expand
 
 log = logging.getLogger(__name__)
@@ -202,6 +203,7 @@ class RulebookStore:
         # An unreadable layer keeps its last good content, as a broken one does.
         sources = [Source(p, r if isinstance(r, bytes) else used[p]) for p, r in read
                    if isinstance(r, bytes) or p in used]
+        parsed_before = CACHE.misses
         try:
             composed = compose(sources, last_good=used)
             checker = Checker(composed.rulebook, regex_timeout=self.regex_timeout)
@@ -219,7 +221,9 @@ class RulebookStore:
             log.error("rulebook layer refused, serving the others: %s", refusal.error)
         self.state = State(Loaded(checker, time.time(), sig, digest, composed.used, refusal), refusal)
         self._changed(new_refusal=refusal is not None)
-        log.info("rulebook %s loaded: %d rules, %d phrases", book.version, len(book.rules), checker.phrase_count)
+        # how many pattern analyses this load computed (the rest came from the compile cache)
+        log.info("rulebook %s loaded: %d rules, %d phrases, %d pattern analyses parsed", book.version,
+                 len(book.rules), checker.phrase_count, CACHE.misses - parsed_before)
         return True
 
     def _read(self, state: State, force: bool) -> tuple[tuple, list]:

@@ -123,3 +123,19 @@ def test_a_second_process_with_another_hash_seed_parses_nothing(tmp_path):
         counts.append(json.loads(out.stdout.strip().splitlines()[-1]))
     assert counts[0][1] > 0
     assert counts[1] == [counts[0][0] + counts[0][1], 0]
+
+
+def test_the_load_log_says_how_many_patterns_were_parsed(make_app, rules_copy, caplog):
+    """An admin sees the cache work: a new pattern is parsed once, then never again."""
+    data = json.loads(rules_copy.read_text())
+    data["rules"].append(minimal_rule(id="test.fresh-pattern", match={"patterns": [rf"\bunseen{os.getpid()}\s+words?\b"]},
+                                      examples={"flag": [f"unseen{os.getpid()} words"], "pass": ["words"]}))
+    rules_copy.write_text(json.dumps(data))
+    caplog.set_level("INFO", logger="server.store")
+    counts = []
+    for _ in range(2):
+        caplog.clear()
+        make_app()
+        line = next(r.getMessage() for r in caplog.records if "loaded:" in r.getMessage())
+        counts.append(int(line.rsplit(",", 1)[1].split()[0]))
+    assert counts[0] >= 1 and counts[1] == 0

@@ -32,7 +32,9 @@ def _compiled(source: str):
 
 
 def _verdict(source: str, compiled) -> str | None:
-    return CACHE.get("verdict", source, lambda: check_pattern(source, compiled))
+    # keyed by both: the probes run the compiled (factored) form, the parse reads the source
+    key = source + "\0" + compiled.pattern
+    return CACHE.get("verdict", key, lambda: check_pattern(source, compiled))
 
 
 def compile_patterns(sources, group, ctx, where: str) -> list:
