@@ -139,3 +139,22 @@ def test_the_load_log_says_how_many_patterns_were_parsed(make_app, rules_copy, c
         line = next(r.getMessage() for r in caplog.records if "loaded:" in r.getMessage())
         counts.append(int(line.rsplit(",", 1)[1].split()[0]))
     assert counts[0] >= 1 and counts[1] == 0
+
+
+def test_past_its_size_the_cache_keeps_only_what_this_process_used(tmp_path, monkeypatch):
+    import server.engine.compile_cache as module
+
+    path = tmp_path / "c.pickle"
+    old = CompileCache(path)
+    for i in range(5):
+        old.get("verdict", f"old{i}", lambda: None)
+    old.save()
+    monkeypatch.setattr(module, "MAX_ENTRIES", 4)
+    cache = CompileCache(path)
+    cache.get("verdict", "old0", lambda: "recomputed")
+    cache.get("verdict", "new", lambda: "fresh")
+    cache.save()
+    again = CompileCache(path)
+    assert again.get("verdict", "old0", lambda: "x") is None and again.get("verdict", "new", lambda: "x") == "fresh"
+    assert again.get("verdict", "old1", lambda: "gone") == "gone"
+    assert cache.get("verdict", "old2", lambda: "gone from memory too") == "gone from memory too"

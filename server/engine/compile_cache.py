@@ -87,12 +87,11 @@ class CompileCache:
     def get(self, kind: str, source: str, compute):
         """The value of compute() for `source`, from the cache when it is there.
         compute() raising (an invalid pattern) stores nothing."""
-        values = self._load().setdefault(kind, {})
-        value = values.get(source, _MISSING)
+        value = self._load().get(kind, {}).get(source, _MISSING)
         if value is _MISSING:
             value = compute()
             with self._lock:
-                values[source] = value
+                self._values.setdefault(kind, {})[source] = value
                 self._dirty = True
                 self.misses += 1
         else:
@@ -106,7 +105,8 @@ class CompileCache:
         if not self._dirty or self.path is None:
             return
         with self._lock:
-            values = {kind: self._trimmed(kind, v) for kind, v in self._values.items()}
+            # trimmed in memory too: a long-lived worker reloading edited rulebooks keeps no more
+            values = self._values = {kind: self._trimmed(kind, v) for kind, v in self._values.items()}
             self._dirty = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
