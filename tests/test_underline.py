@@ -4,7 +4,6 @@ finding starts its underline from, how it is stored in the artifact and what it 
 Posts here are written for the test; the fitting test reads ../shared and skips without it.
 """
 
-import time
 
 import pytest
 
@@ -118,20 +117,26 @@ def test_the_committed_artifact_has_a_chooser_in_its_digest_and_card():
     assert "underline chooser" in card and "the weightiest word as anchor instead" in card
 
 
-def test_the_chooser_costs_little():
+def test_the_chooser_costs_little(monkeypatch):
+    """Its cost is bounded by what it reads, not by the post: it scores at most `candidates`
+    + `listed` words, each once, however long the post. (No wall-clock assertion: a busy
+    machine only adds time; `make bench` reports the check's speed.)"""
     m = load_model(MODEL)
-    text = ("Another shambolic week for the council: the leader's so-called plan for Oakford bins is a "
-            "disgrace, and residents deserve better than this failing administration. Vote them out in May!")
-    a = m.analyse(text)
-    head = max(a.scores, key=a.scores.get)
-    a.explain(head)  # layout and contributions, shared by both
-    per = 1.0
-    for _ in range(7):  # the best of 7 batches: a busy shared machine only ever adds time
-        t0 = time.perf_counter()
-        for _ in range(50):
-            a.anchor(head, m.chooser)
-        per = min(per, (time.perf_counter() - t0) / 50)
-    assert per < 60e-6, f"{per * 1e6:.0f} µs a chooser pick"  # about 10-20 µs here
+    ch = m.chooser
+    base = ("Another shambolic week for the council: the leader's so-called plan for Oakford bins is a "
+            "disgrace, and residents deserve better than this failing administration. Vote them out in May! ")
+    scored = []
+    real = type(ch).score
+    monkeypatch.setattr(type(ch), "score", lambda self, *args: scored.append(args[4]) or real(self, *args))
+    reads = []
+    for text in (base, base * 20):
+        a = m.analyse(text)
+        head = max(a.scores, key=a.scores.get)
+        scored.clear()
+        assert a.anchor(head, ch) is not None
+        assert len(scored) == len(set(scored)) <= ch.candidates + ch.listed  # each rank scored once
+        reads.append(len(scored))
+    assert reads[1] <= ch.candidates + ch.listed and reads[0] >= 1
 
 
 @pytest.mark.skipif(not (SHARED / "corpus/external/lexicons").exists(), reason="needs ../shared")
