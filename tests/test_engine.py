@@ -90,6 +90,19 @@ def test_hashtag_forms_of_phrases():
     assert spans(c.check("Jobs lost #WarOnCoal")) == ["#WarOnCoal"]
 
 
+def test_compounds_match_hyphenated_and_spaced():
+    c = checker_for(minimal_rule(match={"phrases": ["out of touch", "so-called experts"]}))
+    text = "An out-of-touch plan from so called experts, out of touch and so-called experts."
+    assert spans(c.check(text)) == ["out-of-touch", "so called experts", "out of touch", "so-called experts"]
+    assert spans(c.check("out-of touch, outoftouch, soexperts")) == []
+
+
+def test_case_sensitive_phrases_keep_their_one_spelling():
+    rule = minimal_rule(match={"phrases": ["Fine Gael"], "match_case": "exact"})
+    c = checker_for(rule)
+    assert spans(c.check("Fine Gael and Fine-Gael")) == ["Fine Gael"]
+
+
 def test_pattern_rules_report_the_chosen_group():
     rule = minimal_rule(match={"patterns": ["call (\\d{5})"], "group": 1})
     c = checker_for(rule)

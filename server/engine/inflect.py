@@ -57,3 +57,24 @@ def phrase_forms(phrase: str) -> list[str]:
         for form in word_forms(words[0]):
             out.add(" ".join([form] + words[1:]))
     return sorted(out)
+
+
+def compound_forms(phrase: str) -> list[str]:
+    """The other way a compound is written: "out of touch" also as "out-of-touch" (the form
+    before a noun: "an out-of-touch government"), "so-called experts" also as "so called
+    experts". Only whole-word joins of two to four letter-only words; mixed forms ("cost-of
+    living") are left to the maintainer."""
+    words = phrase.split(" ")
+    out = []
+    if 2 <= len(words) <= 4 and all(w.isalpha() for w in words):
+        out.append("-".join(words))
+    spaced = []
+    for w in words:
+        parts = w.split("-")
+        if len(parts) > 1 and all(p.isalpha() for p in parts):
+            spaced += parts
+        else:
+            spaced.append(w)
+    if len(spaced) != len(words):
+        out.append(" ".join(spaced))
+    return out

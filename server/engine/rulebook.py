@@ -24,7 +24,7 @@ import regex
 
 from .alternation import factored, factored_behind, term_tokens
 from .compile_cache import CACHE
-from .inflect import phrase_forms
+from .inflect import compound_forms, phrase_forms
 from .lexicons import lexicon_terms
 from .matchers import KINDS, Matcher
 from .matchers.patterns import FRAGMENT_REF, LIST_REF
@@ -312,6 +312,9 @@ class _Builder:
             forms = phrase_forms(folded) if inflect else [folded]
             for form in forms:
                 out.append(Phrase(written if form == folded else form, form, match_case))
+            if match_case != "exact":
+                # case-sensitive phrases are compared as written, so they keep their one spelling
+                out += [Phrase(c, c, match_case) for form in forms for c in compound_forms(form)]
             if hashtags and " " in folded:
                 # "war on coal" is also written #WarOnCoal.
                 compact = "#" + "".join(ch for ch in folded if ch.isalnum())
