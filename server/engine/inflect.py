@@ -60,21 +60,12 @@ def phrase_forms(phrase: str) -> list[str]:
 
 
 def compound_forms(phrase: str) -> list[str]:
-    """The other way a compound is written: "out of touch" also as "out-of-touch" (the form
-    before a noun: "an out-of-touch government"), "so-called experts" also as "so called
-    experts". Only whole-word joins of two to four letter-only words; mixed forms ("cost-of
-    living") are left to the maintainer."""
+    """A spaced compound's hyphenated form: "out of touch" also as "out-of-touch", the form
+    before a noun ("an out-of-touch government"). Only whole-word joins of two to four
+    letter-only words. Not the other way: a hyphenated noun's spaced form is often a verb
+    or a plain phrase of its own ("free-for-all" / "free for all families", "sell-out" /
+    "tickets sell out"), so a maintainer writes that form where it is meant."""
     words = phrase.split(" ")
-    out = []
     if 2 <= len(words) <= 4 and all(w.isalpha() for w in words):
-        out.append("-".join(words))
-    spaced = []
-    for w in words:
-        parts = w.split("-")
-        if len(parts) > 1 and all(p.isalpha() for p in parts):
-            spaced += parts
-        else:
-            spaced.append(w)
-    if len(spaced) != len(words):
-        out.append(" ".join(spaced))
-    return out
+        return ["-".join(words)]
+    return []
