@@ -101,7 +101,8 @@ def test_spaced_compounds_also_match_hyphenated():
 def test_case_sensitive_phrases_keep_their_one_spelling():
     rule = minimal_rule(match={"phrases": ["Fine Gael"], "match_case": "exact"})
     c = checker_for(rule)
-    assert spans(c.check("Fine Gael and Fine-Gael")) == ["Fine Gael"]
+    # a hyphenated form would be compared as folded, so lower case would pass for "exact"
+    assert spans(c.check("Fine Gael, Fine-Gael and fine-gael")) == ["Fine Gael"]
 
 
 def test_pattern_rules_report_the_chosen_group():
