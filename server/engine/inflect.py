@@ -64,8 +64,15 @@ def compound_forms(phrase: str) -> list[str]:
     before a noun ("an out-of-touch government"). Only whole-word joins of two to four
     letter-only words. Not the other way: a hyphenated noun's spaced form is often a verb
     or a plain phrase of its own ("free-for-all" / "free for all families", "sell-out" /
-    "tickets sell out"), so a maintainer writes that form where it is meant."""
+    "tickets sell out"), so a maintainer writes that form where it is meant. This is the
+    automaton's side of what alternation.SEP does for a list inside a pattern ("[\\s_-]?"
+    between its words), for the form writers use."""
     words = phrase.split(" ")
     if 2 <= len(words) <= 4 and all(w.isalpha() for w in words):
         return ["-".join(words)]
     return []
+
+
+def hashtag_form(phrase: str) -> str:
+    """A multi-word phrase as it is written as a hashtag: "war on coal" -> "#waroncoal"."""
+    return "#" + "".join(ch for ch in phrase if ch.isalnum())

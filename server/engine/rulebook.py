@@ -24,7 +24,7 @@ import regex
 
 from .alternation import factored, factored_behind, term_tokens
 from .compile_cache import CACHE
-from .inflect import compound_forms, phrase_forms
+from .inflect import compound_forms, hashtag_form, phrase_forms
 from .lexicons import lexicon_terms
 from .matchers import KINDS, Matcher
 from .matchers.patterns import FRAGMENT_REF, LIST_REF
@@ -317,7 +317,7 @@ class _Builder:
                 out += [Phrase(c, c, match_case) for form in forms for c in compound_forms(form)]
             if hashtags and " " in folded:
                 # "war on coal" is also written #WarOnCoal.
-                compact = "#" + "".join(ch for ch in folded if ch.isalnum())
+                compact = hashtag_form(folded)
                 out.append(Phrase(compact, compact, "any"))
         return out
 
