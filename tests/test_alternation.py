@@ -10,10 +10,15 @@ from hypothesis import strategies as st
 
 from helpers import book_json, minimal_rule
 from server.engine import Checker, parse_rulebook
-from server.engine.alternation import factored, factored_behind, in_lookbehind, term_tokens
+from server.engine.alternation import _key, factored, factored_behind, in_lookbehind, term_tokens
 
 TERMS = ["labour", "our", "Labour Party", "lab", "neighbour", "harbour", "tory", "tories", "the tories",
          "opposition", "the opposition", "o", "Reform UK", "reform", "union", "unions", "trade union"]
+# Case variants, hyphenated spellings and letters beyond ASCII, as the shipped lists hold them:
+# "RTÉ" once stopped a whole list being factored, "Labour"/"labour" a whole key group.
+MIXED = ["Labour", "labour", "labour-party", "Labour Party", "RTÉ", "rté", "rte", "Sinn Féin", "sinn-fein",
+         "Te Pāti Māori", "Straße", "STRASSE", "SNP", "snp", "Scottish Labour", "scottish-labour", "Senate",
+         "ſcot", "Kelvin"]
 
 
 def plain(terms):
@@ -49,6 +54,51 @@ def test_lookbehinds_with_either_factoring_find_the_same_places(parts, terms):
         assert [m.span() for m in got.finditer(text)] == [m.span() for m in want.finditer(text)]
         assert [m.span() for m in fwd.finditer(text)] == [
             m.span() for m in regex.compile(f"{flags}\\b{plain(terms)}\\b").finditer(text)]
+
+
+mixed_words = st.lists(st.sampled_from(MIXED + ["x", " ", "-", "_", "'s", "LABOUR", "Rté", "SCOT", "kelvin",
+                                                 "PĀTI", "strasse", "é", "É", "ß", "\u212a", "ſ"]),
+                       max_size=10)
+
+
+@settings(max_examples=400, deadline=None)
+@given(mixed_words, st.lists(st.sampled_from(MIXED + TERMS), min_size=1, max_size=20, unique=True),
+       st.sampled_from(["", " ", "-", ""]))
+def test_case_variants_and_non_ascii_terms_find_the_same_places(parts, terms, joiner):
+    text = joiner.join(parts)
+    for flags in ("", "(?i)"):
+        behind = (f"{flags}(?<=\\b{plain(terms)})", f"{flags}(?<=\\b(?:{factored_behind(tokens(terms))}))")
+        ahead = (f"{flags}\\b{plain(terms)}", f"{flags}\\b(?:{factored(tokens(terms))})")
+        # what follows makes the engine try the later terms where an earlier one matched
+        ahead_then = (ahead[0] + r"(?=\s|\Z)", ahead[1] + r"(?=\s|\Z)")
+        for want, got in (behind, ahead, ahead_then):
+            assert [m.span() for m in regex.finditer(got, text)] == [m.span() for m in regex.finditer(want, text)]
+
+
+def test_different_keys_never_match_one_character():
+    """What factoring forward relies on (_key): no character is matched, with or without
+    (?i), by two tokens with different keys ("i" and "İ" both match "İ": the latter has none)."""
+    everything = "".join(chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000)
+    keys_of: dict[str, set] = {}
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    for c in set(letters + "ÉéāĀſ\u212aµΣσςϐẞßİıǅǆ" + "".join(MIXED)):
+        key = _key(regex.escape(c))
+        if key is not None:
+            for y in regex.findall("(?i)" + regex.escape(c), everything):
+                keys_of.setdefault(y, set()).add(key)
+    assert keys_of and all(len(keys) == 1 for keys in keys_of.values())
+
+
+def test_a_term_beyond_ascii_leaves_the_rest_of_a_lookbehind_list_factored():
+    src = factored_behind(tokens(["labour", "harbour", "RTÉ"]))
+    assert src.count("b)o)u)r") == 1 and "RTÉ" in src  # "RTÉ" a branch of its own
+
+
+def test_case_variants_are_factored_each_among_the_rest():
+    src = factored(tokens(["Scottish Labour", "scottish-labour", "Senate Democrats", "senate-democrats"]))
+    assert src.count("S(?:") == 1 and src.count("s(?:") == 1, src  # not four whole terms in a row
+    # "Senate" may match where "senate-democrats" does (with (?i)): it keeps its place after it
+    assert factored(tokens(["senate-democrats", "Scottish", "Senate"])) == r"senate\-democrats|S(?:cottish|enate)"
 
 
 def test_in_lookbehind_counts_groups_and_skips_escapes_and_classes():

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import regex
 
+from .anchors import fold_char
 from .prefilter import _classes
 
 SEP = r"[\s_-]?"  # between the words of a term (rulebook.list_regex)
@@ -38,12 +39,14 @@ def term_tokens(term: str) -> tuple[str, ...] | None:
 
 
 def _key(token: str) -> str | None:
-    """The character a literal token matches, lower case, when it is plain ASCII (two
-    different such keys never match one character, with or without (?i)); else None."""
+    """The character a literal token matches, folded (anchors.fold_char: lower case for
+    ASCII), when every character it matches with or without (?i) folds to it: two different
+    keys never match one character. None for a separator, whitespace or a character whose
+    case variants disagree ("ß", "İ")."""
     c = token[-1] if len(token) == 2 and token[0] == "\\" else token if len(token) == 1 else None
-    if c is None or not c.isascii() or c.isspace():
+    if c is None or c.isspace():
         return None
-    return c.lower()
+    return c.lower() if c.isascii() else fold_char(c)
 
 
 def factored(members: list[tuple[str, ...]]) -> str:
@@ -63,28 +66,67 @@ def factored_behind(members: list[tuple[str, ...]]) -> str:
 def _factored(members: list[tuple[str, ...]], behind: bool) -> str:
     if len(members) == 1:
         return "".join(members[0])
-    plain = "|".join("".join(m) for m in members)
     if any(not m for m in members):
-        return plain  # a term ends here: it must keep its place among the longer ones
+        return _plain(members)  # a term ends here: it must keep its place among the longer ones
     k = -1 if behind else 0  # the token shared terms are grouped on
-    if len({m[k] for m in members}) == 1:
-        tok = members[0][k]
-        if not behind and tok == SEP and any(_key(m[1]) is None or _key(m[1]) in _SEP_CHARS for m in members):
-            return plain  # "[\s_-]?" shared is exact only when what follows cannot be a separator
-        return _around(tok, members, behind)
-    keys = [_key(m[k]) for m in members]
-    if None in keys:
-        return plain
+    runs = _by_token(members, k) if behind else _runs(members)
+    return "|".join(_run_source(run, k, behind) for run in runs)
+
+
+def _plain(members: list) -> str:
+    return "|".join("".join(m) for m in members)
+
+
+def _by_token(members: list, k: int) -> list[list]:
+    """The members grouped on their k-th token, where order does not matter (a lookbehind):
+    a token no key describes ("É", "ß") or a case variant ("L", "l") is a group of its own."""
     groups: dict[str, list] = {}
-    for key, m in zip(keys, members):
-        groups.setdefault(key, []).append(m)
-    parts = []
-    for group in groups.values():
-        if len(group) > 1 and len({m[k] for m in group}) == 1:
-            parts.append(_around(group[0][k], group, behind))
+    for m in members:
+        groups.setdefault(m[k], []).append(m)
+    return list(groups.values())
+
+
+def _runs(members: list) -> list[list]:
+    """The members in runs that share their first token, in an order the engine tries as it
+    tries `members`: a term joins the last earlier run with its first token only if it can
+    never match where a term it moves ahead of matches (_disjoint), so at any position the
+    terms that can match keep their order. Different first keys always pass each other, so
+    "Labour" and "labour" are grouped apart from each other but beside the rest of the list."""
+    runs: list[list] = []
+    for m in members:
+        for run in reversed(runs):
+            if run[0][0] == m[0]:
+                run.append(m)
+                break
+            if not all(_disjoint(m, other) for other in run):
+                runs.append([m])
+                break
         else:
-            parts.append("|".join("".join(m) for m in group))  # one term, or letters differing in case
-    return "|".join(parts)
+            runs.append([m])
+    return runs
+
+
+def _disjoint(a: tuple, b: tuple) -> bool:
+    """Whether terms `a` and `b` can never both match at one position, with or without (?i):
+    before any separator (which may take no character, so offsets stop agreeing) they have
+    different keys at one offset."""
+    for x, y in zip(a, b):
+        kx, ky = _key(x), _key(y)
+        if kx is None or ky is None:
+            return False
+        if kx != ky:
+            return True
+    return False  # one begins the other
+
+
+def _run_source(run: list, k: int, behind: bool) -> str:
+    tok = run[0][k]
+    if len(run) == 1:
+        return "".join(run[0])
+    if not behind and tok == SEP and any(len(m) < 2 or _key(m[1]) is None or _key(m[1]) in _SEP_CHARS
+                                         for m in run):
+        return _plain(run)  # "[\s_-]?" shared is exact only when what follows cannot be a separator
+    return _around(tok, run, behind)
 
 
 def _around(tok: str, members: list, behind: bool) -> str:
