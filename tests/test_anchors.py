@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.engine import Checker, load_rulebook
-from server.engine import prefilter
+from server.engine import anchors, prefilter
 from server.engine.anchors import AnchorIndex, anchored_finditer, fold_text, leading_literals
 from server.engine.regex_safety import timed_finditer
 
@@ -78,6 +78,25 @@ WORDS = ["spread", "spreads", "lies", "push", "pushes", "more", "Mr", "Ms.", "Dr
        text=st.lists(st.sampled_from(WORDS) | st.text(alphabet="abcSMrs .-", max_size=4), max_size=20).map("".join))
 def test_anchored_matches_are_finditer_matches(pattern, text):
     _same(pattern, text)
+
+
+# Two lists of 40 words, each word maybe plural: 6,400 whole literals, more than the walk
+# lists (anchors.MAX_PREFIXES), so they are cut to their first characters.
+CUT_WORDS = [x + y + "n" for x in "bcdfghlm" for y in "aeiou"]
+CUT_PATTERN = r"(?i)\b(?:" + "|".join(CUT_WORDS) + r")s?[\s-]+(?:" + "|".join(CUT_WORDS) + r")s?\b"
+
+
+def test_too_many_literals_are_cut_short_rather_than_dropped():
+    literals = leading_literals(CUT_PATTERN)
+    assert literals is not None and len(literals) <= anchors.MAX_PREFIXES
+    # cut at 8 characters still too many ("bans ban"...); at 5 the separator ends them first
+    assert max(map(len, literals)) == 5 and {"ban ", "bans-"} <= literals
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(st.sampled_from(CUT_WORDS + ["s", " ", "-", "x", "BAN", "Bans"]), max_size=16).map("".join))
+def test_literals_cut_short_still_find_every_match(text):
+    _same(CUT_PATTERN, text)
 
 
 def test_the_rulebook_finds_the_same_with_and_without_anchors(monkeypatch):

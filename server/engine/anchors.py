@@ -31,6 +31,10 @@ from .prefilter import _ATOMIC, _REPEATS, _c, automaton, parse
 _ZERO_WIDTH = {_c.AT, _c.ASSERT, _c.ASSERT_NOT}
 MAX_PREFIXES = 4096
 MAX_STEPS = 50_000
+# Where the whole literals are more than MAX_PREFIXES, they are cut to these lengths, longest
+# first: a literal's first characters begin every match the literal begins, and a list of
+# hundreds of terms followed by another has few distinct beginnings.
+CUTS = (8, 5, 3, 2)
 # Anchor a pattern only if its literals start, in the sample, fewer than once per this
 # many characters: where they are common, one `match` call per start costs more than the
 # scan it replaces.
@@ -55,14 +59,35 @@ def _leading_literals(source: str) -> frozenset[str] | None:
     tree = parse(source)
     if tree is None:
         return None
-    out: set[str] = set()
-    try:
-        _walk(tree, 0, None, "", out, [0])
-    except (_TooMany, RecursionError):
+    for cut in (None,) + CUTS:
+        out = _literals(tree, cut)
+        if out is not None:
+            break
+    else:
         return None
     if not out or not all(_usable(p) for p in out):
         return None
     return _shortest(out)
+
+
+def _literals(tree, cut: int | None) -> set[str] | None:
+    """The literals _walk finds, each at most `cut` characters; None past the limits."""
+    out: set[str] = set()
+    try:
+        _walk(tree, 0, None, "", out, _Budget(cut))
+    except (_TooMany, RecursionError):
+        return None
+    return out
+
+
+class _Budget:
+    """What one walk may do: MAX_STEPS steps, literals of at most `cut` characters."""
+
+    __slots__ = ("steps", "cut")
+
+    def __init__(self, cut: int | None):
+        self.steps = 0
+        self.cut = cut
 
 
 def _shortest(literals: set[str]) -> frozenset[str]:
@@ -164,13 +189,13 @@ def _usable(prefix: str) -> bool:
     return len(prefix) >= 2 or (len(prefix) == 1 and not prefix.isalnum() and not prefix.isspace())
 
 
-def _walk(seq, i: int, then, prefix: str, out: set, steps: list) -> None:
+def _walk(seq, i: int, then, prefix: str, out: set, budget: _Budget) -> None:
     """Add to `out` each literal prefix a match of seq[i:] and then of `then` can begin with,
     `prefix` before it. `then` is what follows, as (seq, i, then) again, or None: the end of
     the pattern, or of a repeat's body, after which the literal stops (more may repeat)."""
     while True:
-        steps[0] += 1
-        if steps[0] > MAX_STEPS or len(out) > MAX_PREFIXES:
+        budget.steps += 1
+        if budget.steps > MAX_STEPS or len(out) > MAX_PREFIXES:
             raise _TooMany
         if i >= len(seq):
             if then is None:
@@ -186,24 +211,26 @@ def _walk(seq, i: int, then, prefix: str, out: set, steps: list) -> None:
                 break
             prefix += f
             i += 1
+            if len(prefix) == budget.cut:  # long enough: what follows need not be read
+                break
         elif op in (_c.SUBPATTERN, _ATOMIC):
             seq, i, then = (av[-1] if op == _c.SUBPATTERN else av), 0, (seq, i + 1, then)
         elif op == _c.BRANCH:
             for alt in av[1]:
-                _walk(alt, 0, (seq, i + 1, then), prefix, out, steps)
+                _walk(alt, 0, (seq, i + 1, then), prefix, out, budget)
             return
         elif op == _c.IN and (chars := _small_class(av)) is not None:
             for ch in chars:
-                _walk(((_c.LITERAL, ord(ch)),), 0, (seq, i + 1, then), prefix, out, steps)
+                _walk(((_c.LITERAL, ord(ch)),), 0, (seq, i + 1, then), prefix, out, budget)
             return
         elif op in _REPEATS:
             low, high, body = av
             if low == 0:
-                _walk(seq, i + 1, then, prefix, out, steps)
+                _walk(seq, i + 1, then, prefix, out, budget)
             if high == 1:  # taken once, what follows it follows
-                _walk(body, 0, (seq, i + 1, then), prefix, out, steps)
+                _walk(body, 0, (seq, i + 1, then), prefix, out, budget)
             elif high != 0:  # more may repeat: the literal stops after one
-                _walk(body, 0, None, prefix, out, steps)
+                _walk(body, 0, None, prefix, out, budget)
             return
         else:
             break
