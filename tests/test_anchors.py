@@ -187,3 +187,36 @@ def test_whitespace_folds_to_a_space_wherever_regex_reads_it_as_whitespace():
     assert fold_text("A\tB\nC\u00a0D  E") == "a b c d  e"
     assert leading_literals(r"(?i)\bwhat\s+an\s+achievement") == {"what "}
     assert leading_literals(r"\bTe[\s_-]?Pati") == {"tepati", "te pati", "te_pati", "te-pati"}
+
+
+# Every match starts at a leading literal, yet the prefilter walk reads no need ("Cr" is too
+# short to look for, and not bounded as a word): anchored all the same (rule pre_election.candidate).
+UNREAD = r"\bCrs?\s+[A-Z][a-z]+|\b(?:council leader|Mayor)\b(?:\s+[A-Z][a-z]+)?"
+UNREAD_WORDS = ["Cr", "Crs", "cr", "Cllr", " ", "  ", "\n", "Smith", "council leader", "Council Leader",
+                "Mayor", "mayor", "x", ".", "ſ"]
+
+
+def test_a_pattern_with_leading_literals_and_no_other_need_is_anchored():
+    assert prefilter.analyse(UNREAD) == (frozenset(), 0)
+    pf = prefilter.PrefilterIndex([UNREAD]).prefilters[0]
+    assert pf is not None and pf.anchor is not None
+    assert not (pf.all_idx or pf.any_idx or pf.words or pf.digits or pf.non_ascii or pf.upper_pair)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.lists(st.sampled_from(UNREAD_WORDS) | st.text(alphabet="CrMS .", max_size=3), max_size=12)
+       .map("".join))
+def test_an_anchor_only_prefilter_drops_only_posts_with_no_match(text):
+    """It admits every post (it needs nothing), runnable drops it where no leading literal
+    starts, and where it is kept the anchored tries find what finditer finds."""
+    index = prefilter.PrefilterIndex([UNREAD])
+    pf = index.prefilters[0]
+    scan = index.scan(text)
+    assert pf.id in scan.admitted
+    plain = [m.span() for m in regex.finditer(UNREAD, text)]
+    if pf.id not in scan.runnable:
+        assert plain == []
+        return
+    starts = scan.starts(pf.anchor)
+    if starts is not None:
+        assert [m.span() for m in anchored_finditer(regex.compile(UNREAD), text, starts, 1.0)] == plain

@@ -471,6 +471,13 @@ class Prefilter:
         return True
 
 
+def _anchor_only() -> Prefilter:
+    """A prefilter that needs nothing, for a pattern whose needs the walk could not read but
+    whose leading literals the anchors did (`\\bCrs?\\s|...|Mayor`): it admits every post, and
+    runnable() drops it where none of those literals starts, as for any anchored pattern."""
+    return Prefilter(frozenset(), (), (), frozenset(), False, 0, False)
+
+
 def _needs_only(pf: "Prefilter", keys: tuple) -> bool:
     """Is the one need of `pf` the literal or the alternation it is filed under (`keys`)?
     Then any post holding one of `keys` admits it."""
@@ -493,12 +500,15 @@ class PrefilterIndex:
         self._fast = None  # the C path of admitted() (fastscan.py), once the index is built
         sources, sample = list(sources), list(sample)
         self.prefilters = [self._build(source) for source in sources]
-        # Only a prefiltered pattern is anchored: a pattern with leading literals needs one of
-        # them, so it has a prefilter, and find() reads the anchor from it.
+        # A pattern with leading literals needs one of them, so an anchored pattern always
+        # has a prefilter (one that needs nothing where the walk read no other need), and
+        # find() reads the anchor from it.
         self.anchors = AnchorIndex(sources, sample)
-        for pf, anchor in zip(self.prefilters, self.anchors.ids):
-            if pf is not None:
-                pf.anchor = anchor
+        for i, anchor in enumerate(self.anchors.ids):
+            if anchor is not None and self.prefilters[i] is None:
+                self.prefilters[i] = _anchor_only()
+            if self.prefilters[i] is not None:
+                self.prefilters[i].anchor = anchor
         self._literals = list(self._index)
         self._automaton = automaton(self._literals)
         self._fast_literals = fastscan.automaton(self._literals)  # the same keys, for PostScan.present
