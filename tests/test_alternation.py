@@ -2,6 +2,7 @@
 factored on first characters where the pattern reads forwards, on last characters inside a
 lookbehind, which the `regex` module reads right to left."""
 
+import functools
 import random
 
 import regex
@@ -104,8 +105,9 @@ def test_case_variants_are_factored_each_among_the_rest():
 def test_in_lookbehind_counts_groups_and_skips_escapes_and_classes():
     src = r"(?<=\b(?:a|{@x}))b\((?<!\)[)(]{@y})c(?<name>{@z})(?<!(?=({@w})))"
     at = {name: src.index("{@" + name) for name in "xyzw"}
-    assert in_lookbehind(src, at["x"]) and in_lookbehind(src, at["y"]) and in_lookbehind(src, at["w"])
+    assert in_lookbehind(src, at["x"]) and in_lookbehind(src, at["y"])
     assert not in_lookbehind(src, at["z"])  # a named group is no lookbehind
+    assert not in_lookbehind(src, at["w"])  # a lookahead inside a lookbehind reads forwards again
     assert not in_lookbehind(r"(?<=a)b{@x}", 7) and not in_lookbehind(r"\(?<=a{@x}", 6)
 
 
@@ -124,3 +126,38 @@ def test_a_list_in_a_lookbehind_gives_the_same_findings_as_written_plainly():
         want = [m.span() for m in plain_pat.finditer(text)]
         got = [(f.start, f.end) for f in checker.check(text).findings if f.rule_id == "attack.behind"]
         assert got == want, text
+
+
+def test_the_innermost_lookaround_decides_the_direction():
+    src = r"(?<=(?=(?:{@a})(?<!{@b}))(?:{@c}))(?=x(?<=(?:{@d})))"
+    at = {name: src.index("{@" + name) for name in "abcd"}
+    assert not in_lookbehind(src, at["a"])  # in a lookahead in a lookbehind, through a plain group
+    assert in_lookbehind(src, at["b"]) and in_lookbehind(src, at["c"]) and in_lookbehind(src, at["d"])
+
+
+# tone.raised-voice's caps_emphasis: a list in a lookahead nested in a lookbehind, which the
+# `regex` module matches left to right, so it is factored on first characters.
+CAPS = ["EVERY", "EVERYTHING", "EVERYONE", "NEVER", "NOT", "NOTHING", "NOW", "NO", "THE", "THEIR", "THESE", "TWICE"]
+NESTED = r"[A-Z]{2}(?<![A-Za-z'’][A-Z]{2})(?<=(?=(?:{@caps})(?![A-Za-z'’]))[A-Z]{2})[A-Z'’]*+"
+
+
+def test_a_list_in_a_lookahead_inside_a_lookbehind_is_factored_forwards():
+    compiled = _nested_pattern().pattern
+    assert "(?<=(?=(?:(?:E(?:V(?:E(?:R(?:Y(?:" in compiled, compiled  # shared first characters written once
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.lists(st.sampled_from(CAPS + ["NOTED", "EVERYBODY", "TH", "no", "Not", "x", "A"]), max_size=8),
+       seps=st.lists(st.sampled_from([" ", "", ",", "'", "\n"]), min_size=8, max_size=8))
+def test_a_list_in_a_lookahead_inside_a_lookbehind_finds_what_the_plain_list_finds(words, seps):
+    text = "".join(w + s for w, s in zip(words, seps))
+    want = [m.span() for m in regex.finditer(NESTED.replace("{@caps}", plain(CAPS)), text)]
+    assert [m.span() for m in _nested_pattern().finditer(text)] == want
+
+
+@functools.cache
+def _nested_pattern():
+    """NESTED as the checker compiles it (one checker for every example hypothesis tries)."""
+    rule = minimal_rule(id="tone.nested", match={"patterns": [NESTED]},
+                        examples={"flag": ["It is [[NOT]] fine."], "pass": ["It is NOTED."]})
+    return Checker(parse_rulebook(book_json(rule, lists={"caps": {"terms": CAPS}}))).rules[0].matcher.patterns[0]

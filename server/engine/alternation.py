@@ -137,10 +137,13 @@ def _around(tok: str, members: list, behind: bool) -> str:
 
 
 def in_lookbehind(source: str, at: int) -> bool:
-    """Whether position `at` of a pattern source lies inside a lookbehind, (?<=...) or
-    (?<!...): escapes and character classes (prefilter._classes) skipped, groups counted."""
+    """Whether position `at` of a pattern source is matched right to left: the innermost
+    lookaround around it is a lookbehind, (?<=...) or (?<!...). A lookahead inside a
+    lookbehind (`(?<=(?=WORDS)[A-Z]{2})`) matches left to right again, so a list there is
+    factored on first characters. Escapes and character classes (prefilter._classes)
+    skipped, groups counted."""
     class_end = dict(_classes(source))
-    stack: list[bool] = []
+    stack: list[bool | None] = []  # per open group: behind, ahead, or no lookaround (None)
     i = 0
     while i < at:
         c = source[i]
@@ -151,8 +154,18 @@ def in_lookbehind(source: str, at: int) -> bool:
             i = class_end[i]
             continue
         if c == "(":
-            stack.append(source.startswith(("(?<=", "(?<!"), i))
+            stack.append(_direction(source, i))
         elif c == ")" and stack:
             stack.pop()
         i += 1
-    return any(stack)
+    return next((behind for behind in reversed(stack) if behind is not None), False)
+
+
+def _direction(source: str, i: int) -> bool | None:
+    """For the group opening at `i`: True for a lookbehind, False for a lookahead, None for
+    any other group (which keeps the direction of the group around it)."""
+    if source.startswith(("(?<=", "(?<!"), i):
+        return True
+    if source.startswith(("(?=", "(?!"), i):
+        return False
+    return None
