@@ -290,6 +290,17 @@ def _charges_line(s: dict) -> str:
             "so the sub_judice head learns that factual charge notices are clean; the other half stays held out")
 
 
+def _thresholds_line(s: dict) -> str:
+    budget = s.get("budget")
+    if budget:
+        groups = ", ".join(f"{g} {v}" for g, v in budget.items())
+        return ("Then every head, `political` included, is set greedily (`train.greedy_thresholds`): each step lowers\n"
+                "the one head whose next step catches the most new flag posts per new false positive, while *any\n"
+                f"head* flagging keeps each clean group within its budget ({groups}).")
+    return ("Category heads: set together (one common per-head level) so that *any head* flagging keeps every clean\n"
+            f"group <= {s.get('fpr_any_target')} ({s.get('police_fpr_any_target')} for police).")
+
+
 def model_card(doc: dict, path: Path, seconds: float, cost: dict | None = None) -> str:
     tr = doc["training"]
     s, d = tr["settings"], tr["data"]
@@ -337,8 +348,7 @@ of each head's {s['keep']} heaviest terms is the fixed vocabulary of the refitte
 and idf rounded to 8 significant digits. Thresholds from {s['folds']}-fold cross-validated out-of-fold
 probabilities (each fold refits both stages). `political`: the lowest at which every clean group (dev
 neutral, tune clean, police sample) has a false-positive rate <= {s['fpr_target']} ({s['police_fpr_target']} for police).
-Category heads: set together (one common per-head level) so that *any head* flagging keeps every clean
-group <= {s.get('fpr_any_target')} ({s.get('police_fpr_any_target')} for police).
+{_thresholds_line(s)}
 Category heads need >= {s['min_positives']} tune posts. External training sets: {', '.join(s.get('extra') or []) or 'none'}.
 
 Underlines (`explain`, set in the artifact: {_explain_line(doc)}): {_chooser_lines(doc)}
