@@ -79,7 +79,7 @@ PROJECT_TRAINING = ("probe.jsonl", "written.jsonl", "blind.jsonl", "traps.jsonl"
 # (python -m server.learned.experiment): greedy at these budgets 0.715 / 0.704 tune recall at 0.019 /
 # 0.014 clean FPR, police 0.005 / 0.002; the common level at fpr_any 0.02 0.697 / 0.691 at 0.018 /
 # 0.014, police 0.004 / 0.002. It spends the budget where recall is cheapest (attack opens from
-# 0.952 to 0.799). On the smaller data of 2026-11-30 greedy did no better than the common level.
+# 0.952 to 0.715 in the shipped model). On the smaller data of 2026-11-30 greedy did no better than the common level.
 DEFAULTS = {"police_n": 4000, "C": 30.0, "keep": 2500, "extra": (), "fpr": 0.015, "police_fpr": 0.01,
             "fpr_any": 0.02, "police_fpr_any": 0.01, "project": PROJECT_TRAINING, "police_charges": True,
             "budget": {"tune": 0.015, "dev": 0.015, "parts": 0.02, "police": 0.005}}
