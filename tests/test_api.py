@@ -89,6 +89,8 @@ BESIDE_RULES_CASES = [
     "Vote Reform UK on Thursday. Take back control of our borders from the woke mob.",
     "Vote Green on Thursday. Stop the war on motorists in our town centre!",
     "The Tories have failed this town. Potholes everywhere, what a joke.",
+    # the model of 2026-12-03 speaks beside a rule on this one, at 98% (underlined) and 82% (listed)
+    "Another day, another sham hearing from the other side. Nobody believes a word of it.",
 ]
 
 
