@@ -294,11 +294,13 @@ def _thresholds_line(s: dict) -> str:
     budget = s.get("budget")
     if budget:
         groups = ", ".join(f"{g} {v}" for g, v in budget.items())
-        return ("Then every head, `political` included, is set greedily (`train.greedy_thresholds`): each step lowers\n"
+        return ("Every head, `political` included, is set greedily (`train.greedy_thresholds`): each step lowers\n"
                 "the one head whose next step catches the most new flag posts per new false positive, while *any\n"
                 f"head* flagging keeps each clean group within its budget ({groups}).")
-    return ("Category heads: set together (one common per-head level) so that *any head* flagging keeps every clean\n"
-            f"group <= {s.get('fpr_any_target')} ({s.get('police_fpr_any_target')} for police).")
+    return ("`political`: the lowest at which every clean group (dev neutral, tune clean, police sample) has a\n"
+            f"false-positive rate <= {s['fpr_target']} ({s['police_fpr_target']} for police). Category heads: set\n"
+            "together (one common per-head level) so that *any head* flagging keeps every clean group <=\n"
+            f"{s.get('fpr_any_target')} ({s.get('police_fpr_any_target')} for police).")
 
 
 def model_card(doc: dict, path: Path, seconds: float, cost: dict | None = None) -> str:
@@ -346,9 +348,7 @@ only to posts in an election period (`head_context`). Scored at run time by
 C={s['C']}, char n-grams {s.get('char_n')}, liblinear, class_weight=balanced, min_df={s['min_df']}; stage 1 on every term, then the union
 of each head's {s['keep']} heaviest terms is the fixed vocabulary of the refitted stage 2; weights, intercepts
 and idf rounded to 8 significant digits. Thresholds from {s['folds']}-fold cross-validated out-of-fold
-probabilities (each fold refits both stages). `political`: the lowest at which every clean group (dev
-neutral, tune clean, police sample) has a false-positive rate <= {s['fpr_target']} ({s['police_fpr_target']} for police).
-{_thresholds_line(s)}
+probabilities (each fold refits both stages). {_thresholds_line(s)}
 Category heads need >= {s['min_positives']} tune posts. External training sets: {', '.join(s.get('extra') or []) or 'none'}.
 
 Underlines (`explain`, set in the artifact: {_explain_line(doc)}): {_chooser_lines(doc)}
