@@ -337,6 +337,49 @@ def test_threshold_meets_the_false_positive_target():
     assert (neg >= t).sum() <= 3 and (neg >= t - 0.011).sum() > 3
 
 
+def _threshold_rows(np, n=400, seed=3):
+    """Out-of-fold scores for a head whose flag posts score higher than its clean ones, with noise."""
+    from server.learned.train import Rows
+
+    rnd = np.random.default_rng(seed)
+    rows = Rows()
+    scores = []
+    for i in range(n):
+        flag = i % 2 == 0
+        rows.add(f"post {i}", "tune", flag, {"attack"} if flag else set(), f"p{i}")
+        scores.append(float(np.clip(rnd.normal(0.7 if flag else 0.35, 0.15), 0, 1)))
+    return rows, {"political": np.zeros(n), "attack": np.asarray(scores)}
+
+
+def test_greedy_thresholds_keep_every_clean_group_within_its_budget():
+    np = pytest.importorskip("numpy")
+    from server.learned.train import greedy_thresholds
+
+    rows, oof = _threshold_rows(np)
+    th = greedy_thresholds(rows, oof, ["political", "attack"], {"tune": 0.02})
+    clean = ~np.asarray(rows.pos, dtype=bool)
+    assert (oof["attack"][clean] >= th["attack"]).sum() <= 0.02 * clean.sum()
+    assert th["political"] == 1.0  # a head that catches nothing stays shut
+    assert (oof["attack"][~clean] >= th["attack"]).mean() > 0.3
+
+
+def test_bagged_thresholds_are_the_median_of_runs_on_subsets_and_reproducible():
+    np = pytest.importorskip("numpy")
+    from server.learned.train import bagged_thresholds, greedy_thresholds
+
+    rows, oof = _threshold_rows(np)
+    heads, budget = ["political", "attack"], {"tune": 0.02}
+    a = bagged_thresholds(rows, oof, heads, budget, bags=15, seed=5)
+    assert a == bagged_thresholds(rows, oof, heads, budget, bags=15, seed=5)
+    # each run sees about two thirds of the posts: the median sits among the runs' own answers
+    names, index = np.unique(np.asarray(rows.parent), return_inverse=True)
+    rng = np.random.default_rng(5)
+    runs = [greedy_thresholds(rows, oof, heads, budget, (rng.random(len(names)) < 0.632)[index])["attack"]
+            for _ in range(15)]
+    assert a["attack"] == float(np.median(runs))
+    assert min(runs) <= a["attack"] <= max(runs)
+
+
 # ------------------------------------------------------------------ any text at all
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=120) | st.lists(
     st.sampled_from(["Vote", "shambolic", "them out", "🙄", "ﬁ", "İ", "é", "\u200d", " ", "?!", "0", "’", "#Tag", "\n"]),

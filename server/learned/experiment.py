@@ -93,6 +93,8 @@ def thresholds_figures(rows, oof, targets, heads, args, budget):
         budgets = {g: float(v) for g, v in (kv.split("=") for kv in budget.split(","))}
 
         def choose(sel=None):
+            if args.bags:
+                return T.bagged_thresholds(rows, oof, heads, budgets, args.bags, args.seed, sel)
             return T.greedy_thresholds(rows, oof, heads, budgets, sel)
     else:
         def choose(sel=None):
@@ -136,6 +138,7 @@ def main(argv=None) -> int:
     ap.add_argument("--fpr-any", type=float, default=T.DEFAULTS["fpr_any"])
     ap.add_argument("--police-fpr-any", type=float, default=T.DEFAULTS["police_fpr_any"])
     ap.add_argument("--budget", default="", help="greedy per-head thresholds, e.g. tune=0.01,dev=0.01,parts=0.03,police=0.005")
+    ap.add_argument("--bags", type=int, default=0, help="with --budget: median over this many greedy runs on random subsets")
     args = ap.parse_args(argv)
     args.extra = tuple(x for x in args.extra.split(",") if x.strip())
     run(Path(args.shared), args)

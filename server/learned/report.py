@@ -296,7 +296,9 @@ def _thresholds_line(s: dict) -> str:
         groups = ", ".join(f"{g} {v}" for g, v in budget.items())
         return ("Every head, `political` included, is set greedily (`train.greedy_thresholds`): each step lowers\n"
                 "the one head whose next step catches the most new flag posts per new false positive, while *any\n"
-                f"head* flagging keeps each clean group within its budget ({groups}).")
+                f"head* flagging keeps each clean group within its budget ({groups})"
+                + (f"; the threshold is the median over {s['bags']} such runs, each on a random subset of about\n"
+                   "two thirds of the posts (`train.bagged_thresholds`)." if s.get("bags") else "."))
     return ("`political`: the lowest at which every clean group (dev neutral, tune clean, police sample) has a\n"
             f"false-positive rate <= {s['fpr_target']} ({s['police_fpr_target']} for police). Category heads: set\n"
             "together (one common per-head level) so that *any head* flagging keeps every clean group <=\n"

@@ -80,9 +80,14 @@ PROJECT_TRAINING = ("probe.jsonl", "written.jsonl", "blind.jsonl", "traps.jsonl"
 # 0.014 clean FPR, police 0.005 / 0.002; the common level at fpr_any 0.02 0.697 / 0.691 at 0.018 /
 # 0.014, police 0.004 / 0.002. It spends the budget where recall is cheapest (attack opens from
 # 0.952 to 0.715 in the shipped model). On the smaller data of 2026-11-30 greedy did no better than the common level.
+# bags 40 and budgets tune/dev 0.02, parts 0.025 (were 0.015/0.015/0.02, one greedy run): with the
+# 781 posts written on 2026-12-03 (written.jsonl wk, wm) one run chose attack 0.77 on one half of
+# the out-of-fold posts and 0.98 on the other; the median of 40 runs on subsets, 0.78 and 0.88.
+# Both layers on the seven check halves (1,060 flag / 1,071 clean), against the model before:
+# recall 0.897 -> 0.902, false flags 0.049 -> 0.046; sub judice 0.741 -> 0.853, attack 0.752 -> 0.720.
 DEFAULTS = {"police_n": 4000, "C": 30.0, "keep": 2500, "extra": (), "fpr": 0.015, "police_fpr": 0.01,
             "fpr_any": 0.02, "police_fpr_any": 0.01, "project": PROJECT_TRAINING, "police_charges": True,
-            "budget": {"tune": 0.015, "dev": 0.015, "parts": 0.02, "police": 0.005}}
+            "budget": {"tune": 0.02, "dev": 0.02, "parts": 0.025, "police": 0.005}, "bags": 40}
 # How a finding is underlined (Analysis.explain): one phrase, an anchor word widened by up to
 # two words each side within its clause: span precision on out-of-fold tune 0.78 against 0.58
 # for the three weightiest words. The anchor is picked by the underline chooser (fit_chooser).
@@ -487,6 +492,24 @@ def greedy_thresholds(rows: Rows, oof: dict, heads, budgets: dict, sel=None, flo
         flag |= new
 
 
+def bagged_thresholds(rows: Rows, oof: dict, heads, budgets: dict, bags: int, seed: int,
+                      sel=None, share: float = 0.632) -> dict:
+    """``greedy_thresholds`` on ``bags`` random subsets of the posts (each keeps about ``share``
+    of them, a post's sentences with it), and per head the median threshold. One greedy run
+    answers the particular posts it is given: chosen on either half of the out-of-fold data, the
+    attack head's threshold was 0.77 on one and 0.98 on the other; the median of 40 runs, 0.78
+    and 0.88, and recall on the other half moved less (python -m server.learned.experiment --bags)."""
+    sel = np.ones(len(rows), dtype=bool) if sel is None else sel
+    parents = np.asarray(rows.parent)
+    names, index = np.unique(parents, return_inverse=True)
+    rng = np.random.default_rng(seed)
+    runs = []
+    for _ in range(bags):
+        keep = rng.random(len(names)) < share
+        runs.append(greedy_thresholds(rows, oof, heads, budgets, sel & keep[index]))
+    return {h: float(np.median([t[h] for t in runs])) for h in heads}
+
+
 def cross_validate(rows: Rows, analysed, targets, heads, settings, folds: int):
     """Out-of-fold probabilities (head → array over rows) and, per row, the exported fold model
     that did not see it (scored by the run-time scorer: its underlines are measured too)."""
@@ -527,7 +550,7 @@ def train(shared: Path, seed: int = 13, police_n: int = DEFAULTS["police_n"], C:
           police_fpr_any: float = DEFAULTS["police_fpr_any"], extra: tuple = DEFAULTS["extra"],
           project: tuple = DEFAULTS["project"], version: str | None = None, rows: Rows | None = None,
           police_ids: list[str] | None = None, police_charges: bool = DEFAULTS["police_charges"],
-          budget: dict | None = DEFAULTS["budget"]):
+          budget: dict | None = DEFAULTS["budget"], bags: int = DEFAULTS["bags"]):
     """Returns (artifact dict, fitted estimator, training rows, out-of-fold probabilities)."""
     if rows is None:
         rows, police_ids = load_training(shared, seed, police_n, extra=extra, project=project,
@@ -541,7 +564,9 @@ def train(shared: Path, seed: int = 13, police_n: int = DEFAULTS["police_n"], C:
     analysed = analyse_texts(rows.text, char_n, length_bins)
     print(f"training rows {len(rows)}; heads {heads}", file=sys.stderr)
     oof, owner = cross_validate(rows, analysed, targets, heads, settings, folds)
-    if budget:
+    if budget and bags:
+        thresholds = bagged_thresholds(rows, oof, heads, budget, bags, seed)
+    elif budget:
         thresholds = greedy_thresholds(rows, oof, heads, budget)
     else:
         thresholds = choose_thresholds(rows, targets, oof, heads, fpr, police_fpr, fpr_any, police_fpr_any)
@@ -563,6 +588,7 @@ def train(shared: Path, seed: int = 13, police_n: int = DEFAULTS["police_n"], C:
             "settings": {**settings, "folds": folds, "fpr_target": fpr, "police_fpr_target": police_fpr,
                          "fpr_any_target": fpr_any, "police_fpr_any_target": police_fpr_any,
                          "budget": dict(budget) if budget else None,
+                         "bags": bags if budget else None,
                          "min_positives": min_positives, "police_n": police_n, "extra": list(extra),
                          "police_charges": police_charges,
                          "project": list(project),
@@ -638,6 +664,8 @@ def main(argv=None) -> int:
                     help="add half the police charge notices beyond the random sample (see CHARGE_NOTICE)")
     ap.add_argument("--budget", default=",".join(f"{g}={v}" for g, v in DEFAULTS["budget"].items()),
                     help="greedy per-head thresholds within these per-group FPR budgets; '' for one common level")
+    ap.add_argument("--bags", type=int, default=DEFAULTS["bags"],
+                    help="median of the greedy thresholds over this many random subsets of the posts; 0 for one run")
     ap.add_argument("--version", default=None)
     ap.add_argument("--no-bench", action="store_true", help="leave the cost per post out of the card")
     args = ap.parse_args(argv)
@@ -651,7 +679,8 @@ def main(argv=None) -> int:
         fpr=args.fpr, police_fpr=args.police_fpr, fpr_any=args.fpr_any,
         police_fpr_any=args.police_fpr_any, version=args.version, police_charges=args.police_charges,
         project=tuple(n for n in args.project.split(",") if n.strip()),
-        budget={g: float(v) for g, v in (kv.split("=") for kv in args.budget.split(",") if kv.strip())})
+        budget={g: float(v) for g, v in (kv.split("=") for kv in args.budget.split(",") if kv.strip())},
+        bags=args.bags)
     from . import report
 
     figures = report.training_figures(doc, fitted, rows, oof, shared, args.seed, args.police_n)
