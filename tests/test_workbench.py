@@ -82,10 +82,12 @@ def test_explain_model_finding_gives_head_probability_and_threshold():
     # where a rule speaks, the generic head's card is not shown, so not explained either
     rep = explain_json(ROOT / "rules.json", "Labour is great. Vote for them")
     assert "model.political" not in {f["rule_id"] for f in rep["findings"]}
+    # where no rule speaks, a head's card is explained: its head, probability and threshold
     rep = explain_json(ROOT / "rules.json", "Labour is great.")
-    models = [f["matched"] for f in rep["findings"] if f["rule_id"] == "model.political"]
-    assert models and all(m["kind"] == "model" and m["head"] == "political" for m in models)
-    assert all(0 <= m["threshold"] <= m["probability"] <= 1 for m in models)
+    models = [(f["rule_id"], f["matched"]) for f in rep["findings"] if f["rule_id"].startswith("model.")]
+    assert models and all(m["kind"] == "model" and m["head"].replace("_", "-") == rid.split(".", 1)[1]
+                          for rid, m in models)
+    assert all(0 <= m["threshold"] <= m["probability"] <= 1 for _, m in models)
 
 
 # -- explain --rule: why not ------------------------------------------------

@@ -224,7 +224,8 @@ def test_a_service_that_skips_must_fix_rules_counts_as_unchecked(browser, fixtur
     """A rule that times out on a post is reported in `incomplete`: when it is a
     must-fix rule the post was not fully checked, and the audit says so."""
     service = impartial_server_factory({"IMPARTIAL_REGEX_TIMEOUT": "0.0000001"})
-    text = "The library opens at 9am on Saturday."
+    # a phone number brings the personal-data rules (must-fix) past their prefilter, so they run and time out
+    text = "Call the library on 0161 496 0000 before Saturday."
     skipped = service.check(text).get("incomplete", [])
     rules = {r["id"]: r["severity"] for r in json.loads(__import__("urllib.request").request.urlopen(service.url + "/v1/rules").read())["rules"]}
     must_fix = sorted(r for r in skipped if rules[r] == "block")

@@ -4,10 +4,25 @@ options page or because the service allows the extension's origin (CORS). A
 service that does neither is not reachable, and the badge says so quietly."""
 
 import json
+import time
 
 from harness import EXTENSION, Service, configure, free_port, host_resolver_rules, open_composer
 from test_extension_behaviour import BADGE_UNAVAILABLE
 from test_extension_underlines import wait_for_marks
+
+
+def wait_for_text(page, selector: str, ok, timeout: float = 10.0) -> str:
+    """Poll an element's text from Python: the options page's CSP (script-src 'self') refused
+    wait_for_function's string predicate once in CI ('unsafe-eval' is not allowed), while
+    reading textContent through a locator needs no evaluated string."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = page.locator(selector).text_content() or ""
+        if ok(text):
+            return text
+        assert time.monotonic() < deadline, f"{selector}: {text!r} after {timeout} s"
+        time.sleep(0.05)
+
 
 EXT_ID = (EXTENSION / "EXTENSION_ID").read_text().strip()
 
@@ -79,14 +94,14 @@ def test_an_http_service_on_another_host_is_refused(browser_factory, fixture_ser
 
         options = ctx.new_page()
         options.goto(f"chrome-extension://{EXT_ID}/options.html")
-        options.wait_for_function("document.getElementById('server-problem').textContent.length > 0")
+        wait_for_text(options, "#server-problem", lambda t: len(t) > 0)
         options.fill("#serverUrl", "http://impartial.example.test")
         options.click("button[type=submit]")
-        options.wait_for_function("document.getElementById('saved').textContent.startsWith('Refused')")
+        wait_for_text(options, "#saved", lambda t: t.startswith("Refused"))
         assert sw.evaluate("async () => (await chrome.storage.sync.get('serverUrl')).serverUrl") == "http://impartial.example.test"
         options.fill("#serverUrl", "http://127.0.0.1:9")  # this computer: allowed
         options.click("button[type=submit]")
-        options.wait_for_function("document.getElementById('saved').textContent.startsWith('Saved')")
+        wait_for_text(options, "#saved", lambda t: t.startswith("Saved"))
         assert sw.evaluate("async () => (await chrome.storage.sync.get('serverUrl')).serverUrl") == "http://127.0.0.1:9"
     finally:
         plain.stop()
