@@ -93,9 +93,7 @@ def thresholds_figures(rows, oof, targets, heads, args, budget):
         budgets = {g: float(v) for g, v in (kv.split("=") for kv in budget.split(","))}
 
         def choose(sel=None):
-            if args.bags:
-                return T.bagged_thresholds(rows, oof, heads, budgets, args.bags, args.seed, sel)
-            return T.greedy_thresholds(rows, oof, heads, budgets, sel)
+            return T.budget_thresholds(rows, oof, heads, budgets, args.bags, args.seed, sel)
     else:
         def choose(sel=None):
             sub = rows if sel is None else rows.subset(np.flatnonzero(sel))

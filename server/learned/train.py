@@ -512,6 +512,13 @@ def bagged_thresholds(rows: Rows, oof: dict, heads, budgets: dict, bags: int, se
     return {h: float(np.median([t[h] for t in runs])) for h in heads}
 
 
+def budget_thresholds(rows: Rows, oof: dict, heads, budgets: dict, bags: int, seed: int, sel=None) -> dict:
+    """The thresholds within per-group budgets: bagged over ``bags`` subsets, or one greedy run (0)."""
+    if bags:
+        return bagged_thresholds(rows, oof, heads, budgets, bags, seed, sel)
+    return greedy_thresholds(rows, oof, heads, budgets, sel)
+
+
 def cross_validate(rows: Rows, analysed, targets, heads, settings, folds: int):
     """Out-of-fold probabilities (head → array over rows) and, per row, the exported fold model
     that did not see it (scored by the run-time scorer: its underlines are measured too)."""
@@ -566,10 +573,8 @@ def train(shared: Path, seed: int = 13, police_n: int = DEFAULTS["police_n"], C:
     analysed = analyse_texts(rows.text, char_n, length_bins)
     print(f"training rows {len(rows)}; heads {heads}", file=sys.stderr)
     oof, owner = cross_validate(rows, analysed, targets, heads, settings, folds)
-    if budget and bags:
-        thresholds = bagged_thresholds(rows, oof, heads, budget, bags, seed)
-    elif budget:
-        thresholds = greedy_thresholds(rows, oof, heads, budget)
+    if budget:
+        thresholds = budget_thresholds(rows, oof, heads, budget, bags, seed)
     else:
         thresholds = choose_thresholds(rows, targets, oof, heads, fpr, police_fpr, fpr_any, police_fpr_any)
     fitted = fit(analysed, targets, heads, settings)

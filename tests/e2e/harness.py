@@ -595,3 +595,15 @@ def chromium_policy():
 
     yield write
     stack.close()
+
+
+def wait_for_text(page, selector: str, ok, timeout: float = 10.0) -> str:
+    """Poll an element's text from Python: the options page's CSP (script-src 'self') refused
+    wait_for_function's string predicate once in CI ('unsafe-eval' is not allowed), while reading textContent through a locator needs no evaluated string."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = page.locator(selector).text_content() or ""
+        if ok(text):
+            return text
+        assert time.monotonic() < deadline, f"{selector}: {text!r} after {timeout} s"
+        time.sleep(0.05)

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from gate_dialog import Gate
-from harness import EDITORS, EXTENSION, PAGES, ROOT, Service, configure, free_port, open_composer
+from harness import EDITORS, EXTENSION, PAGES, ROOT, Service, configure, free_port, open_composer, wait_for_text
 from test_extension_underlines import MARKS_JS, WORD_RECTS_JS, covers, wait_for_marks
 
 OVERLAY = "impartial-overlay"
@@ -264,7 +264,7 @@ def test_managed_settings_override_the_options_page(managed_policy, browser_fact
     # The options page shows the lock.
     options = ctx.new_page()
     options.goto(f"chrome-extension://{managed_policy}/options.html")
-    options.wait_for_function("document.getElementById('policy').textContent.length > 0")
+    wait_for_text(options, "#policy", lambda t: len(t) > 0)
     assert "organisation manages" in options.inner_text("#policy")
     assert options.is_disabled("#enforcement")
 

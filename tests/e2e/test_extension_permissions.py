@@ -4,24 +4,11 @@ options page or because the service allows the extension's origin (CORS). A
 service that does neither is not reachable, and the badge says so quietly."""
 
 import json
-import time
 
-from harness import EXTENSION, Service, configure, free_port, host_resolver_rules, open_composer
+from harness import EXTENSION, Service, configure, free_port, host_resolver_rules, open_composer, wait_for_text
 from test_extension_behaviour import BADGE_UNAVAILABLE
 from test_extension_underlines import wait_for_marks
 
-
-def wait_for_text(page, selector: str, ok, timeout: float = 10.0) -> str:
-    """Poll an element's text from Python: the options page's CSP (script-src 'self') refused
-    wait_for_function's string predicate once in CI ('unsafe-eval' is not allowed), while
-    reading textContent through a locator needs no evaluated string."""
-    deadline = time.monotonic() + timeout
-    while True:
-        text = page.locator(selector).text_content() or ""
-        if ok(text):
-            return text
-        assert time.monotonic() < deadline, f"{selector}: {text!r} after {timeout} s"
-        time.sleep(0.05)
 
 
 EXT_ID = (EXTENSION / "EXTENSION_ID").read_text().strip()

@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from gate_dialog import Gate
-from harness import EDITORS, Service, configure, extension_id, free_port, open_composer
+from harness import EDITORS, Service, configure, extension_id, free_port, open_composer, wait_for_text
 from test_extension_behaviour import BADGE_UNAVAILABLE, OVERLAY, audit_log, click_post, held_post, type_post
 from test_extension_underlines import MARKS_JS, PLATFORM, WORD_RECTS_JS, covers, wait_for_marks
 
@@ -78,7 +78,7 @@ def test_api_key_is_sent_and_a_rejected_key_is_explained(browser_factory, fixtur
         options.goto(f"chrome-extension://{extension_id(sw)}/options.html")
         options.fill("#apiKey", "s3cret-key")
         options.click("button[type=submit]")
-        options.wait_for_function("document.getElementById('saved').textContent.startsWith('Saved')")
+        wait_for_text(options, "#saved", lambda t: t.startswith("Saved"))
         wait_for_marks(page, "m => m.some(x => x.severity === 'warn')")
         assert stats(service, "s3cret-key")["checks"] >= 1
         # The key stays on this device (not in sync storage) and never reaches content scripts.
