@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # split trains the model beside the categories tune posts, in the same group.
 PROJECT_CORPUS = Path(PROJECT_CORPUS_DIR)
 PROJECT_TRAINING = ("probe.jsonl", "written.jsonl", "blind.jsonl", "traps.jsonl", "fresh.jsonl", "novel.jsonl",
-                    "voices.jsonl")
+                    "voices.jsonl", "echo.jsonl", "relay.jsonl")
 # `make train`'s settings; server/learned/experiment.py compares others on out-of-fold data.
 # char 3-4-grams and C=30: char 4-grams alone with C=10 scored as well out-of-fold but lost recall
 # and gained false positives on the probe set before any of it was trained on. The external sets
@@ -73,6 +73,8 @@ PROJECT_TRAINING = ("probe.jsonl", "written.jsonl", "blind.jsonl", "traps.jsonl"
 # about 3% of a new writer's clean posts, so the heads get what is left of the 5% target. Both
 # layers over the six check halves (832 flag / 880 clean): recall 0.912 -> 0.893, false flags
 # 0.065 -> 0.049; the same data at fpr_any 0.03 gave 0.927 / 0.061.
+# echo's and relay's tune halves train too (2026-12-03, after each was measured once on both halves):
+# relay's writer set traps the model flagged (a maternity "labour", "Kia kaha to the community").
 # budget: per-group false-positive budgets of the greedy per-head thresholds (greedy_thresholds),
 # in place of one common level for every category head (choose_thresholds, budget None). With the
 # 2026-12-03 training data, chosen on one half of the posts and measured on the other, both ways
