@@ -124,6 +124,37 @@ def test_the_real_rulebook_prefilters_never_refuse_a_match():
     assert wrong == 0
 
 
+def test_a_whole_word_alternation_needs_one_of_its_words_as_a_word():
+    # " Road" is in " Roadworks": admitted, then dropped for want of the word.
+    source = r"\b\d+ [A-Z][a-z]+ (?:Ave|Road|St)\b"
+    index = PrefilterIndex([source])
+    assert index.prefilters[0].word_groups == (frozenset({"ave", "road", "st"}),)
+    for text, runs in (("3 Big Roadworks ahead", False), ("12 Elm Ave", True), ("4 Church St.", True)):
+        scan = index.scan(text)
+        assert scan.admitted == {0}, text
+        assert (scan.runnable == {0}) is runs, text
+        assert bool(regex.search(source, text)) is runs, text
+
+
+def test_the_real_rulebook_word_groups_never_refuse_a_match():
+    """Every pattern with word groups against every rule example and regression post: one
+    the post holds no word of a group for must not match (PrefilterIndex.worded)."""
+    checker, texts = _texts()
+    index = checker._prefilter_index
+    sources = [s for r in checker.rules for s in r.matcher.regex_sources()]
+    worded = {pf.id: regex.compile(s, regex.V0) for s, pf in zip(sources, index.prefilters)
+              if pf is not None and pf.word_groups}
+    assert len(worded) > 100, "most patterns should need some whole word"
+    dropped = 0
+    for text in texts:
+        scan = index.scan(text)
+        admitted = frozenset(worded).intersection(scan.admitted)
+        for i in admitted - index.worded(admitted, scan):
+            dropped += 1
+            assert not worded[i].search(text, timeout=1), (worded[i].pattern[:80], text)
+    assert dropped > len(texts), "the word groups should drop some admitted patterns"
+
+
 def test_a_repeated_character_is_needed_as_often_as_the_pattern_repeats_it():
     source = r"\w(?:!{2,}|\?+!+|!+\?+)"
     tokens, _ = analyse(source)

@@ -281,13 +281,31 @@ def _branch(alts: list[set], ci: bool) -> set:
     if not alts:
         return set()
     common = set.intersection(*alts)
+    out = common | _any_word(alts, common)
     choices: set = set()
     for tokens in alts:
         best = _best(tokens - common)
         if best is None:
-            return common
+            return out
         choices |= best
-    return common | {("any", frozenset(choices), ci)}
+    return out | {("any", frozenset(choices), ci)}
+
+
+def _any_word(alts: list[set], common: set) -> set:
+    """{("anyw", words)} when every alternative needs a whole word (its longest, or one of a
+    nested alternation's): the post must hold one of them as a word, where "any" above may
+    find its literal inside another ("Ave" in "have")."""
+    words: set = set()
+    for tokens in alts:
+        own = sorted((t[1] for t in tokens - common if t[0] == "w" and t[1].isascii()), key=lambda w: (-len(w), w))
+        if own:
+            words.add(own[0])
+            continue
+        nested = sorted((t[1] for t in tokens - common if t[0] == "anyw"), key=lambda g: (len(g), sorted(g)))
+        if not nested:
+            return set()
+        words |= nested[0]
+    return {("anyw", frozenset(words))}
 
 
 def _usable(kind: str, text: str) -> bool:
@@ -420,7 +438,7 @@ class Prefilter:
     and short whole words to find in the post's set of words."""
 
     __slots__ = ("all_idx", "exact", "any_idx", "words", "any_words", "digits", "non_ascii", "id",
-                 "groups", "short_groups", "cased_groups", "upper_pair", "anchor")
+                 "groups", "short_groups", "cased_groups", "upper_pair", "anchor", "word_groups")
 
     def __init__(self, all_idx, exact, any_idx, words, any_words, digits, non_ascii):
         self.id = -1                # its position in PrefilterIndex.prefilters
@@ -440,6 +458,10 @@ class Prefilter:
         self.cased_groups = ()
         self.upper_pair = False     # needs two ASCII capitals in a row
         self.anchor = None          # its id in PrefilterIndex.anchors, if its matches start at known literals
+        # Alternations of whole words (lower case ASCII), one of each needed as a word of the post:
+        # read after admission (PrefilterIndex.worded), since a literal of "any_idx" may sit
+        # inside another word ("Ave" in "have", "Close" in "closed").
+        self.word_groups = ()
 
     def admits(self, post: "PostScan") -> bool:
         present = post.present
@@ -514,6 +536,7 @@ class PrefilterIndex:
         self._fast_literals = fastscan.automaton(self._literals)  # the same keys, for PostScan.present
         self._file(self._frequencies(sample))
         self._file_anchored()
+        self._worded = frozenset(pf.id for pf in self.prefilters if pf is not None and pf.word_groups)
         if fastscan.FAST:
             self._fast = self._fast_admission()
 
@@ -675,6 +698,9 @@ class PrefilterIndex:
             return None
         tokens, digits = found
         all_idx, exact, any_idx, words, cased_groups = set(), [], [], set(), []
+        word_groups = sorted({t[1] for t in tokens if t[0] == "anyw"}
+                             | {frozenset({t[1]}) for t in tokens if t[0] == "w" and _selective(t[1]) and t[1].isascii()},
+                             key=sorted)
         for t in tokens:
             if t[0] == "s" and _selective(t[1]):
                 all_idx.add(self._idx(t[1]))
@@ -698,6 +724,7 @@ class PrefilterIndex:
                        any(g[1] for g in any_idx), digits, non_ascii)
         pf.cased_groups = tuple(cased_groups)
         pf.upper_pair = upper
+        pf.word_groups = tuple(word_groups)
         return pf
 
     def _any(self, choice) -> tuple | None:
@@ -725,6 +752,16 @@ class PrefilterIndex:
 
     def scan(self, text: str) -> "PostScan":
         return PostScan(text, self)
+
+    def worded(self, admitted: frozenset, scan: "PostScan") -> frozenset:
+        """`admitted` less the prefilters with a word group none of whose words the post holds
+        (Prefilter.word_groups): a sixth of those runnable on the bench posts, "Ave" read in "have"."""
+        need = self._worded.intersection(admitted)
+        if not need:
+            return admitted
+        words, prefilters = scan.words, self.prefilters
+        dead = [i for i in need if any(map(words.isdisjoint, prefilters[i].word_groups))]
+        return admitted.difference(dead) if dead else admitted
 
     def runnable(self, admitted: frozenset, at) -> frozenset:
         """`admitted` less the anchored prefilters none of whose leading literals the post
@@ -821,7 +858,8 @@ class PostScan:
         """The admitted prefilters whose patterns can match (PrefilterIndex.runnable): what
         the checker and the matchers run."""
         if self._runnable is None:
-            self._runnable = self._index.runnable(self.admitted, self._anchor_scan())
+            index = self._index
+            self._runnable = index.worded(index.runnable(self.admitted, self._anchor_scan()), self)
         return self._runnable
 
     def _anchor_scan(self):
