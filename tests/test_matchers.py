@@ -304,6 +304,22 @@ def test_with_breach_keeps_a_hit_only_beside_another_rules_breach():
     assert [f.rule_id for f in only.findings] == ["tone.voice"]
 
 
+def test_with_breach_drops_a_hit_inside_a_finding_of_its_own_category():
+    """Beside a breach it adds its category; inside a finding of that category it would only
+    underline the same words twice ('Labour' in 'Vote Labour')."""
+    shout = minimal_rule(id="tone.shout", category="tone", severity="warn", match={"phrases": ["STOP IT NOW"]},
+                         examples={"flag": ["[[STOP IT NOW]]"], "pass": ["stop"]})
+    scorn = minimal_rule(id="attack.scorn", category="attack", severity="warn", match={"phrases": ["scoundrel"]},
+                         examples={"flag": ["a [[scoundrel]]"], "pass": ["a friend"]})
+    voice = minimal_rule(id="tone.voice", category="tone", severity="warn",
+                         match={"post": {"with_breach": True, "match": {"patterns": ["\\b[A-Z]{3,}\\b"]}}},
+                         examples={"flag": ["The scoundrel did [[NOT]] pay."], "pass": ["It is NOT open."]})
+    c = checker_for(scorn, shout, voice)
+    voice_hits = lambda text: [text[f.start:f.end] for f in c.check(text).findings if f.rule_id == "tone.voice"]  # noqa: E731
+    assert voice_hits("STOP IT NOW, you scoundrel. It is NOT fair.") == ["NOT"]
+    assert voice_hits("The scoundrel did NOT pay.") == ["NOT"]
+
+
 def test_with_breach_is_described_and_must_be_a_boolean():
     from server.engine import RulebookError
 

@@ -303,7 +303,9 @@ class Checker:
         stop_at = time.perf_counter() + self.deadline
         self._run_rules(post, hits, chosen, stop_at, findings, incomplete, capped)
         if later and any(_speaks(f) and not f.supplementary for f in findings):
+            before = len(findings)
             self._run_rules(post, hits, sorted(later), stop_at, findings, incomplete, capped)
+            findings[before:] = _not_nested(findings[before:], findings[:before])
         return findings, incomplete, capped
 
     def _run_rules(self, post: Post, hits: dict, chosen: list, stop_at: float,
@@ -371,6 +373,15 @@ class Checker:
 def _speaks(f: Finding) -> bool:
     """Counts for a breach: not an info hint, not an advisory category."""
     return f.severity != "info" and f.category not in ADVISORY_CATEGORIES
+
+
+def _not_nested(added: list[Finding], found: list[Finding]) -> list[Finding]:
+    """A with_breach rule's findings less those inside another rule's finding of their own
+    category: such a rule adds its category beside a breach, and inside one of that category
+    it would only underline the same words twice ('Labour' in 'Vote Labour'). The model's
+    findings do not count here, as they do not count for the breach."""
+    spans = [(f.start, f.end, f.category) for f in found if _speaks(f) and not f.supplementary]
+    return [f for f in added if not any(c == f.category and s <= f.start and f.end <= e for s, e, c in spans)]
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -12,7 +12,8 @@ match (its `match`) and keeps a hit only when
   hit itself (a previous conviction named inside the hit, "who was jailed for
   burglary in 2019", is the breach, not a reason to cancel it), and
 - `with_breach`: another rule's finding in the post speaks for a breach (the
-  checker keeps or drops these hits once every rule has run: `Checker.check`).
+  checker keeps or drops these hits once every rule has run: `Checker.check`),
+  and no finding of the hit's own category already covers its words.
 
 Requires and excludes are phrases in the shared automaton (with {@list}
 references), so the gate costs nothing when the post has none of them: with
