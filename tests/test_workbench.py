@@ -83,7 +83,7 @@ def test_explain_model_finding_gives_head_probability_and_threshold():
     rep = explain_json(ROOT / "rules.json", "Labour is great. Vote for them")
     assert "model.political" not in {f["rule_id"] for f in rep["findings"]}
     # where no rule speaks, a head's card is explained: its head, probability and threshold
-    rep = explain_json(ROOT / "rules.json", "Labour is great.")
+    rep = explain_json(ROOT / "rules.json", "Go Labour!")
     models = [(f["rule_id"], f["matched"]) for f in rep["findings"] if f["rule_id"].startswith("model.")]
     assert models and all(m["kind"] == "model" and m["head"].replace("_", "-") == rid.split(".", 1)[1]
                           for rid, m in models)
