@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..evaluate import PROJECT_CORPUS as PROJECT_CORPUS_DIR
+from ..evaluate import LOCAL, PROJECT_CORPUS as PROJECT_CORPUS_DIR
 from . import features as F
 from .scorer import FORMAT, FORMAT_VERSION, canonical_digest, scoring_part
 
@@ -51,8 +51,11 @@ ROOT = Path(__file__).resolve().parents[2]
 # This project's own labelled posts (corpus/, see its README): every post not in a `check`
 # split trains the model beside the categories tune posts, in the same group.
 PROJECT_CORPUS = Path(PROJECT_CORPUS_DIR)
-PROJECT_TRAINING = ("probe.jsonl", "written.jsonl", "blind.jsonl", "traps.jsonl", "fresh.jsonl", "novel.jsonl",
-                    "voices.jsonl", "echo.jsonl", "relay.jsonl")
+# Every corpus make eval measures, and written.jsonl, which is for training only. A new
+# measure is trained on once it is in evaluate.LOCAL. written.jsonl sits second because rows
+# are read in this order and the model's digest depends on it.
+_MEASURED = tuple(path for path, _ in LOCAL.values())
+PROJECT_TRAINING = (_MEASURED[0], "written.jsonl", *_MEASURED[1:])
 # `make train`'s settings; server/learned/experiment.py compares others on out-of-fold data.
 # char 3-4-grams and C=30: char 4-grams alone with C=10 scored as well out-of-fold but lost recall
 # and gained false positives on the probe set before any of it was trained on. The external sets
