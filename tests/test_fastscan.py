@@ -182,14 +182,16 @@ def test_the_prefilters_admitted_are_the_pythons(checker, texts):
 
 
 @needs_c
-def test_short_words_are_read_with_the_patterns_word_characters(checker):
+def test_words_are_read_with_the_patterns_word_characters(checker):
     """The C path splits an ASCII post itself; any other post's words come from Python,
     split by `regex`'s \\w where a non-ASCII character is a word character."""
     pure_index = pure_twin(checker)._prefilter_index
     index = checker._prefilter_index
     for text in ("Mr Smith", "mr smith", "MR SMITH", "Mré Smith", "Mr\u00e9 Smith", "é Mr é", "Mr\u0301 Smith",
                  "Mr_ Smith", "_Mr Smith", "Mr1 Smith", "Dr. Who at 10 Main St", "Dr\u00a0Who", "ΜΡ Mr",
-                 "KMr Mr", "\u212aMr", "İs he in?", "he/she", "(he) said", "he's"):
+                 "KMr Mr", "\u212aMr", "İs he in?", "he/she", "(he) said", "he's",
+                 "12 Oak Close", "we have closed it", "12 Oak Clos\u00e9", "12 Oak Close\u0301", "12 Oak CLOSE_",
+                 "12 Oak \u212aent Road", "Straße 12 Oak Road", "my home address", "home\u00a0address"):
         assert PostScan(text, index).admitted == PostScan(text, pure_index).admitted, text
 
 

@@ -1,11 +1,13 @@
 """The regex prefilter: what it reads from a pattern, and that it never refuses a post the pattern matches."""
 
+import copy
 import json
 from pathlib import Path
 
 import pytest
 import regex
 
+from server.engine import fastscan
 from server.engine.examples import all_examples
 from server.engine.prefilter import PrefilterIndex, analyse
 
@@ -124,35 +126,70 @@ def test_the_real_rulebook_prefilters_never_refuse_a_match():
     assert wrong == 0
 
 
+def both_paths(index: PrefilterIndex) -> list[PrefilterIndex]:
+    """`index`, admitting in C where built, and a twin admitting in Python."""
+    pure = copy.copy(index)
+    pure._fast = None
+    assert (index._fast is not None) is fastscan.FAST
+    return [index, pure]
+
+
 def test_a_whole_word_alternation_needs_one_of_its_words_as_a_word():
-    # " Road" is in " Roadworks": admitted, then dropped for want of the word.
+    # " Road" is in " Roadworks", and "St" is a word: the alternation needs one of its words.
     source = r"\b\d+ [A-Z][a-z]+ (?:Ave|Road|St)\b"
     index = PrefilterIndex([source])
-    assert index.prefilters[0].word_groups == (frozenset({"ave", "road", "st"}),)
-    for text, runs in (("3 Big Roadworks ahead", False), ("12 Elm Ave", True), ("4 Church St.", True)):
-        scan = index.scan(text)
-        assert scan.admitted == {0}, text
-        assert (scan.runnable == {0}) is runs, text
-        assert bool(regex.search(source, text)) is runs, text
+    assert (frozenset(), frozenset({"ave", "road", "st"})) in index.prefilters[0].any_idx
+    for text, match in (("3 Big Roadworks ahead", False), ("12 Elm Ave", True), ("4 Church St.", True)):
+        for path in both_paths(index):
+            assert (path.scan(text).admitted == {0}) is match, text
+        assert bool(regex.search(source, text)) is match, text
 
 
-def test_the_real_rulebook_word_groups_never_refuse_a_match():
-    """Every pattern with word groups against every rule example and regression post: one
-    the post holds no word of a group for must not match (PrefilterIndex.worded)."""
+@pytest.mark.parametrize("text, match", [
+    ("we have closed it", False),  # "ave" and "close" only inside words
+    ("12 Oak Close", True),
+    ("12 oak close", False),       # words as written: the pattern is case-sensitive
+    ("Ave Maria", True),
+])
+def test_a_case_sensitive_whole_word_alternation_needs_one_word_as_written(text, match):
+    source = r"\b(?:Ave|Close)\b"
+    index = PrefilterIndex([source])
+    for path in both_paths(index):
+        assert (path.scan(text).admitted == {0}) is match, text
+    assert index.prefilters[0].admits(index.scan(text)) is match
+    assert bool(regex.search(source, text)) is match
+
+
+def test_a_long_whole_word_is_needed_as_a_word():
+    source = r"\bhome address\b"
+    index = PrefilterIndex([source])
+    assert index.prefilters[0].words == {"home", "address"}
+    for text, match in (("my home addresses", False), ("her home address is", True)):
+        for path in both_paths(index):
+            assert (path.scan(text).admitted == {0}) is match, text
+
+
+def test_the_real_rulebook_whole_words_never_refuse_a_match():
+    """Every pattern needing whole words against every rule example and regression post: one
+    refused for want of a word, though the post holds every literal it needs, must not match."""
     checker, texts = _texts()
     index = checker._prefilter_index
     sources = [s for r in checker.rules for s in r.matcher.regex_sources()]
-    worded = {pf.id: regex.compile(s, regex.V0) for s, pf in zip(sources, index.prefilters)
-              if pf is not None and pf.word_groups}
+    worded = {}
+    for source, pf in zip(sources, index.prefilters):
+        if pf is not None and (pf.words or pf.any_words):
+            literals_only = copy.copy(pf)
+            literals_only.words, literals_only.any_words = frozenset(), False
+            worded[pf.id] = (regex.compile(source, regex.V0), pf, literals_only)
     assert len(worded) > 100, "most patterns should need some whole word"
-    dropped = 0
+    refused = 0
     for text in texts:
         scan = index.scan(text)
-        admitted = frozenset(worded).intersection(scan.admitted)
-        for i in admitted - index.worded(admitted, scan):
-            dropped += 1
-            assert not worded[i].search(text, timeout=1), (worded[i].pattern[:80], text)
-    assert dropped > len(texts), "the word groups should drop some admitted patterns"
+        for pattern, pf, literals_only in worded.values():
+            if literals_only.admits(scan) and not pf.admits(scan):
+                refused += 1
+                assert not pattern.search(text, timeout=1), (pattern.pattern[:80], text)
+    assert refused > len(texts), "the whole words should refuse some patterns the literals admit"
 
 
 def test_a_repeated_character_is_needed_as_often_as_the_pattern_repeats_it():

@@ -880,8 +880,6 @@ static PyTypeObject PhraseScannerType = {
 
 /* ======================================================================== Admission */
 
-#define MAX_WORD 8  /* the short words the prefilters look up are two letters */
-
 /* One prefilter's needs; the int lists are offsets into Admission.pool. */
 typedef struct {
     int active;               /* 0: the pattern has no prefilter */
@@ -891,7 +889,7 @@ typedef struct {
     int32_t all_at, n_all;    /* literals that must all be present */
     int32_t groups_at, n_groups;
     int32_t words_at, n_words;
-    int32_t short_at, n_short;/* (group id, first word, word count) triples */
+    int32_t choice_at, n_choice;/* (group id, first word, word count) triples */
     PyObject *exact;          /* tuple of str, or NULL */
     PyObject *cased;          /* tuple of ((literal, spellings), ...) per group, or NULL */
 } Need;
@@ -900,7 +898,7 @@ typedef struct {
     PyObject_HEAD
     PyObject *specs;          /* what the needs were read from: keeps exact/cased alive */
     PyObject *words_of;       /* scan -> lower str (no non-ASCII word character) or frozenset */
-    PyObject *word_strs;      /* tuple of the words */
+    PyObject *word_strs;      /* tuple of the words, by id: what vocab_slots point at */
     Py_ssize_t n_literals, n_groups, n_pf, n_vocab;
     Need *needs;
     int32_t *pool;
@@ -908,8 +906,8 @@ typedef struct {
     int32_t *by_literal_at;   /* literal -> its prefilters in pool (n_literals + 1 offsets) */
     int32_t *in_groups_at;    /* literal -> its groups in pool */
     int32_t unfiled_at, n_unfiled;
-    uint64_t vocab[256];      /* the words, packed as bytes */
-    uint8_t vocab_len[256];
+    int32_t *vocab_slots;     /* hash table of the words: a word id, or -1 for an empty slot */
+    size_t vocab_mask;        /* slots - 1, slots a power of two */
     Py_ssize_t vocab_min, vocab_max;  /* their shortest and longest: other runs are no word of it */
 } Admission;
 
@@ -959,12 +957,12 @@ pool_push(Admission *d, int32_t v)
     return 0;
 }
 
-/* The alternations that short words may meet: ((group id, (word, ...)), ...). Their word
+/* The alternations that words may meet: ((group id, (word, ...)), ...). Their word
    lists go into the pool first, then one (group id, words at, count) triple each. */
 static int
-read_shorts(Admission *d, Need *nd, PyObject *shorts)
+read_choices(Admission *d, Need *nd, PyObject *choices)
 {
-    PyObject *fast = PySequence_Fast(shorts, "short_groups: a sequence");
+    PyObject *fast = PySequence_Fast(choices, "word_choices: a sequence");
     if (fast == NULL)
         return -1;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
@@ -975,7 +973,7 @@ read_shorts(Admission *d, Need *nd, PyObject *shorts)
         long gid = PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 2 ? PyLong_AsLong(PyTuple_GET_ITEM(item, 0)) : -1;
         if (gid < 0 || gid >= d->n_groups) {
             if (!PyErr_Occurred())
-                PyErr_SetString(PyExc_ValueError, "short_groups: (group id, words) pairs");
+                PyErr_SetString(PyExc_ValueError, "word_choices: (group id, words) pairs");
             rc = -1;
             break;
         }
@@ -983,8 +981,8 @@ read_shorts(Admission *d, Need *nd, PyObject *shorts)
         triples[3 * i + 1] = pool_add(d, PyTuple_GET_ITEM(item, 1), d->n_vocab, &triples[3 * i + 2]);
         rc = triples[3 * i + 1] < 0 ? -1 : 0;
     }
-    nd->short_at = (int32_t)d->pool_n;
-    nd->n_short = (int32_t)n;
+    nd->choice_at = (int32_t)d->pool_n;
+    nd->n_choice = (int32_t)n;
     for (Py_ssize_t j = 0; j < 3 * n && rc == 0; j++)
         rc = pool_push(d, triples[j]);
     PyMem_Free(triples);
@@ -1025,14 +1023,14 @@ cased_shape(PyObject *cased)
 }
 
 /* A prefilter's spec: (all_idx, digits, non_ascii, upper_pair, groups, exact, cased,
-   words, short_groups, implied), short_groups as ((group id, (word, ...)), ...). */
+   words, word_choices, implied), word_choices as ((group id, (word, ...)), ...). */
 static int
 read_need(Admission *d, Need *nd, PyObject *spec)
 {
-    PyObject *all, *groups, *exact, *cased, *words, *shorts;
+    PyObject *all, *groups, *exact, *cased, *words, *choices;
     int non_ascii, upper_pair, implied;
     if (!PyArg_ParseTuple(spec, "OlppOOOOOp", &all, &nd->digits, &non_ascii, &upper_pair, &groups, &exact,
-                          &cased, &words, &shorts, &implied))
+                          &cased, &words, &choices, &implied))
         return -1;
     nd->active = 1;
     nd->non_ascii = non_ascii;
@@ -1047,35 +1045,85 @@ read_need(Admission *d, Need *nd, PyObject *spec)
     /* held by the spec, which the Admission holds */
     nd->exact = PyTuple_GET_SIZE(exact) ? exact : NULL;
     nd->cased = PyTuple_GET_SIZE(cased) ? cased : NULL;
-    if (read_shorts(d, nd, shorts) < 0)
+    if (read_choices(d, nd, choices) < 0)
         return -1;
-    nd->words_needed = nd->n_words > 0 || nd->n_short > 0;
+    nd->words_needed = nd->n_words > 0 || nd->n_choice > 0;
     return 0;
 }
 
-/* Pack the vocabulary: each word up to MAX_WORD ASCII characters, one uint64. */
+/* FNV-1a over the code points of [s, e), ASCII capitals lower-cased as str.lower() does. */
+static uint64_t
+word_hash(int kind, const void *data, Py_ssize_t s, Py_ssize_t e)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (Py_ssize_t i = s; i < e; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * 1099511628211ULL;
+    }
+    return h;
+}
+
+/* Is word v the run [s, e) lower-cased? */
+static int
+same_word(const Admission *d, int32_t v, int kind, const void *data, Py_ssize_t s, Py_ssize_t e)
+{
+    PyObject *w = PyTuple_GET_ITEM(d->word_strs, v);
+    if (PyUnicode_GET_LENGTH(w) != e - s)
+        return 0;
+    const Py_UCS1 *chars = PyUnicode_1BYTE_DATA(w);  /* ASCII: read_vocab saw to it */
+    for (Py_ssize_t i = s; i < e; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != chars[i - s])
+            return 0;
+    }
+    return 1;
+}
+
+/* The id of the word that is the run [s, e) lower-cased, or -1. */
+static int32_t
+vocab_find(const Admission *d, int kind, const void *data, Py_ssize_t s, Py_ssize_t e)
+{
+    int32_t v;
+    for (size_t at = word_hash(kind, data, s, e) & d->vocab_mask; (v = d->vocab_slots[at]) >= 0;
+         at = (at + 1) & d->vocab_mask)
+        if (same_word(d, v, kind, data, s, e))
+            return v;
+    return -1;
+}
+
+/* The words into one hash table, open addressing with at least half the slots empty.
+   ASCII only: a non-ASCII word would need regex's \w here, and the Python path keeps it. */
 static int
 read_vocab(Admission *d, PyObject *words)
 {
     d->n_vocab = PyTuple_GET_SIZE(words);
-    if (d->n_vocab > 256) {
-        PyErr_SetString(PyExc_ValueError, "more than 256 short words");
+    if (d->n_vocab >= INT32_MAX / 4) {
+        PyErr_SetString(PyExc_ValueError, "too many words");
         return -1;
     }
+    size_t slots = 1;
+    while (slots <= 2 * (size_t)d->n_vocab)
+        slots <<= 1;
+    if ((d->vocab_slots = PyMem_Malloc(sizeof(int32_t) * slots)) == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(d->vocab_slots, 0xff, sizeof(int32_t) * slots);  /* every slot -1 */
+    d->vocab_mask = slots - 1;
     for (Py_ssize_t i = 0; i < d->n_vocab; i++) {
         PyObject *w = PyTuple_GET_ITEM(words, i);
         if (!is_str(w))
             return -1;
         Py_ssize_t n = PyUnicode_GET_LENGTH(w);
-        if (!PyUnicode_IS_ASCII(w) || n == 0 || n > MAX_WORD) {
-            /* a non-ASCII word would need regex's \w here: the Python path keeps it */
-            PyErr_SetString(PyExc_ValueError, "a short word that is not 1-8 ASCII characters");
+        const void *data = PyUnicode_DATA(w);
+        if (!PyUnicode_IS_ASCII(w) || n == 0 || vocab_find(d, PyUnicode_1BYTE_KIND, data, 0, n) >= 0) {
+            PyErr_SetString(PyExc_ValueError, "the words must be distinct, not empty, and ASCII");
             return -1;
         }
-        uint64_t packed = 0;
-        memcpy(&packed, PyUnicode_1BYTE_DATA(w), n);
-        d->vocab[i] = packed;
-        d->vocab_len[i] = (uint8_t)n;
+        size_t at = word_hash(PyUnicode_1BYTE_KIND, data, 0, n) & d->vocab_mask;
+        while (d->vocab_slots[at] >= 0)
+            at = (at + 1) & d->vocab_mask;
+        d->vocab_slots[at] = (int32_t)i;
         d->vocab_min = i == 0 || n < d->vocab_min ? n : d->vocab_min;
         d->vocab_max = n > d->vocab_max ? n : d->vocab_max;
     }
@@ -1113,6 +1161,7 @@ Admission_dealloc(Admission *d)
     Py_XDECREF(d->specs);
     Py_XDECREF(d->words_of);
     Py_XDECREF(d->word_strs);
+    PyMem_Free(d->vocab_slots);
     PyMem_Free(d->needs);
     PyMem_Free(d->pool);
     PyMem_Free(d->by_literal_at);
@@ -1267,28 +1316,32 @@ mark_words_ascii(Post *p, PyObject *lower)
             i++;
         if (i - s > d->vocab_max || i - s < d->vocab_min)
             continue;
-        uint64_t packed = 0;
-        for (Py_ssize_t j = s; j < i; j++) {
-            Py_UCS4 c = PyUnicode_READ(kind, data, j);
-            packed |= (uint64_t)(c >= 'A' && c <= 'Z' ? c + 32 : c) << (8 * (j - s));  /* as str.lower() */
-        }
-        for (Py_ssize_t v = 0; v < d->n_vocab; v++)
-            if (d->vocab[v] == packed && d->vocab_len[v] == i - s)
-                p->words[v] = 1;
+        int32_t v = vocab_find(d, kind, data, s, i);
+        if (v >= 0)
+            p->words[v] = 1;
     }
 }
 
-/* Mark the vocabulary words in a frozenset of the post's words (regex's \w split). */
+/* Mark the vocabulary words in a frozenset of the post's words (regex's \w split): each
+   word of the post looked up in the table, as a post has far fewer words than the table. */
 static int
 mark_words_set(Post *p, PyObject *words)
 {
-    for (Py_ssize_t v = 0; v < p->d->n_vocab; v++) {
-        int in = PySequence_Contains(words, PyTuple_GET_ITEM(p->d->word_strs, v));
-        if (in < 0)
-            return -1;
-        p->words[v] = (uint8_t)in;
+    PyObject *it = PyObject_GetIter(words), *w;
+    if (it == NULL)
+        return -1;
+    while ((w = PyIter_Next(it)) != NULL) {
+        if (is_str(w)) {
+            int32_t v = vocab_find(p->d, PyUnicode_KIND(w), PyUnicode_DATA(w), 0, PyUnicode_GET_LENGTH(w));
+            if (v >= 0)
+                p->words[v] = 1;
+        }
+        Py_DECREF(w);
+        if (PyErr_Occurred())
+            break;
     }
-    return 0;
+    Py_DECREF(it);
+    return PyErr_Occurred() ? -1 : 0;
 }
 
 /* scan.words, for the vocabulary only. An ASCII post is split here; another asks
@@ -1354,7 +1407,8 @@ cased_ok(Post *p, PyObject *cased)
     return 1;
 }
 
-/* The short words and word alternations; the alternation may be met by a literal instead. */
+/* The whole words and word alternations; an alternation may be met by a literal of its group
+   instead (an alternation of whole words only has the empty group, which no literal meets). */
 static int
 words_ok(Post *p, const Need *nd)
 {
@@ -1364,8 +1418,8 @@ words_ok(Post *p, const Need *nd)
     if (!all_marked(p->words, pool + nd->words_at, nd->n_words))
         return 0;
     post_groups(p);
-    for (int32_t i = 0; i < nd->n_short; i++) {
-        const int32_t *t = pool + nd->short_at + 3 * i;  /* (group id, words at, count) */
+    for (int32_t i = 0; i < nd->n_choice; i++) {
+        const int32_t *t = pool + nd->choice_at + 3 * i;  /* (group id, words at, count) */
         int32_t gid = t[0], at = t[1], n = t[2];
         int any = p->groups[gid];
         for (int32_t j = 0; j < n && !any; j++)

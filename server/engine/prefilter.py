@@ -435,33 +435,31 @@ def _analysed(source: str) -> tuple[frozenset, int] | None:
 
 class Prefilter:
     """The needs of one pattern, as indexes into the shared literal automaton
-    and short whole words to find in the post's set of words."""
+    and whole words to find in the post's set of words."""
 
     __slots__ = ("all_idx", "exact", "any_idx", "words", "any_words", "digits", "non_ascii", "id",
-                 "groups", "short_groups", "cased_groups", "upper_pair", "anchor", "word_groups")
+                 "groups", "word_choices", "cased_groups", "upper_pair", "anchor")
 
     def __init__(self, all_idx, exact, any_idx, words, any_words, digits, non_ascii):
         self.id = -1                # its position in PrefilterIndex.prefilters
         self.all_idx = all_idx      # literals that must all be present (case-folded)
         self.exact = exact          # case-sensitive literals to confirm on the original text
-        self.any_idx = any_idx      # per alternation: (literal indexes, short words), one needed
-        self.words = words          # short whole words that must all be present (lower case)
+        # Per alternation: (literal indexes, words), one needed. An alternation of whole words has
+        # no literal: a literal may sit inside another word ("Ave" in "have", "Close" in "closed").
+        self.any_idx = any_idx
+        self.words = words          # whole words that must all be present (lower case)
         self.any_words = any_words  # True when some alternation needs the word set
         self.digits = digits
         self.non_ascii = non_ascii
         # The alternations as ids of PrefilterIndex's literal groups (set by the index):
-        # those of literals only, and (id, short words) for the rest.
+        # those of literals only, and (id, words) for the rest.
         self.groups = None
-        self.short_groups = None
+        self.word_choices = None
         # Alternations whose every choice is a case-sensitive literal:
         # (literal indexes, index -> the spellings to find in the original text).
         self.cased_groups = ()
         self.upper_pair = False     # needs two ASCII capitals in a row
         self.anchor = None          # its id in PrefilterIndex.anchors, if its matches start at known literals
-        # Alternations of whole words (lower case ASCII), one of each needed as a word of the post:
-        # read after admission (PrefilterIndex.worded), since a literal of "any_idx" may sit
-        # inside another word ("Ave" in "have", "Close" in "closed").
-        self.word_groups = ()
 
     def admits(self, post: "PostScan") -> bool:
         present = post.present
@@ -487,8 +485,8 @@ class Prefilter:
             if not self.words <= words:
                 return False
             groups = post.groups
-            for gid, short in self.short_groups:
-                if gid not in groups and words.isdisjoint(short):
+            for gid, choices in self.word_choices:
+                if gid not in groups and words.isdisjoint(choices):
                     return False
         return True
 
@@ -536,7 +534,6 @@ class PrefilterIndex:
         self._fast_literals = fastscan.automaton(self._literals)  # the same keys, for PostScan.present
         self._file(self._frequencies(sample))
         self._file_anchored()
-        self._worded = frozenset(pf.id for pf in self.prefilters if pf is not None and pf.word_groups)
         if fastscan.FAST:
             self._fast = self._fast_admission()
 
@@ -552,20 +549,20 @@ class PrefilterIndex:
         self._opened_by_literal = [frozenset(ids) for ids in opens]
 
     def _fast_admission(self):
-        """admitted() in C (fastscan.py): each prefilter's needs as tuples of ints, the short
-        words numbered; None where the C path cannot say the same (a short word that is not
-        ASCII would need the `regex` module's word characters), and admitted() stays Python."""
+        """admitted() in C (fastscan.py): each prefilter's needs as tuples of ints, the
+        words numbered; None where the C path cannot say the same (a word that is not ASCII
+        would need the `regex` module's word characters), and admitted() stays Python."""
         vocab = sorted({w for pf in self.prefilters if pf is not None
-                        for w in pf.words.union(*(short for _, short in pf.short_groups))})
+                        for w in pf.words.union(*(choices for _, choices in pf.word_choices))})
         word_id = {w: i for i, w in enumerate(vocab)}
         specs = [None if pf is None else (
             tuple(pf.all_idx), pf.digits, pf.non_ascii, pf.upper_pair, tuple(pf.groups), tuple(pf.exact),
             tuple(tuple((k, spellings[k]) for k in sorted(literals)) for literals, spellings in pf.cased_groups),
             tuple(word_id[w] for w in pf.words),
-            tuple((gid, tuple(word_id[w] for w in sorted(short))) for gid, short in pf.short_groups),
+            tuple((gid, tuple(word_id[w] for w in sorted(choices))) for gid, choices in pf.word_choices),
             pf.id in self._implied) for pf in self.prefilters]
         n_groups = 1 + max((g for gs in self._in_groups for g in gs), default=-1)
-        n_groups = max([n_groups] + [gid + 1 for pf in self.prefilters if pf is not None for gid, _ in pf.short_groups])
+        n_groups = max([n_groups] + [gid + 1 for pf in self.prefilters if pf is not None for gid, _ in pf.word_choices])
         try:
             return fastscan._fastscan.Admission(len(self._literals), n_groups, specs, list(self._by_literal),
                                                 list(self._in_groups), self._unfiled, tuple(vocab), _words_for_c)
@@ -582,12 +579,13 @@ class PrefilterIndex:
 
     def _number_groups(self) -> None:
         """Number each distinct alternation of literals, so that a post finds every one it
-        satisfies in one pass over its literals (PostScan.groups) instead of one set test each."""
+        satisfies in one pass over its literals (PostScan.groups) instead of one set test each.
+        The alternations of whole words share the id of the empty group, which no post has."""
         ids: dict[frozenset, int] = {}
         for pf in self.prefilters:
             if pf is not None:
-                pf.groups = frozenset(ids.setdefault(g, len(ids)) for g, short in pf.any_idx if not short)
-                pf.short_groups = tuple((ids.setdefault(g, len(ids)), short) for g, short in pf.any_idx if short)
+                pf.groups = frozenset(ids.setdefault(g, len(ids)) for g, words in pf.any_idx if not words)
+                pf.word_choices = tuple((ids.setdefault(g, len(ids)), words) for g, words in pf.any_idx if words)
         in_groups: list[list[int]] = [[] for _ in self._literals]
         for group, gid in ids.items():
             for k in group:
@@ -684,7 +682,7 @@ class PrefilterIndex:
                     continue
                 if groups is None:
                     groups = scan.groups
-                if not all(gid in groups or not words.isdisjoint(short) for gid, short in pf.short_groups):
+                if not all(gid in groups or not words.isdisjoint(choices) for gid, choices in pf.word_choices):
                     continue
             out.append(i)
         return frozenset(out)
@@ -698,16 +696,17 @@ class PrefilterIndex:
             return None
         tokens, digits = found
         all_idx, exact, any_idx, words, cased_groups = set(), [], [], set(), []
-        word_groups = sorted({t[1] for t in tokens if t[0] == "anyw"}
-                             | {frozenset({t[1]}) for t in tokens if t[0] == "w" and _selective(t[1]) and t[1].isascii()},
-                             key=sorted)
         for t in tokens:
             if t[0] == "s" and _selective(t[1]):
                 all_idx.add(self._idx(t[1]))
                 if not t[2] and t[1] != t[1].lower():
                     exact.append(t[1])
-            elif t[0] == "w" and _usable(*t[:2]) and not _selective(t[1]):
+            elif t[0] == "w" and _usable(*t[:2]) and (t[1].isascii() or not _selective(t[1])):
+                # A longer word is a literal too (all_idx): one not ASCII is left at that, so that
+                # admitted() stays in C, which reads ASCII words only.
                 words.add(t[1])
+            elif t[0] == "anyw":
+                any_idx.append((frozenset(), t[1]))
             elif t[0] == "any":
                 group = self._any(t[1])
                 if group is not None:
@@ -724,7 +723,6 @@ class PrefilterIndex:
                        any(g[1] for g in any_idx), digits, non_ascii)
         pf.cased_groups = tuple(cased_groups)
         pf.upper_pair = upper
-        pf.word_groups = tuple(word_groups)
         return pf
 
     def _any(self, choice) -> tuple | None:
@@ -752,16 +750,6 @@ class PrefilterIndex:
 
     def scan(self, text: str) -> "PostScan":
         return PostScan(text, self)
-
-    def worded(self, admitted: frozenset, scan: "PostScan") -> frozenset:
-        """`admitted` less the prefilters with a word group none of whose words the post holds
-        (Prefilter.word_groups): a sixth of those runnable on the bench posts, "Ave" read in "have"."""
-        need = self._worded.intersection(admitted)
-        if not need:
-            return admitted
-        words, prefilters = scan.words, self.prefilters
-        dead = [i for i in need if any(map(words.isdisjoint, prefilters[i].word_groups))]
-        return admitted.difference(dead) if dead else admitted
 
     def runnable(self, admitted: frozenset, at) -> frozenset:
         """`admitted` less the anchored prefilters none of whose leading literals the post
@@ -858,8 +846,7 @@ class PostScan:
         """The admitted prefilters whose patterns can match (PrefilterIndex.runnable): what
         the checker and the matchers run."""
         if self._runnable is None:
-            index = self._index
-            self._runnable = index.worded(index.runnable(self.admitted, self._anchor_scan()), self)
+            self._runnable = self._index.runnable(self.admitted, self._anchor_scan())
         return self._runnable
 
     def _anchor_scan(self):
