@@ -51,10 +51,14 @@ ROOT = Path(__file__).resolve().parents[2]
 # This project's own labelled posts (corpus/, see its README): every post not in a `check`
 # split trains the model beside the categories tune posts, in the same group.
 PROJECT_CORPUS = Path(PROJECT_CORPUS_DIR)
-# Every corpus make eval measures, and written.jsonl, which is for training only. A new
-# measure is trained on once it is in evaluate.LOCAL. written.jsonl sits second because rows
-# are read in this order and the model's digest depends on it.
-_MEASURED = tuple(path for path, _ in LOCAL.values())
+# Every corpus make eval measures, and written.jsonl, which is for training only. written.jsonl
+# sits second because rows are read in this order and the model's digest depends on it.
+# MEASURED_ONLY: measures whose tune half the model has not trained on yet. Retrained with
+# ninth's tune half (2026-12-03), the nine check halves pooled went from a false-positive rate
+# of 0.050 to 0.057 (the heads' thresholds moved, sub judice 0.971 -> 0.820), so the model
+# of 2026-12-03 stays; corpus/README.md.
+MEASURED_ONLY = ("ninth.jsonl",)
+_MEASURED = tuple(path for path, _ in LOCAL.values() if path not in MEASURED_ONLY)
 PROJECT_TRAINING = (_MEASURED[0], "written.jsonl", *_MEASURED[1:])
 # `make train`'s settings; server/learned/experiment.py compares others on out-of-fold data.
 # char 3-4-grams and C=30: char 4-grams alone with C=10 scored as well out-of-fold but lost recall
