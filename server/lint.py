@@ -158,7 +158,9 @@ def _rules(ctx: Context) -> Iterator[tuple[int, dict, str]]:
        "or in two rules' phrases")
 def duplicate_terms(ctx: Context) -> Iterator[LintProblem]:
     for name, lst in ctx.lists.items():
-        exact = lst.get("match_case") == "exact"
+        # Read outside phrase fields (a pattern's {@list} is escaped, not folded), terms count as written:
+        # there 'Sinn Fein' beside 'Sinn Féin' is two spellings, each needed.
+        exact = lst.get("match_case") == "exact" or name in ctx.other_readers
         first: dict[str, str] = {}
         for i, term in enumerate(lst.get("terms", [])):
             key = term if exact else fold(term)

@@ -49,6 +49,17 @@ def test_a_term_twice_in_one_list_accents_and_case_ignored():
     assert "list 'parties' field 'terms[0]'" in p.message
 
 
+def test_spellings_a_pattern_reads_are_not_duplicates():
+    """A pattern's {@list} is escaped, not folded: 'Sinn Fein' and 'Sinn Féin' are two
+    spellings there, and dropping one loses every post written the other way."""
+    pattern = minimal_rule(id="party_political.x", category="party_political", description="why",
+                           match={"patterns": ["\\b(?:{@parties})\\b"]},
+                           examples={"flag": ["[[Sinn Fein]]", "[[Sinn Féin]]"], "pass": ["nothing"]})
+    lists = {"parties": {"terms": ["Sinn Féin", "Labour", "Sinn Fein", "Labour"]}}
+    (p,) = problems(book(pattern, lists=lists), "duplicate-term")
+    assert p.where == "list 'parties' field 'terms[3]'" and "'terms[1]'" in p.message
+
+
 def test_a_term_in_two_lists_one_field_reads_together():
     lists = {"uk": {"terms": ["Reform", "Labour"]}, "other": {"terms": ["Labour"]}}
     (p,) = problems(book(rule(phrases=["{@uk}", "{@other}"]), lists=lists), "duplicate-term")

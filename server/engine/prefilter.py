@@ -623,7 +623,7 @@ class PrefilterIndex:
         """Literals one of which `pf` needs: one it requires, or an alternation whose every
         choice is a literal of the automaton, whichever the sample has least (then the
         longest). None: it needs no such literal."""
-        options = [(k,) for k in pf.all_idx] + [tuple(sorted(g)) for g, short in pf.any_idx if not short]
+        options = [(k,) for k in pf.all_idx] + [tuple(sorted(g)) for g, words in pf.any_idx if not words]
         if not options:
             return None
         literals = self._literals
@@ -726,17 +726,17 @@ class PrefilterIndex:
         return pf
 
     def _any(self, choice) -> tuple | None:
-        """One alternation: (literal indexes, short words), or None if some alternative is unselective.
+        """One alternation: (literal indexes, whole words), or None if some alternative is unselective.
         Case-folded: a case-sensitive alternation is only narrowed, never wrongly refused."""
-        idx, short = set(), set()
+        idx, words = set(), set()
         for kind, text, _ in choice:
             if _selective(text):
                 idx.add(self._idx(text))
             elif _usable(kind, text):
-                short.add(text.lower())
+                words.add(text.lower())
             else:
                 return None
-        return frozenset(idx), frozenset(short)
+        return frozenset(idx), frozenset(words)
 
     def _cased(self, choice) -> tuple | None:
         """(literal indexes, index -> spellings) when every alternative needs a literal as
