@@ -481,14 +481,14 @@ class Prefilter:
             if not any(s in text for k in literals & present for s in spellings[k]):
                 return False
         if self.words or self.any_words:
-            words = post.words
-            if not self.words <= words:
-                return False
-            groups = post.groups
-            for gid, choices in self.word_choices:
-                if gid not in groups and words.isdisjoint(choices):
-                    return False
+            return self.words_met(post.words, post.groups)
         return True
+
+    def words_met(self, words: frozenset, groups) -> bool:
+        """The post's words hold every word needed and one choice of each word alternation
+        (or the alternation's literal group is present)."""
+        return self.words <= words and all(gid in groups or not words.isdisjoint(choices)
+                                           for gid, choices in self.word_choices)
 
 
 def _anchor_only() -> Prefilter:
@@ -678,11 +678,9 @@ class PrefilterIndex:
             if pf.words or pf.any_words:
                 if words is None:
                     words = scan.words
-                if not pf.words <= words:
-                    continue
                 if groups is None:
                     groups = scan.groups
-                if not all(gid in groups or not words.isdisjoint(choices) for gid, choices in pf.word_choices):
+                if not pf.words_met(words, groups):
                     continue
             out.append(i)
         return frozenset(out)
