@@ -96,23 +96,39 @@ BESIDE_RULES_CASES = [
 
 def test_a_model_card_beside_a_rule_underlines_only_when_sure(client, checker):
     """Over HTTP: where a rule's card speaks for the post, a model head's card under its
-    rule's beside_rules bar comes as scope "post" (listed, not underlined), its words still
-    quoted; every other model card keeps its underline. At least one of each occurs."""
+    rule's beside_rules bar, on a rule's words, or the generic head's comes as scope "post"
+    (listed, not underlined), its words still quoted; every other model card keeps its
+    underline. At least one of each occurs."""
     bars = {r.id: r.matcher.beside_rules for r in checker.rules if r.id.startswith("model.")}
     seen = set()
     for text in BESIDE_RULES_CASES:
         findings = post(client, {"text": text}).get_json()["findings"]
-        speaks = any(not f["rule_id"].startswith("model.") and f["severity"] != "info"
-                     and f["category"] not in ("accessibility", "platform_limit") for f in findings)
+        ruled = [(f["start"], f["end"]) for f in findings if not f["rule_id"].startswith("model.")
+                 and f["severity"] != "info" and f["category"] not in ("accessibility", "platform_limit")]
         for f in findings:
             if not f["rule_id"].startswith("model."):
                 continue
             sure = int(re.search(r"\((\d+)% sure\)", f["message"]).group(1)) / 100
-            expected = "post" if speaks and sure < bars[f["rule_id"]] else "span"
+            on_rule = any(s < f["end"] and f["start"] < e for s, e in ruled)
+            unsure = sure < bars[f["rule_id"]] or on_rule or f["rule_id"] == "model.political"
+            expected = "post" if ruled and unsure else "span"
             assert f["scope"] == expected, (text, f)
             assert text[f["start"]:f["end"]] == f["match"] and f["match"] and len(f["match"]) < len(text)
             seen.add(expected)
     assert seen == {"post", "span"}
+
+
+def test_a_category_only_the_model_names_is_listed_where_a_rule_has_its_words(client):
+    """Over HTTP: the tone head's words here lie under a sub judice rule's underline, and
+    no rule names tone: its card is listed about the post, once, its words quoted."""
+    text = "Another yob off our streets. Kyle Dean, 22, was arrested last night for the Mill Road burglary."
+    findings = post(client, {"text": text}).get_json()["findings"]
+    ruled = [f for f in findings if not f["rule_id"].startswith("model.") and f["severity"] != "info"]
+    tone = [f for f in findings if f["category"] == "tone"]
+    assert ruled and not any(f["category"] == "tone" for f in ruled)
+    assert [(f["rule_id"], f["scope"]) for f in tone] == [("model.tone", "post")]
+    assert text[tone[0]["start"]:tone[0]["end"]] == tone[0]["match"]
+    assert any(r["start"] < tone[0]["end"] and tone[0]["start"] < r["end"] for r in ruled)
 
 
 OFFSET_CASES = [

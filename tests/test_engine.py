@@ -235,8 +235,9 @@ def test_swap_keys_must_be_phrases_of_the_rule():
 
 
 def test_a_model_finding_is_shown_only_where_no_rule_speaks():
-    """One card per breach: the learned layer's finding is hidden on a rule's words
-    and where a rule already names its category; the verdict still reads it."""
+    """One card per breach: the learned layer's finding is hidden where a rule already
+    names its category, and on a rule's words when its category has a card elsewhere; the
+    verdict still reads it."""
     from server.engine.checker import CheckResult
     from server.engine.findings import Finding
 
@@ -251,6 +252,12 @@ def test_a_model_finding_is_shown_only_where_no_rule_speaks():
     result = CheckResult(text, "x", [rule, same_cat, on_rule, other], None, {}, None)
     assert result.shown() == [rule, other]
     assert result.verdict == "block" and result.flagged()
+    # its only card on a rule's words: listed about the post, its words quoted, once
+    again = finding("model.attack", "attack", 0, 4, supplementary=True)
+    listed = CheckResult(text, "x", [rule, same_cat, on_rule, again], None, {}, None).shown()
+    assert [(f.rule_id, f.scope, f.start, f.end) for f in listed] == [
+        ("party_political.electoral-call", "span", 0, 11), ("model.attack", "post", 5, 11)]
+    assert on_rule.scope == "span"  # the finding the verdict reads is not changed
     advice = finding("tone.advice", "tone", 0, 4, severity="info")
     tone = finding("model.tone", "tone", 20, 30, supplementary=True)
     assert CheckResult(text, "x", [advice, tone], None, {}, None).shown() == [advice, tone]
@@ -304,9 +311,10 @@ def test_model_rules_mark_hits_under_their_bar_as_tentative(checker):
             assert hit.tentative == (p < m.beside_rules)
 
 
-def test_the_generic_head_is_shown_only_where_nothing_else_speaks(checker):
-    """The political head guesses its category; where a rule of any category or a category
-    head names the breach, its card would repeat it (and the verdict still reads it)."""
+def test_the_generic_head_underlines_only_where_nothing_else_speaks(checker):
+    """The political head guesses its category; where a rule or a category head names
+    that category, its card would repeat it (the verdict still reads it); beside others
+    of another category, it names its own about the post, once, underlining nothing."""
     from server.engine.checker import CheckResult
     from server.engine.findings import Finding
 
@@ -320,8 +328,13 @@ def test_the_generic_head_is_shown_only_where_nothing_else_speaks(checker):
     head = finding("model.party-political", "party_political", 0, 9)
     hint = finding("accessibility.long-sentence", "accessibility", 0, 20, supplementary=False)
     shown = lambda *fs: CheckResult(text, "x", list(fs), None, {}, None).shown()  # noqa: E731
-    assert shown(rule, generic) == [rule]
-    assert shown(head, generic) == [head]
+    about = lambda fs: [(f.rule_id, f.scope) for f in fs]  # noqa: E731
+    assert about(shown(rule, generic)) == [("tone.put-down", "span"), ("model.political", "post")]
+    twice = finding("model.political", "attack", 0, 4, generic=True)
+    assert about(shown(head, generic, twice)) == [("model.party-political", "span"), ("model.political", "post")]
+    same = finding("attack.scorn", "attack", 60, 75, supplementary=False)
+    assert shown(same, generic) == [same]
+    assert shown(finding("model.attack", "attack", 0, 9), generic)[1:] == []
     assert shown(hint, generic) == [hint, generic]
     assert shown(generic) == [generic]
     assert CheckResult(text, "x", [rule, generic], None, {}, None).flagged()

@@ -17,7 +17,7 @@ from helpers import ROOT, book_json, minimal_rule
 
 from server.cli import main
 from server.engine import Checker, load_rulebook
-from server.evaluate import edited_spans, overlaps, run
+from server.evaluate import edited_spans, overlaps, run, run_file
 
 HIDDEN = "HIDDENCHECKTEXT"  # in every check-split text: it must never be printed or written
 
@@ -146,6 +146,19 @@ def test_recall_false_positives_and_categories_per_view(results):
     dev = results["dev"]
     assert figures(dev, "recall") == ((1, 2), (0, 2), (1, 2))
     assert figures(dev, "false-positive rate") == ((0, 1), (0, 1), (0, 1))
+
+
+def test_category_precision_counts_the_named_categories_a_reviewer_gave(tmp_path, rules_path):
+    """Of the categories named on each flag post (each view: its own findings), those in the
+    post's labels; a clean post names nothing that counts here, and a sigh (info) none."""
+    rows = [flag("A scoundrel and his death tax.", ["attack"], []),  # attack right, loaded wrong
+            flag("A villain, sigh.", ["attack", "tone"], []),  # model's attack right; the sigh is info
+            flag("Nothing to see.", ["tone"], []),  # nothing named
+            clean("A scoundrel fixed it.")]
+    path = tmp_path / "cats.jsonl"
+    write_jsonl(path, rows)
+    [res] = run_file(Checker(load_rulebook(rules_path)), str(path), "cats")
+    assert figures(res, "category precision") == ((1, 2), (1, 1), (2, 3))
 
 
 def test_span_precision_and_recall(results):
