@@ -15,12 +15,15 @@ overlaps a span when they share at least one character.
 
 Labelled corpora (`dev.jsonl`: political/neutral; `categories.jsonl`:
 flag/clean, reported per `split`): recall, false-positive rate, recall per
-category (a flag post labelled C is caught for C when the officer is shown a
-finding of category C; each layer alone: when it has one), category precision
-(of the categories named on a flag post, those its reviewer gave it), span precision (findings on flag posts that overlap a reviewer
-span) and span recall (reviewer spans overlapped by a finding). Span figures
-read the findings the officer is shown (`CheckResult.shown()`): with both
-layers, no model finding where a rule already names the words or the category.
+category (a flag post labelled C is caught for C when it has a counted finding
+of category C; the officer is shown a card of every such category, which
+`_check` checks), category precision (of the categories named on a flag post
+with labelled categories, those its reviewer gave it: one figure pooled over
+posts), span precision (findings on flag posts that overlap a reviewer span) and
+span recall (reviewer spans overlapped by a finding). Span figures read what
+the officer sees underlined (`CheckResult.shown()` less the cards about the
+post): with both layers, no model underline where a rule already names the
+category or speaks on the words.
 External sets: see the `_eval_*` functions; `../shared/corpus/external/README.md`
 says what a flag means for each.
 
@@ -94,13 +97,13 @@ def _check(checker, text: str, platform: str = "generic", election_period: bool 
     if bool(views["both"]) != result.flagged():
         raise RuntimeError("evaluate's notion of a counted finding no longer matches CheckResult.flagged()")
     # Underlines are judged on what the officer sees underlined: with both layers, a model
-    # finding is not shown where a rule already speaks (CheckResult.shown()), and a finding
-    # about the whole post (scope "post") is listed, not underlined.
+    # finding is not underlined where a rule already speaks (CheckResult.shown()), and a
+    # finding about the whole post (scope "post") is listed, not underlined.
     shown = result.shown()
+    if {f.category for f in counted(shown)["both"]} != {f.category for f in views["both"]}:
+        raise RuntimeError("a category evaluate counts is not on a card the officer is shown (CheckResult.shown())")
     underlined = [f for f in shown if f.scope != "post"]
     views["underlined"] = dict(views, both=counted(underlined)["both"])
-    # A category counts where the officer sees its card (each layer alone: all its findings).
-    views["named"] = dict(views, both=counted(shown)["both"])
     # ... and with the advisory hints in the breach categories (info severity: an underline
     # the officer sees, that flags nothing), for the external span sets' second figure.
     views["hinted"] = counted(underlined, hints=True)
@@ -185,11 +188,11 @@ def _eval_labelled(checker, rows, key: str, title: str, miss_view: str = "both")
         labelled = set(row.get("categories") or ())
         if labelled:
             # of the categories the officer is shown, those a reviewer gave the post
-            named = _per_view(lambda fs: {f.category for f in fs}, views["named"])
+            named = _per_view(lambda fs: {f.category for f in fs}, views)
             res.tally.add("category precision", {v: len(named[v] & labelled) for v in VIEWS},
                           {v: len(named[v]) for v in VIEWS})
         for cat in row.get("categories") or ():
-            caught = _per_view(lambda fs: any(f.category == cat for f in fs), views["named"])
+            caught = _per_view(lambda fs: any(f.category == cat for f in fs), views)
             res.tally.add(f"recall {cat}", caught)
             if not caught[miss_view]:
                 missed.append(cat)

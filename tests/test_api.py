@@ -91,6 +91,9 @@ BESIDE_RULES_CASES = [
     "The Tories have failed this town. Potholes everywhere, what a joke.",
     # the model of 2026-12-03 speaks beside a rule on this one, at 98% (underlined) and 82% (listed)
     "Another day, another sham hearing from the other side. Nobody believes a word of it.",
+    # ... and the generic head speaks beside a pre-election rule here: listed about the post
+    "Four years. New hospitals. New schools. Before you head to the polls on 7 May, here's everything this"
+    " Government has delivered.",
 ]
 
 
@@ -100,7 +103,7 @@ def test_a_model_card_beside_a_rule_underlines_only_when_sure(client, checker):
     (listed, not underlined), its words still quoted; every other model card keeps its
     underline. At least one of each occurs."""
     bars = {r.id: r.matcher.beside_rules for r in checker.rules if r.id.startswith("model.")}
-    seen = set()
+    seen, generic_seen = set(), set()
     for text in BESIDE_RULES_CASES:
         findings = post(client, {"text": text}).get_json()["findings"]
         ruled = [(f["start"], f["end"]) for f in findings if not f["rule_id"].startswith("model.")
@@ -112,10 +115,12 @@ def test_a_model_card_beside_a_rule_underlines_only_when_sure(client, checker):
             on_rule = any(s < f["end"] and f["start"] < e for s, e in ruled)
             unsure = sure < bars[f["rule_id"]] or on_rule or f["rule_id"] == "model.political"
             expected = "post" if ruled and unsure else "span"
+            if ruled and f["rule_id"] == "model.political":
+                generic_seen.add(f["rule_id"])
             assert f["scope"] == expected, (text, f)
             assert text[f["start"]:f["end"]] == f["match"] and f["match"] and len(f["match"]) < len(text)
             seen.add(expected)
-    assert seen == {"post", "span"}
+    assert seen == {"post", "span"} and "model.political" in generic_seen
 
 
 def test_a_category_only_the_model_names_is_listed_where_a_rule_has_its_words(client):

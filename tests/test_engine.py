@@ -234,7 +234,7 @@ def test_swap_keys_must_be_phrases_of_the_rule():
     assert "match.swap" in str(info.value) and "'c d' is not one of the rule's phrases" in str(info.value)
 
 
-def test_a_model_finding_is_shown_only_where_no_rule_speaks():
+def test_a_model_finding_names_only_a_category_no_rule_names():
     """One card per breach: the learned layer's finding is hidden where a rule already
     names its category, and on a rule's words when its category has a card elsewhere; the
     verdict still reads it."""
@@ -252,11 +252,13 @@ def test_a_model_finding_is_shown_only_where_no_rule_speaks():
     result = CheckResult(text, "x", [rule, same_cat, on_rule, other], None, {}, None)
     assert result.shown() == [rule, other]
     assert result.verdict == "block" and result.flagged()
-    # its only card on a rule's words: listed about the post, its words quoted, once
+    # its only cards on a rule's words: the first that speaks is listed about the post, its
+    # words quoted, once (an advisory one of the same head is no card for the category)
     again = finding("model.attack", "attack", 0, 4, supplementary=True)
-    listed = CheckResult(text, "x", [rule, same_cat, on_rule, again], None, {}, None).shown()
+    hinted = finding("model.attack", "attack", 0, 3, supplementary=True, severity="info")
+    listed = CheckResult(text, "x", [hinted, rule, again, on_rule, same_cat], None, {}, None).shown()
     assert [(f.rule_id, f.scope, f.start, f.end) for f in listed] == [
-        ("party_political.electoral-call", "span", 0, 11), ("model.attack", "post", 5, 11)]
+        ("party_political.electoral-call", "span", 0, 11), ("model.attack", "post", 0, 4)]
     assert on_rule.scope == "span"  # the finding the verdict reads is not changed
     advice = finding("tone.advice", "tone", 0, 4, severity="info")
     tone = finding("model.tone", "tone", 20, 30, supplementary=True)
@@ -291,6 +293,10 @@ def test_a_tentative_model_finding_beside_a_rule_is_about_the_post():
     assert [(f.rule_id, f.scope, f.start, f.end) for f in beside] == [
         ("party_political.electoral-call", "span", 0, 11), ("model.loaded-language", "post", 36, 60),
         ("model.tone", "span", 63, 81)]
+    # two unsure spans of one head: one card about the post
+    unsure_too = finding("model.loaded-language", "loaded_language", 63, 70, tentative=True)
+    assert [(f.rule_id, f.scope) for f in shown(rule, unsure, unsure_too)] == [
+        ("party_political.electoral-call", "span"), ("model.loaded-language", "post")]
     assert unsure.scope == "span"  # the finding the verdict reads is not changed
     assert [f.scope for f in shown(unsure)] == ["span"]
     assert [f.scope for f in shown(hint, unsure)] == ["span", "span"]

@@ -161,6 +161,20 @@ def test_category_precision_counts_the_named_categories_a_reviewer_gave(tmp_path
     assert figures(res, "category precision") == ((1, 2), (1, 1), (2, 3))
 
 
+def test_eval_refuses_a_category_the_officer_is_not_shown(rules_path, monkeypatch):
+    """Category figures count findings; every category counted must have a card in
+    CheckResult.shown(), or the figures describe a screen the officer never sees."""
+    from server.engine.checker import CheckResult
+    from server.evaluate import _check
+
+    checker = Checker(load_rulebook(rules_path))
+    assert {f.category for f in _check(checker, "A scoundrel and his death tax.")["both"]} == {
+        "attack", "loaded_language"}
+    monkeypatch.setattr(CheckResult, "shown", lambda self: [f for f in self.findings if f.category != "attack"])
+    with pytest.raises(RuntimeError, match="not on a card the officer is shown"):
+        _check(checker, "A scoundrel and his death tax.")
+
+
 def test_span_precision_and_recall(results):
     tune = results["categories.tune"]
     # counted findings on flag posts: scoundrel, death tax, vote for (all on a span) and villain (model, off it)

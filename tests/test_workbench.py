@@ -79,9 +79,13 @@ def test_explain_text_output_and_stdin(book, monkeypatch):
 def test_explain_model_finding_gives_head_probability_and_threshold():
     rep = explain_json(ROOT / "rules.json", "Vote Labour on Thursday to keep the Tories out")
     assert {f["rule_id"] for f in rep["findings"]} == {"party_political.electoral-call", "party_political.slogan"}
-    # where a rule speaks, the generic head's card is not shown, so not explained either
-    rep = explain_json(ROOT / "rules.json", "Labour is great. Vote for them")
-    assert "model.political" not in {f["rule_id"] for f in rep["findings"]}
+    # beside a rule of another category, the generic head's card is listed about the post:
+    # shown, so explained, with its head
+    rep = explain_json(ROOT / "rules.json", "Four years. New hospitals. New schools. Before you head to the polls"
+                                            " on 7 May, here's everything this Government has delivered.")
+    generic = [f for f in rep["findings"] if f["rule_id"] == "model.political"]
+    assert len(generic) == 1 and generic[0]["matched"]["head"] == "political"
+    assert any(not f["rule_id"].startswith("model.") for f in rep["findings"])
     # where no rule speaks, a head's card is explained: its head, probability and threshold
     rep = explain_json(ROOT / "rules.json", "Go Labour!")
     models = [(f["rule_id"], f["matched"]) for f in rep["findings"] if f["rule_id"].startswith("model.")]

@@ -337,7 +337,7 @@
     // anywhere else, the list of all findings.
     openAtCaret() {
       const caret = this.caretOffset();
-      const f = caret < 0 ? null : this.current().find((x) => x.start <= caret && caret < x.end);
+      const f = caret < 0 ? null : this.current().find((x) => x.scope !== "post" && x.start <= caret && caret < x.end);
       if (!f) return this.openList();
       const group = this.markEls && this.markEls.get(`${f.rule_id}:${f.start}:${f.end}`);
       this.openCard(f, group && group.els[0] ? group.els[0] : this.el);

@@ -66,10 +66,13 @@ class CheckResult:
         return any(f.severity != "info" and f.category not in categories_advisory for f in self.findings)
 
     def shown(self) -> list[Finding]:
-        """What the officer sees: a learned-layer finding only of a category no rule names,
-        so one breach does not carry two cards; underlined where no rule speaks on its words,
-        else listed about the post, so the underlines stay on the words a rule can name; the
-        generic head's underlined only where nothing else speaks. The verdict reads all findings."""
+        """What the officer sees. A learned-layer finding only of a category no rule names,
+        so one breach does not carry two cards: underlined where no rule speaks on its words
+        (beside a rule's card, only when its head is sure: match.model.beside_rules), else
+        listed about the post (scope "post", its words quoted), once per category. Beside
+        another finding that speaks, the generic head is never underlined and names only a
+        category nothing else names. So every category that counts has a card (make eval
+        checks it); the verdict reads all findings."""
         if self._shown is None:
             self._shown = self._visible()
         return self._shown
@@ -83,29 +86,26 @@ class CheckResult:
         speaking = [f for f in ruled if _speaks(f)]
         named = {f.category for f in speaking}
         extra = [f for f in self.findings if f.supplementary and f.category not in named]
-        keep = not_overlapping(extra, [(f.start, f.end) for f in speaking], key=lambda f: (f.start, f.end))
         others = {f.category for f in self.findings if _speaks(f) and not f.generic}
         if others:
-            # A rule or a category head already speaks: the generic head is not underlined,
-            # its words chosen less well (span precision, make eval), and it names only a
-            # category nothing else does (listed about the post, below).
+            # The generic head's words were chosen less well (span precision, make eval):
+            # beside others it names only a category nothing else does.
             extra = [f for f in extra if not f.generic or f.category not in others]
-            keep = [f for f in keep if not f.generic]
-        about = {id(f) for f in keep if f.tentative and speaking}
-        # A category no rule names still gets its card where its words lie under a rule's:
-        # about the post, its words quoted, once per category.
-        listed = {f.category for f in keep}
+        # Beside a rule's card, a head less sure than its rule's bar is listed, not underlined:
+        # its words, chosen beside a rule's, were a reviewer's about half the time on posts
+        # it never saw (make eval, held-out halves).
+        underlined = [f for f in not_overlapping(extra, [(f.start, f.end) for f in speaking],
+                                                 key=lambda f: (f.start, f.end))
+                      if not (f.generic and others) and not (f.tentative and speaking)]
+        listed = {f.category for f in underlined if _speaks(f)}
+        about = set()
         for f in extra:
-            if f.category not in listed:
+            if _speaks(f) and f.category not in listed:
                 listed.add(f.category)
-                keep.append(f)
                 about.add(id(f))
-        kept = {id(f) for f in keep}
-        # Beside a rule's card, a head less sure than its rule's bar (match.model.beside_rules)
-        # still names its category, about the post: its words, chosen beside a rule's, were a
-        # reviewer's about half the time on posts it never saw (make eval, held-out halves).
-        return [replace(f, scope="post") if id(f) in about else f
-                for f in self.findings if not f.supplementary or id(f) in kept]
+        kept = {id(f) for f in underlined}
+        return [replace(f, scope="post") if id(f) in about else f for f in self.findings
+                if not f.supplementary or id(f) in kept or id(f) in about]
 
     def to_json(self) -> dict:
         utf16 = Utf16Offsets(self.text)

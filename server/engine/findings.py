@@ -38,9 +38,11 @@ class Finding:
     suggestions: list[str] = field(default_factory=list)
     scope: str = "span"  # "post" when the finding is about the whole post
     replacements: list[str] = field(default_factory=list)  # text that can replace the span as it is
-    # From the learned layer: shown only where no rule already underlines the words.
+    # From the learned layer: shown only for a category no rule names; on a rule's
+    # words, a card about the post, not an underline (CheckResult.shown()).
     supplementary: bool = False
-    # ... and of those, the generic head's: shown only where nothing more specific speaks.
+    # ... and of those, the generic head's: underlined only where nothing else speaks;
+    # beside others, a card about the post for a category nothing else names.
     generic: bool = False
     # ... and less sure than its rule's bar for underlining beside a rule's finding
     # (match.model.beside_rules): there, a card about the post, not an underline.

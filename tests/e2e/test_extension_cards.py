@@ -118,3 +118,22 @@ def test_card_names_other_breaches_on_the_same_words_and_opens_them(browser, fix
     assert back.count() == 1 and back.get_attribute("data-rule") == "attack.group-epithet"
     # Opened from the keyboard, focus lands on the card's own first action, not the other breach.
     assert page.evaluate(f"() => document.querySelector('{OVERLAY}').shadowRoot.activeElement.dataset.action") in ("replace", "ignore")
+
+
+def test_the_keyboard_opens_the_underline_at_the_caret_not_a_card_about_the_post(browser, fixture_server):
+    """Alt+Shift+I opens the card of the underline the caret is in. A card about the whole
+    post (scope "post": here the reading age, quoting every word) lists in the findings
+    but underlines nothing, so it must not take the caret from the underline inside it."""
+    text = ("After fourteen years of Tory neglect, Eastfield finally has a council that actually builds"
+            " affordable homes for families.")
+    ctx, _ = browser
+    page = open_composer(ctx, fixture_server, "x.com")
+    type_post(page, "x.com", text)
+    wait_for_marks(page, "m => m.some(x => x.rule === 'attack.predecessor')")
+    page.keyboard.press("Control+Home")
+    for _ in range(text.index("Tory") + 2):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Alt+Shift+I")
+    card = page.locator(f"{OVERLAY} .card")
+    card.wait_for()
+    assert card.get_attribute("data-rule") == "attack.predecessor"

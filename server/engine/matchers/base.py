@@ -67,10 +67,11 @@ class Matcher:
     always: ClassVar[bool] = False
     # Exceptions cancel the spans found (phrase kinds drop cancelled hits earlier instead).
     exceptions_after: ClassVar[bool] = False
-    # Its findings back the rules up: the response leaves out those on words a rule already underlines.
+    # Its findings back the rules up: the response names their category only where no rule
+    # does, and lists them about the post where a rule already underlines their words.
     supplementary: ClassVar[bool] = False
-    # A supplementary finding that only guesses its category (the model's generic head): shown
-    # only where nothing more specific speaks for a breach.
+    # A supplementary finding that only guesses its category (the model's generic head):
+    # underlined only where nothing more specific speaks for a breach.
     generic: bool = False
     # Its findings stand only beside a rule's finding that speaks for a breach (match.post.with_breach):
     # capitals alone are a police appeal's emphasis; in a post that attacks, they raise the voice.
