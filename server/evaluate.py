@@ -78,9 +78,14 @@ POSITIVE = {"political", "flag"}
 
 # -- findings ---------------------------------------------------------------
 
+def counts(f, hints: bool = False) -> bool:
+    """A finding that counts (`hints`: info findings too, outside the advisory categories)."""
+    return (hints or f.severity != "info") and f.category not in ADVISORY_CATEGORIES
+
+
 def counted(findings, hints: bool = False) -> dict[str, list]:
-    """The findings that count, per view (`hints`: info findings too, outside the advisory categories)."""
-    hits = [f for f in findings if (hints or f.severity != "info") and f.category not in ADVISORY_CATEGORIES]
+    """The findings that count, per view."""
+    hits = [f for f in findings if counts(f, hints)]
     model = [f for f in hits if f.rule_id.startswith(MODEL_PREFIX)]
     rules = [f for f in hits if not f.rule_id.startswith(MODEL_PREFIX)]
     return {"rules": rules, "model": model, "both": hits}
@@ -100,7 +105,7 @@ def _check(checker, text: str, platform: str = "generic", election_period: bool 
     # finding is not underlined where a rule already speaks (CheckResult.shown()), and a
     # finding about the whole post (scope "post") is listed, not underlined.
     shown = result.shown()
-    if {f.category for f in counted(shown)["both"]} != {f.category for f in views["both"]}:
+    if {f.category for f in views["both"]} - {f.category for f in shown if counts(f)}:
         raise RuntimeError("a category evaluate counts is not on a card the officer is shown (CheckResult.shown())")
     underlined = [f for f in shown if f.scope != "post"]
     views["underlined"] = dict(views, both=counted(underlined)["both"])
@@ -185,14 +190,14 @@ def _eval_labelled(checker, rows, key: str, title: str, miss_view: str = "both")
             continue
         res.tally.add("recall", _per_view(bool, views))
         missed = []
-        labelled = set(row.get("categories") or ())
+        labelled = row.get("categories") or ()
+        named = _per_view(lambda fs: {f.category for f in fs}, views)
         if labelled:
-            # of the categories the officer is shown, those a reviewer gave the post
-            named = _per_view(lambda fs: {f.category for f in fs}, views)
-            res.tally.add("category precision", {v: len(named[v] & labelled) for v in VIEWS},
+            # of the categories each view's counted findings name, those a reviewer gave the post
+            res.tally.add("category precision", {v: len(named[v].intersection(labelled)) for v in VIEWS},
                           {v: len(named[v]) for v in VIEWS})
-        for cat in row.get("categories") or ():
-            caught = _per_view(lambda fs: any(f.category == cat for f in fs), views)
+        for cat in labelled:
+            caught = {v: cat in named[v] for v in VIEWS}
             res.tally.add(f"recall {cat}", caught)
             if not caught[miss_view]:
                 missed.append(cat)

@@ -8,6 +8,7 @@ import pytest
 
 from server.app import create_app
 from server.config import Settings
+from server.engine.findings import ADVISORY_CATEGORIES
 from server.openapi import openapi_document
 
 from helpers import utf16_slice
@@ -97,6 +98,11 @@ BESIDE_RULES_CASES = [
 ]
 
 
+def _speaking(findings: list) -> list:
+    """The response's findings that speak for a breach (not info, not an advisory category)."""
+    return [f for f in findings if f["severity"] != "info" and f["category"] not in ADVISORY_CATEGORIES]
+
+
 def test_a_model_card_beside_a_rule_underlines_only_when_sure(client, checker):
     """Over HTTP: where a rule's card speaks for the post, a model head's card under its
     rule's beside_rules bar, on a rule's words, or the generic head's comes as scope "post"
@@ -106,17 +112,18 @@ def test_a_model_card_beside_a_rule_underlines_only_when_sure(client, checker):
     seen, generic_seen = set(), set()
     for text in BESIDE_RULES_CASES:
         findings = post(client, {"text": text}).get_json()["findings"]
-        ruled = [(f["start"], f["end"]) for f in findings if not f["rule_id"].startswith("model.")
-                 and f["severity"] != "info" and f["category"] not in ("accessibility", "platform_limit")]
+        ruled = [(f["start"], f["end"]) for f in _speaking(findings) if not f["rule_id"].startswith("model.")]
         for f in findings:
             if not f["rule_id"].startswith("model."):
                 continue
-            sure = int(re.search(r"\((\d+)% sure\)", f["message"]).group(1)) / 100
-            on_rule = any(s < f["end"] and f["start"] < e for s, e in ruled)
-            unsure = sure < bars[f["rule_id"]] or on_rule or f["rule_id"] == "model.political"
-            expected = "post" if ruled and unsure else "span"
-            if ruled and f["rule_id"] == "model.political":
-                generic_seen.add(f["rule_id"])
+            if f["rule_id"] == "model.political":  # beside any other speaking card: listed
+                beside = any(g["rule_id"] != "model.political" for g in _speaking(findings))
+                expected = "post" if beside else "span"
+                generic_seen.update(["model.political"] if beside else [])
+            else:
+                sure = int(re.search(r"\((\d+)% sure\)", f["message"]).group(1)) / 100
+                on_rule = any(s < f["end"] and f["start"] < e for s, e in ruled)
+                expected = "post" if ruled and (sure < bars[f["rule_id"]] or on_rule) else "span"
             assert f["scope"] == expected, (text, f)
             assert text[f["start"]:f["end"]] == f["match"] and f["match"] and len(f["match"]) < len(text)
             seen.add(expected)
@@ -128,7 +135,7 @@ def test_a_category_only_the_model_names_is_listed_where_a_rule_has_its_words(cl
     no rule names tone: its card is listed about the post, once, its words quoted."""
     text = "Another yob off our streets. Kyle Dean, 22, was arrested last night for the Mill Road burglary."
     findings = post(client, {"text": text}).get_json()["findings"]
-    ruled = [f for f in findings if not f["rule_id"].startswith("model.") and f["severity"] != "info"]
+    ruled = [f for f in _speaking(findings) if not f["rule_id"].startswith("model.")]
     tone = [f for f in findings if f["category"] == "tone"]
     assert ruled and not any(f["category"] == "tone" for f in ruled)
     assert [(f["rule_id"], f["scope"]) for f in tone] == [("model.tone", "post")]

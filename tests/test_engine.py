@@ -256,7 +256,7 @@ def test_a_model_finding_names_only_a_category_no_rule_names():
     # words quoted, once (an advisory one of the same head is no card for the category)
     again = finding("model.attack", "attack", 0, 4, supplementary=True)
     hinted = finding("model.attack", "attack", 0, 3, supplementary=True, severity="info")
-    listed = CheckResult(text, "x", [hinted, rule, again, on_rule, same_cat], None, {}, None).shown()
+    listed = CheckResult(text, "x", [rule, again, hinted, on_rule, same_cat], None, {}, None).shown()
     assert [(f.rule_id, f.scope, f.start, f.end) for f in listed] == [
         ("party_political.electoral-call", "span", 0, 11), ("model.attack", "post", 0, 4)]
     assert on_rule.scope == "span"  # the finding the verdict reads is not changed

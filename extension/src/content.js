@@ -11,6 +11,8 @@
   const { textmodel, adapters, ui } = I;
   const { h, SEVERITY, categoryName } = ui;
   const REASON_MAX = 500;
+  // A finding about the whole post (scope "post") is listed, never underlined.
+  const underlines = (f) => f.scope !== "post";
 
   let settings = null;
   let adapter = null;
@@ -218,7 +220,7 @@
       const findings = this.current(model);
       const items = [];
       for (const f of findings) {
-        if (f.scope === "post") continue; // about the whole post: in the list, not underlined
+        if (!underlines(f)) continue;
         const range = this.rangeFor(f, model);
         items.push({ finding: f, range, rects: this.rectsFor(f, range) });
       }
@@ -337,7 +339,7 @@
     // anywhere else, the list of all findings.
     openAtCaret() {
       const caret = this.caretOffset();
-      const f = caret < 0 ? null : this.current().find((x) => x.scope !== "post" && x.start <= caret && caret < x.end);
+      const f = caret < 0 ? null : this.current().find((x) => underlines(x) && x.start <= caret && caret < x.end);
       if (!f) return this.openList();
       const group = this.markEls && this.markEls.get(`${f.rule_id}:${f.start}:${f.end}`);
       this.openCard(f, group && group.els[0] ? group.els[0] : this.el);

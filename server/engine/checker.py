@@ -69,43 +69,39 @@ class CheckResult:
         """What the officer sees. A learned-layer finding only of a category no rule names,
         so one breach does not carry two cards: underlined where no rule speaks on its words
         (beside a rule's card, only when its head is sure: match.model.beside_rules), else
-        listed about the post (scope "post", its words quoted), once per category. Beside
-        another finding that speaks, the generic head is never underlined and names only a
-        category nothing else names. So every category that counts has a card (make eval
+        listed about the post (scope "post", its words quoted), once per category. Beside a
+        speaking finding other than its own, the generic head is never underlined and names
+        only a category nothing else names. So every category that counts has a card (make eval
         checks it); the verdict reads all findings."""
         if self._shown is None:
             self._shown = self._visible()
         return self._shown
 
     def _visible(self) -> list[Finding]:
-        ruled = [f for f in self.findings if not f.supplementary]
-        if len(ruled) == len(self.findings):
+        if not any(f.supplementary for f in self.findings):
             return self.findings
         # Only a rule finding that counts speaks for a breach: an advisory hint (info, or
         # accessibility on the same words) must not hide the model's warning card.
-        speaking = [f for f in ruled if _speaks(f)]
+        speaking = [f for f in self.findings if not f.supplementary and _speaks(f)]
         named = {f.category for f in speaking}
-        extra = [f for f in self.findings if f.supplementary and f.category not in named]
-        others = {f.category for f in self.findings if _speaks(f) and not f.generic}
-        if others:
-            # The generic head's words were chosen less well (span precision, make eval):
-            # beside others it names only a category nothing else does.
-            extra = [f for f in extra if not f.generic or f.category not in others]
-        # Beside a rule's card, a head less sure than its rule's bar is listed, not underlined:
-        # its words, chosen beside a rule's, were a reviewer's about half the time on posts
-        # it never saw (make eval, held-out halves).
-        underlined = [f for f in not_overlapping(extra, [(f.start, f.end) for f in speaking],
-                                                 key=lambda f: (f.start, f.end))
-                      if not (f.generic and others) and not (f.tentative and speaking)]
-        listed = {f.category for f in underlined if _speaks(f)}
-        about = set()
+        # The generic head's words were chosen less well (span precision, make eval): beside
+        # others it names only a category nothing else does, and is listed, not underlined.
+        others = {f.category for f in self.findings if not f.generic and _speaks(f)}
+        extra = [f for f in self.findings if f.supplementary and f.category not in (others if f.generic else named)]
+        # Listed, not underlined: the generic head beside others, and beside a rule's card a
+        # head less sure than its rule's bar (match.model.beside_rules): its words, chosen
+        # beside a rule's, were a reviewer's about half the time on posts it never saw.
+        free = [f for f in extra if not (f.generic and others or f.tentative and speaking)]
+        # Cards by finding: those free of a rule's words as they are (a no-span hit is
+        # already about the post), then once per category still unnamed, about the post.
+        card = {id(f): f for f in not_overlapping(free, [(f.start, f.end) for f in speaking],
+                                                  key=lambda f: (f.start, f.end))}
+        listed = {f.category for f in card.values() if _speaks(f)}
         for f in extra:
             if _speaks(f) and f.category not in listed:
                 listed.add(f.category)
-                about.add(id(f))
-        kept = {id(f) for f in underlined}
-        return [replace(f, scope="post") if id(f) in about else f for f in self.findings
-                if not f.supplementary or id(f) in kept or id(f) in about]
+                card[id(f)] = replace(f, scope="post")
+        return [card.get(id(f), f) for f in self.findings if not f.supplementary or id(f) in card]
 
     def to_json(self) -> dict:
         utf16 = Utf16Offsets(self.text)
