@@ -39,10 +39,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-try:  # where the engine keeps it today; the fallback is its current value
-    from .engine.findings import ADVISORY_CATEGORIES
-except ImportError:  # pragma: no cover
-    ADVISORY_CATEGORIES = frozenset({"accessibility", "platform_limit"})
+from .engine.findings import ADVISORY_CATEGORIES, speaks
 
 VIEWS = ("rules", "model", "both")
 MODEL_PREFIX = "model."
@@ -79,8 +76,9 @@ POSITIVE = {"political", "flag"}
 # -- findings ---------------------------------------------------------------
 
 def counts(f, hints: bool = False) -> bool:
-    """A finding that counts (`hints`: info findings too, outside the advisory categories)."""
-    return (hints or f.severity != "info") and f.category not in ADVISORY_CATEGORIES
+    """A finding that counts: one that speaks for a breach (`hints`: info findings too,
+    outside the advisory categories)."""
+    return speaks(f) or hints and f.category not in ADVISORY_CATEGORIES
 
 
 def counted(findings, hints: bool = False) -> dict[str, list]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 
 from .compile_cache import CACHE
-from .findings import ADVISORY_CATEGORIES, SEVERITY_RANK, Finding
+from .findings import ADVISORY_CATEGORIES, SEVERITY_RANK, Finding, speaks
 from .matchers import RuleHits
 from .matchers.base import not_overlapping
 from .phrase_hits import PhraseHits
@@ -82,11 +82,11 @@ class CheckResult:
             return self.findings
         # Only a rule finding that counts speaks for a breach: an advisory hint (info, or
         # accessibility on the same words) must not hide the model's warning card.
-        speaking = [f for f in self.findings if not f.supplementary and _speaks(f)]
+        speaking = [f for f in self.findings if not f.supplementary and speaks(f)]
         named = {f.category for f in speaking}
         # The generic head's words were chosen less well (span precision, make eval): beside
         # others it names only a category nothing else does, and is listed, not underlined.
-        others = {f.category for f in self.findings if not f.generic and _speaks(f)}
+        others = {f.category for f in self.findings if not f.generic and speaks(f)}
         extra = [f for f in self.findings if f.supplementary and f.category not in (others if f.generic else named)]
         # Listed, not underlined: the generic head beside others, and beside a rule's card a
         # head less sure than its rule's bar (match.model.beside_rules): its words, chosen
@@ -96,9 +96,9 @@ class CheckResult:
         # already about the post), then once per category still unnamed, about the post.
         card = {id(f): f for f in not_overlapping(free, [(f.start, f.end) for f in speaking],
                                                   key=lambda f: (f.start, f.end))}
-        listed = {f.category for f in card.values() if _speaks(f)}
+        listed = {f.category for f in card.values() if speaks(f)}
         for f in extra:
-            if _speaks(f) and f.category not in listed:
+            if speaks(f) and f.category not in listed:
                 listed.add(f.category)
                 card[id(f)] = replace(f, scope="post")
         return [card.get(id(f), f) for f in self.findings if not f.supplementary or id(f) in card]
@@ -308,7 +308,7 @@ class Checker:
             chosen = [ri for ri in chosen if ri not in later]
         stop_at = time.perf_counter() + self.deadline
         self._run_rules(post, hits, chosen, stop_at, findings, incomplete, capped)
-        if later and any(_speaks(f) and not f.supplementary for f in findings):
+        if later and any(speaks(f) and not f.supplementary for f in findings):
             before = len(findings)
             self._run_rules(post, hits, sorted(later), stop_at, findings, incomplete, capped)
             findings[before:] = _not_nested(findings[before:], findings[:before])
@@ -376,17 +376,12 @@ class Checker:
         return f
 
 
-def _speaks(f: Finding) -> bool:
-    """Counts for a breach: not an info hint, not an advisory category."""
-    return f.severity != "info" and f.category not in ADVISORY_CATEGORIES
-
-
 def _not_nested(added: list[Finding], found: list[Finding]) -> list[Finding]:
     """A with_breach rule's findings less those inside another rule's finding of their own
     category: such a rule adds its category beside a breach, and inside one of that category
     it would only underline the same words twice ('Labour' in 'Vote Labour'). The model's
     findings do not count here, as they do not count for the breach."""
-    spans = [(f.start, f.end, f.category) for f in found if _speaks(f) and not f.supplementary]
+    spans = [(f.start, f.end, f.category) for f in found if speaks(f) and not f.supplementary]
     return [f for f in added if not any(c == f.category and s <= f.start and f.end <= e for s, e, c in spans)]
 
 
@@ -398,10 +393,10 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     best: dict[tuple[int, int, str | None], Finding] = {}
     spoken: set[tuple[int, int]] = set()
     for f in findings:
-        speaks = _speaks(f)
-        if speaks:
+        spoke = speaks(f)
+        if spoke:
             spoken.add((f.start, f.end))
-        key = (f.start, f.end, f.category if speaks else None)
+        key = (f.start, f.end, f.category if spoke else None)
         old = best.get(key)
         if old is None or SEVERITY_RANK[f.severity] > SEVERITY_RANK[old.severity]:
             best[key] = f

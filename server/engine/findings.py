@@ -24,6 +24,11 @@ CATEGORIES = (
 ADVISORY_CATEGORIES = frozenset({"accessibility", "platform_limit"})
 
 
+def speaks(f) -> bool:
+    """A finding that counts for a breach: not an info hint, not an advisory category."""
+    return f.severity != "info" and f.category not in ADVISORY_CATEGORIES
+
+
 @dataclass(slots=True)
 class Finding:
     """One risky span. Offsets are code points of the original text."""
