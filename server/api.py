@@ -96,17 +96,17 @@ def check_request(body: dict, settings) -> tuple[str, str, bool]:
 
 @bp.post("/v1/check")
 def check():
-    settings = _settings()
+    rt = runtime()
+    settings = rt.settings
     body = _json_body(max_bytes=check_body_limit(settings))
     text, platform, election = check_request(body, settings)
-    checker = _store().checker()
+    checker = rt.store.checker()
     if checker is None:
         raise Problem(503, "no valid rulebook is loaded; see /readyz")
     result = checker.check(text, platform, election)
     if settings.log_text:
         log.debug("check platform=%s text=%r verdict=%s", platform, text, result.verdict)
     observability.metrics(current_app).observe_check(platform, result.verdict, result.findings)
-    rt = runtime()
     if rt.checks is not None:
         rt.checks.add(result)
     return _json(result.to_json())

@@ -33,6 +33,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 OWN_POLICY_ALLOWED = ("Content-Security-Policy", "Referrer-Policy")
+# Per lower-cased name: (name, value, whether a page may state its own).
+_SECURITY_HEADERS_BY_LOWER = {n.lower(): (n, v, n in OWN_POLICY_ALLOWED) for n, v in SECURITY_HEADERS.items()}
 
 
 def create_app(settings: Settings | None = None, **overrides) -> Flask:
@@ -81,12 +83,17 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
 
     @app.after_request
     def _security_headers(response):
-        for name, value in SECURITY_HEADERS.items():
+        headers = response.headers
+        # One look at the names the response has: each `name in headers` and each replacing
+        # assignment would lower-case every header name again.
+        present = {name.lower() for name in headers.keys()}
+        for lower, (name, value, own_allowed) in _SECURITY_HEADERS_BY_LOWER.items():
+            if lower not in present:
+                headers.add(name, value)
             # Pages state their own policies: the playground runs its own scripts, the admin pages load
             # their stylesheet and keep a same-origin referrer (their forms' Origin is checked).
-            if name in OWN_POLICY_ALLOWED and name in response.headers:
-                continue
-            response.headers[name] = value
+            elif not own_allowed:
+                headers[name] = value
         return response
 
     @app.errorhandler(Problem)

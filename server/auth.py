@@ -14,13 +14,19 @@ RETRY_DB = 5
 
 
 def current_identity() -> Identity | None:
-    if "impartial_identity" not in g:
-        g.impartial_identity_error = None
+    return _identified()[0]
+
+
+def _identified() -> tuple[Identity | None, DatabaseUnavailable | None]:
+    """(the caller's identity, or why it cannot be known now), worked out once per request."""
+    known = g.get("impartial_identity")
+    if known is None:
         try:
-            g.impartial_identity = runtime().keys.identify(request.headers)
+            known = (runtime().keys.identify(request.headers), None)
         except DatabaseUnavailable as exc:
-            g.impartial_identity, g.impartial_identity_error = None, exc
-    return g.impartial_identity
+            known = (None, exc)
+        g.impartial_identity = known
+    return known
 
 
 def require_key() -> None:
@@ -28,13 +34,13 @@ def require_key() -> None:
     # A CORS preflight carries no credentials by design; flask-cors answers it.
     if request.method == "OPTIONS":
         return
-    identity = current_identity()
+    identity, unavailable = _identified()
     limits = runtime().limits
     bucket = limit_bucket(identity)
     if limits is not None and bucket is not None:
         limits.enforce(bucket)
     if identity is None:
-        if g.impartial_identity_error is not None:
+        if unavailable is not None:
             raise Problem(503, "the API key cannot be verified now (the database is unreachable); retry shortly",
                           headers={"Retry-After": str(RETRY_DB)})
         raise Problem(401, "a valid API key is required: send 'Authorization: Bearer <key>'")

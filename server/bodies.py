@@ -25,11 +25,15 @@ def _read_body(max_bytes: int) -> bytes:
     # Werkzeug's own guard (request.max_content_length) stays as a backstop for
     # chunked bodies; this loop stops first, one chunk past the limit.
     request.max_content_length = max_bytes + _READ_CHUNK
+    # With a length, no more can come than it says (the server ends the body there): ask for
+    # exactly that, not a chunk. Each read allocates the size asked for, and one more read after
+    # the last byte costs as much again.
+    want = max_bytes + 1 if length is None else length
     chunks, total = [], 0
     try:
         stream = request.stream
-        while total <= max_bytes:
-            chunk = stream.read(min(_READ_CHUNK, max_bytes + 1 - total))
+        while total < want:
+            chunk = stream.read(min(_READ_CHUNK, want - total))
             if not chunk:
                 break
             chunks.append(chunk)
@@ -47,10 +51,8 @@ def json_body(max_bytes: int) -> dict:
     if ctype != "application/json":
         raise Problem(415, f"send the body as application/json (got {ctype or 'no Content-Type'})")
     raw = _read_body(max_bytes)
-    too_deep = Problem(400, f"the body nests arrays and objects more than {MAX_JSON_DEPTH} deep",
-                       limit=MAX_JSON_DEPTH)
     if safejson.nesting_over(raw, MAX_JSON_DEPTH):
-        raise too_deep
+        raise _too_deep()
     try:
         # RFC 8259: JSON between systems is UTF-8; json.loads would guess UTF-16 from a BOM.
         body = safejson.loads(raw.decode("utf-8"))
@@ -61,10 +63,14 @@ def json_body(max_bytes: int) -> dict:
     except safejson.BadNumber as exc:
         raise Problem(400, str(exc)) from None
     except RecursionError:  # the scan above should have caught it; never a 500
-        raise too_deep from None
+        raise _too_deep() from None
     if not isinstance(body, dict):
         raise Problem(400, f"the body must be a JSON object, not {type_name(body)}")
     return body
+
+
+def _too_deep() -> Problem:
+    return Problem(400, f"the body nests arrays and objects more than {MAX_JSON_DEPTH} deep", limit=MAX_JSON_DEPTH)
 
 
 def type_name(value) -> str:

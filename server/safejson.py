@@ -8,6 +8,7 @@ bodies of /v1 and the playground's candidate rulebooks go through these.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -34,7 +35,15 @@ def nesting_over(raw: bytes, limit: int) -> bool:
 
 def loads(text: str, what: str = "the body"):
     """json.loads refusing long numbers, NaN and Infinity with BadNumber ("<what> has ...")."""
+    decoder = _decoder(what)
+    if isinstance(text, str) and not text.startswith("\ufeff"):
+        # What json.loads does with such a text, without building a decoder and its scanner each time.
+        return decoder.decode(text)
+    return json.loads(text, parse_int=decoder.parse_int, parse_constant=decoder.parse_constant)
 
+
+@functools.lru_cache(maxsize=16)
+def _decoder(what: str) -> json.JSONDecoder:
     def parse_int(digits: str) -> int:
         count = len(digits) - digits.startswith("-")
         if count > MAX_INT_DIGITS:
@@ -44,4 +53,4 @@ def loads(text: str, what: str = "the body"):
     def parse_constant(name: str):
         raise BadNumber(f"{what} has {name}, which is not JSON")
 
-    return json.loads(text, parse_int=parse_int, parse_constant=parse_constant)
+    return json.JSONDecoder(parse_int=parse_int, parse_constant=parse_constant)

@@ -120,6 +120,46 @@ def test_a_body_without_a_length_is_read_only_up_to_the_limit(app):
     assert limit < stream.read_bytes <= limit + 65536  # not the endless rest
 
 
+class ReadOnlyBody:
+    """A body with only read(), as gunicorn's; records the sizes asked for."""
+
+    def __init__(self, raw: bytes):
+        self.raw, self.asked = raw, []
+
+    def read(self, size=-1):
+        self.asked.append(size)
+        out, self.raw = (self.raw, b"") if size < 0 else (self.raw[:size], self.raw[size:])
+        return out
+
+
+def test_a_body_with_a_length_is_read_in_one_read_of_that_length(app):
+    raw = json.dumps({"text": "Bins are collected on Tuesday."}).encode()
+    stream = ReadOnlyBody(raw)
+    environ = {"wsgi.input": stream, "wsgi.input_terminated": True, "CONTENT_TYPE": "application/json",
+               "CONTENT_LENGTH": str(len(raw)), "REQUEST_METHOD": "POST", "PATH_INFO": "/v1/check",
+               "SERVER_NAME": "t", "SERVER_PORT": "80", "wsgi.url_scheme": "http"}
+    status = []
+    b"".join(app.wsgi_app(environ, lambda s, h: status.append(s)))
+    assert status[0].startswith("200") and stream.asked == [len(raw)]
+
+
+def test_a_body_with_a_byte_order_mark_is_refused_as_json_refuses_it(client):
+    r = send(client, "/v1/check", b"\xef\xbb\xbf" + b'{"text":"a"}')
+    assert r.status_code == 400 and "Unexpected UTF-8 BOM" in r.get_json()["detail"]
+
+
+def test_each_caller_of_safejson_keeps_its_own_words():
+    from server import safejson
+
+    for _ in range(2):  # the second time from the decoders kept for each caller
+        with pytest.raises(safejson.BadNumber, match="^the rulebook has NaN"):
+            safejson.loads('{"a": NaN}', what="the rulebook")
+        with pytest.raises(safejson.BadNumber, match="^the body has a 21-digit number"):
+            safejson.loads('{"a": -' + "9" * 21 + "}")
+    assert safejson.loads('{"a": [1, -2.5, "x"]}') == json.loads('{"a": [1, -2.5, "x"]}')
+    assert safejson.loads(b'{"a": 1}') == {"a": 1}
+
+
 def test_a_crash_is_a_problem_and_logs_no_post_text(client, app, caplog, monkeypatch):
     caplog.set_level(logging.DEBUG)
     checker = app.extensions["impartial"].store.checker()

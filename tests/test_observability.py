@@ -152,6 +152,17 @@ def test_request_id_is_echoed_when_sane_and_made_otherwise(fresh_app, incoming, 
         assert rid != incoming and len(rid) == 32 and int(rid, 16) >= 0
 
 
+def test_a_request_id_made_here_is_a_uuid4_in_hex_and_new_each_time(fresh_app):
+    import uuid
+
+    client = fresh_app.test_client()
+    made = [client.get("/healthz").headers["X-Request-Id"] for _ in range(20)]
+    assert len(set(made)) == 20
+    for rid in made:
+        u = uuid.UUID(hex=rid)
+        assert u.hex == rid and u.version == 4 and u.variant == uuid.RFC_4122
+
+
 def _json_lines(err: str) -> list[dict]:
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert lines, "no JSON log lines were written"
