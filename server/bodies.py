@@ -25,9 +25,9 @@ def _read_body(max_bytes: int) -> bytes:
     # Werkzeug's own guard (request.max_content_length) stays as a backstop for
     # chunked bodies; this loop stops first, one chunk past the limit.
     request.max_content_length = max_bytes + _READ_CHUNK
-    # With a length, no more can come than it says (the server ends the body there): ask for
-    # exactly that, not a chunk. Each read allocates the size asked for, and one more read after
-    # the last byte costs as much again.
+    # With a length, no more is read than it says (gunicorn and werkzeug end the stream there, as
+    # PEP 3333 asks): ask for exactly that, in one read up to a chunk. Each read allocates the size
+    # asked for, and one more read after the last byte costs as much again.
     want = max_bytes + 1 if length is None else length
     chunks, total = [], 0
     try:

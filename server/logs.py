@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import random
 import re
 import sys
 import time
-import random
 import traceback
 
 from flask import g, has_request_context
@@ -35,11 +36,16 @@ def request_id_from(incoming: str | None) -> str:
 
 
 def new_request_id() -> str:
-    """What uuid.uuid4().hex gives, from the random module (reseeded in each forked worker) instead
-    of os.urandom: an id must be unique, not secret (a client may choose its own). uuid4() cost
+    """What uuid.uuid4().hex gives, from a generator of our own (reseeded in each forked worker)
+    instead of os.urandom: an id must be unique, not secret (a client may choose its own). uuid4() cost
     six times as much, and its system call lets go of the GIL, so under load the request may then
     wait for it behind other threads' checks."""
-    return f"{random.getrandbits(128) & _UUID4_KEEP | _UUID4_SET:032x}"
+    return f"{_IDS.getrandbits(128) & _UUID4_KEEP | _UUID4_SET:032x}"
+
+
+# Not the module's shared generator: whatever seeds that (a test, a library) would make ids repeat.
+_IDS = random.Random()
+os.register_at_fork(after_in_child=_IDS.seed)
 
 
 # The version (4) and variant (RFC 4122) bits of a UUID.

@@ -169,3 +169,24 @@ def test_tone_speed_gates_never_change_what_is_found():
 
     for t in texts:
         assert spans(fast, t) == spans(plain, t), t
+
+
+def test_scolding_marks_ahead_is_the_plain_look_ahead_for_the_marks():
+    """tone.scolding's fast look-ahead (fragment scolding_marks_ahead) writes the start of a
+    mark by hand; it must stay the look-ahead it replaced, whatever scolding_marks becomes."""
+    import json
+    import random
+    from pathlib import Path
+
+    import regex
+
+    fragments = json.loads(Path(RULES).read_text(encoding="utf-8"))["fragments"]
+    plain = regex.compile(r"(?=[\s\S]{0,300}?(?:" + fragments["scolding_marks"]["pattern"] + "))")
+    fast = regex.compile(fragments["scolding_marks_ahead"]["pattern"])
+    rng = random.Random(6)
+    texts = ["", "!", "!!", "?!", "!?", "??!", "? !", "a" * 299 + "!!", "a" * 300 + "!!", "a" * 301 + "?!"]
+    for _ in range(3000):
+        size = rng.choice((8, 40, 320, 620))
+        texts.append("".join(rng.choice("ab !?\n") if rng.random() < 0.3 else "a" for _ in range(size)))
+    for text in texts:
+        assert [m.start() for m in fast.finditer(text)] == [m.start() for m in plain.finditer(text)], text
