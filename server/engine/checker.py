@@ -82,7 +82,7 @@ class CheckResult:
             return self.findings
         # Only a rule finding that counts speaks for a breach: an advisory hint (info, or
         # accessibility on the same words) must not hide the model's warning card.
-        speaking = [f for f in self.findings if not f.supplementary and speaks(f)]
+        speaking = [f for f in self.findings if _rule_speaks(f)]
         named = {f.category for f in speaking}
         # The generic head's words were chosen less well (span precision, make eval): beside
         # others it names only a category nothing else does, and is listed, not underlined.
@@ -308,7 +308,7 @@ class Checker:
             chosen = [ri for ri in chosen if ri not in later]
         stop_at = time.perf_counter() + self.deadline
         self._run_rules(post, hits, chosen, stop_at, findings, incomplete, capped)
-        if later and any(speaks(f) and not f.supplementary for f in findings):
+        if later and any(map(_rule_speaks, findings)):
             before = len(findings)
             self._run_rules(post, hits, sorted(later), stop_at, findings, incomplete, capped)
             findings[before:] = _not_nested(findings[before:], findings[:before])
@@ -376,12 +376,18 @@ class Checker:
         return f
 
 
+def _rule_speaks(f: Finding) -> bool:
+    """A rule's finding (not the model's) that counts for a breach: what lets with_breach rules
+    run, what their findings may not nest in, and what the model's cards give way to."""
+    return not f.supplementary and speaks(f)
+
+
 def _not_nested(added: list[Finding], found: list[Finding]) -> list[Finding]:
     """A with_breach rule's findings less those inside another rule's finding of their own
     category: such a rule adds its category beside a breach, and inside one of that category
     it would only underline the same words twice ('Labour' in 'Vote Labour'). The model's
     findings do not count here, as they do not count for the breach."""
-    spans = [(f.start, f.end, f.category) for f in found if speaks(f) and not f.supplementary]
+    spans = [(f.start, f.end, f.category) for f in found if _rule_speaks(f)]
     return [f for f in added if not any(c == f.category and s <= f.start and f.end <= e for s, e, c in spans)]
 
 
