@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from flask import request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from . import safejson
 from .problems import Problem
@@ -29,7 +29,7 @@ def _read_body(max_bytes: int) -> bytes:
     # PEP 3333 asks): ask for exactly that, in one read up to a chunk. Each read allocates the size
     # asked for, and one more read after the last byte costs as much again.
     want = max_bytes + 1 if length is None else length
-    chunks, total = [], 0
+    chunks, total, broken = [], 0, False
     try:
         stream = request.stream
         while total < want:
@@ -40,9 +40,17 @@ def _read_body(max_bytes: int) -> bytes:
             total += len(chunk)
     except RequestEntityTooLarge:
         total = max_bytes + 1
+    except ClientDisconnected:  # werkzeug's stream ended before its Content-Length, or a read failed
+        broken = True
     if total > max_bytes:
         raise Problem(413, f"the body is over {max_bytes} bytes (sent without a length; reading stopped at "
                            "the limit)", title="Content too large", limit=max_bytes)
+    # gunicorn's stream just stops early: a body cut short must not be read as the whole of it
+    # (the part sent may itself be valid JSON).
+    if length is not None and total < length:
+        raise Problem(400, f"the body ended after {total} of the {length} bytes its Content-Length gives")
+    if broken:
+        raise Problem(400, f"the body ended after {total} bytes, before its end: the client stopped sending it")
     return b"".join(chunks)
 
 

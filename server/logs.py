@@ -17,11 +17,12 @@ import sys
 import time
 import traceback
 
-from flask import g, has_request_context
+from flask import g, has_request_context, request
 
 # An incoming X-Request-Id is kept when it is a plain token (what proxies and
 # load balancers send: UUIDs, hex, base64); anything else is replaced, so a
 # client cannot write arbitrary text (or a fake log line) into the logs.
+REQUEST_ID_HEADER = "X-Request-Id"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+/=-]{0,127}")
 
 # Attributes every LogRecord has; anything else was passed with extra={...}.
@@ -54,9 +55,15 @@ _UUID4_SET = 0x4000 << 64 | 0x8000 << 48
 
 
 def current_request_id() -> str | None:
-    if has_request_context():
-        return g.get("request_id")
-    return None
+    """The id of the request being served (None outside one), made on first use: observability's
+    first hook, or a line logged or a response sent for a request that failed before that hook ran,
+    so the response header and every line logged for the request carry the same id."""
+    if not has_request_context():
+        return None
+    rid = g.get("request_id")
+    if not rid:
+        rid = g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+    return rid
 
 
 class JsonFormatter(logging.Formatter):

@@ -23,10 +23,9 @@ from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess
 
-from .logs import new_request_id, request_id_from
+from .logs import REQUEST_ID_HEADER, current_request_id
 
 EXTENSION = "impartial.observability"
-REQUEST_ID_HEADER = "X-Request-Id"
 access_log = logging.getLogger("server.access")
 
 # Seconds. A check takes about a millisecond; a slow client or a 70,000-character post far longer.
@@ -179,7 +178,7 @@ def init_app(app: Flask, store, access_log_on: bool = False) -> Metrics:
 
     def started():
         g.request_started = time.perf_counter()
-        g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        current_request_id()  # made here, first of all, from the client's header when sane
 
     def finished(response):
         now = time.perf_counter()
@@ -190,8 +189,7 @@ def init_app(app: Flask, store, access_log_on: bool = False) -> Metrics:
         if method not in METHODS:
             method = "other"
         m.observe_request(endpoint, method, response.status_code, seconds)
-        rid = g.get("request_id") or new_request_id()
-        response.headers[REQUEST_ID_HEADER] = rid
+        response.headers[REQUEST_ID_HEADER] = current_request_id()
         if access_log_on:
             # No query string and no body: the path and figures only.
             access_log.info("%s %s %d", method, endpoint, response.status_code,
