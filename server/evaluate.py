@@ -39,7 +39,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .engine.findings import ADVISORY_CATEGORIES, speaks
+from .engine.findings import ADVISORY_CATEGORIES, beside_a_flag, speaks
 
 VIEWS = ("rules", "model", "both")
 MODEL_PREFIX = "model."
@@ -84,7 +84,9 @@ def counts(f, hints: bool = False) -> bool:
 def counted(findings, hints: bool = False) -> dict[str, list]:
     """The findings that count, per view."""
     hits = [f for f in findings if counts(f, hints)]
-    model = [f for f in hits if f.rule_id.startswith(MODEL_PREFIX)]
+    # the model alone: a head's card beside another's flag (match.model.beside_flag) stands
+    # only beside the model's own flag
+    model = beside_a_flag([f for f in hits if f.rule_id.startswith(MODEL_PREFIX)])
     rules = [f for f in hits if not f.rule_id.startswith(MODEL_PREFIX)]
     return {"rules": rules, "model": model, "both": hits}
 
@@ -106,7 +108,9 @@ def _check(checker, text: str, platform: str = "generic", election_period: bool 
     if {f.category for f in views["both"]} - {f.category for f in shown if counts(f)}:
         raise RuntimeError("a category evaluate counts is not on a card the officer is shown (CheckResult.shown())")
     underlined = [f for f in shown if f.scope != "post"]
-    views["underlined"] = dict(views, both=counted(underlined)["both"])
+    # the model alone would list a conditional head's card too (match.model.beside_flag)
+    views["underlined"] = dict(views, both=counted(underlined)["both"],
+                               model=[f for f in views["model"] if not f.conditional])
     # ... and with the advisory hints in the breach categories (info severity: an underline
     # the officer sees, that flags nothing), for the external span sets' second figure.
     views["hinted"] = counted(underlined, hints=True)

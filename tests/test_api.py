@@ -109,6 +109,8 @@ def test_a_model_card_beside_a_rule_underlines_only_when_sure(client, checker):
     (listed, not underlined), its words still quoted; every other model card keeps its
     underline. At least one of each occurs."""
     bars = {r.id: r.matcher.beside_rules for r in checker.rules if r.id.startswith("model.")}
+    # under its threshold (over its beside_flag bar), a head's card is always listed
+    thresholds = {r.id: r.matcher.threshold for r in checker.rules if r.id.startswith("model.")}
     seen, generic_seen = set(), set()
     for text in BESIDE_RULES_CASES:
         findings = post(client, {"text": text}).get_json()["findings"]
@@ -123,7 +125,8 @@ def test_a_model_card_beside_a_rule_underlines_only_when_sure(client, checker):
             else:
                 sure = int(re.search(r"\((\d+)% sure\)", f["message"]).group(1)) / 100
                 on_rule = any(s < f["end"] and f["start"] < e for s, e in ruled)
-                expected = "post" if ruled and (sure < bars[f["rule_id"]] or on_rule) else "span"
+                conditional = sure < round(thresholds[f["rule_id"]], 2)
+                expected = "post" if conditional or ruled and (sure < bars[f["rule_id"]] or on_rule) else "span"
             assert f["scope"] == expected, (text, f)
             assert text[f["start"]:f["end"]] == f["match"] and f["match"] and len(f["match"]) < len(text)
             seen.add(expected)
@@ -141,6 +144,24 @@ def test_a_category_only_the_model_names_is_listed_where_a_rule_has_its_words(cl
     assert [(f["rule_id"], f["scope"]) for f in tone] == [("model.tone", "post")]
     assert text[tone[0]["start"]:tone[0]["end"]] == tone[0]["match"]
     assert any(r["start"] < tone[0]["end"] and tone[0]["start"] < r["end"] for r in ruled)
+
+
+def test_a_head_under_its_threshold_names_its_category_only_beside_another_flag(client, checker):
+    """Over HTTP, with the shipped rulebook: the attack head is under its threshold on this
+    scorn of the opposing councillors, over its beside_flag bar; beside a voting call it names
+    its category as a card about the post, its words quoted, and underlines nothing. (That it
+    flags nothing alone: tests/test_matchers.py.)"""
+    head = next(r.matcher for r in checker.rules if r.id == "model.attack")
+    scorn = "The council opposite has no idea what it is doing."
+    text = "Vote Green on 7 May. " + scorn
+    p = head.analysis(checker.analyse(text)).scores["attack"]
+    assert head.beside_flag <= p < head.threshold  # the case under test, on the shipped model
+    findings = post(client, {"text": text}).get_json()["findings"]
+    cards = {f["rule_id"]: f for f in findings}
+    assert cards["party_political.electoral-call"]["scope"] == "span"
+    attack = cards["model.attack"]
+    assert (attack["category"], attack["scope"]) == ("attack", "post")
+    assert attack["match"] and attack["match"] in scorn and text[attack["start"]:attack["end"]] == attack["match"]
 
 
 OFFSET_CASES = [

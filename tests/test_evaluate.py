@@ -329,3 +329,23 @@ def test_a_finding_about_the_whole_post_counts_for_the_flag_not_as_an_underline(
     assert [f.scope for f in views["both"]] == ["post", "span"]
     assert [f.rule_id for f in views["underlined"]["both"]] == ["attack.scorn"]
     assert [f.rule_id for f in views["hinted"]["both"]] == ["attack.scorn"]
+
+
+def test_a_conditional_model_card_counts_in_the_model_view_only_beside_the_models_own_flag():
+    """A head under its threshold but over its beside_flag bar names its category only beside
+    another flag: a rule's flag lets it count for both layers together, not for the model
+    alone (which would not have flagged the post), and it is never an underline."""
+    from server.engine import parse_rulebook
+    from server.evaluate import _check
+
+    vote = rule("party_political.vote", "party_political", "warn", ["vote labour"])
+    head = minimal_rule(id="model.attack", category="attack", match={"model": {"head": "attack", "threshold": 0.999999,
+                                                                              "beside_flag": 0.0}},
+                        examples={"flag": ["not run here"], "pass": ["Bins on Tuesday."]})
+    checker = Checker(parse_rulebook(book_json(vote, head)))
+    views = _check(checker, "Vote Labour on Thursday. Cllr Jones clearly hasn't bothered to read the report.")
+    assert {f.category for f in views["both"]} == {"party_political", "attack"}
+    assert [f.rule_id for f in views["rules"]] == ["party_political.vote"]
+    assert views["model"] == []  # the model alone flags nothing here
+    assert [f.rule_id for f in views["underlined"]["both"]] == ["party_political.vote"]
+    assert _check(checker, "Cllr Jones clearly hasn't bothered to read the report.")["both"] == []

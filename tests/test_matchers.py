@@ -275,6 +275,66 @@ def test_beside_rules_out_of_range_is_a_problem_naming_the_rule_and_field():
         assert "test.rule" in str(info.value) and "beside_rules" in str(info.value)
 
 
+def _beside_flag_book(**model):
+    vote = minimal_rule(id="party.vote", category="party_political", match={"phrases": ["vote labour"]},
+                        examples={"flag": ["[[Vote Labour]]"], "pass": ["Labour Day"]})
+    # a threshold no post reaches: the head's every finding is conditional
+    return checker_for(vote, _model_rule(threshold=0.999999, **model))
+
+
+def test_beside_flag_names_the_heads_category_only_beside_another_flag():
+    """Under its threshold, a head over its beside_flag bar adds its category to a post that
+    something else flags (a card about the post, its words quoted, never underlined), and
+    alone it flags nothing."""
+    c = _beside_flag_book(beside_flag=0.0)
+    alone = c.check(ATTACK)
+    assert alone.findings == [] and not alone.flagged() and alone.verdict == "pass"
+    text = "Vote Labour on Thursday. " + ATTACK
+    r = c.check(text)
+    heads = [f for f in r.findings if f.rule_id == "model.test"]
+    assert heads and all(f.conditional and f.category == "attack" for f in heads)
+    shown = {f.rule_id: f for f in r.shown()}
+    assert shown["party.vote"].scope == "span" and text[shown["party.vote"].start:shown["party.vote"].end] == "Vote Labour"
+    card = shown["model.test"]
+    assert card.scope == "post" and card.start > len("Vote Labour on Thursday.")  # its words quoted, from the attack
+    assert r.flagged() and r.verdict == "warn"
+    # a bar over the head's score: nothing beside the flag either
+    assert [f.rule_id for f in _beside_flag_book(beside_flag=0.999999).check(text).findings] == ["party.vote"]
+    # without beside_flag the head stays silent under its threshold, as before
+    assert [f.rule_id for f in _beside_flag_book().check(text).findings] == ["party.vote"]
+
+
+def test_a_conditional_card_is_listed_even_where_no_rule_speaks():
+    """Beside the model's own flag (the generic head or another head), a conditional head is
+    still only a card about the post, and the flagging head keeps its underline."""
+    generic = dict(_model_rule(head="political", threshold=0.0), id="model.generic")
+    c = checker_for(generic, _model_rule(threshold=0.999999, beside_flag=0.0))
+    r = c.check(ATTACK)
+    shown = {f.rule_id: f for f in r.shown()}
+    assert shown["model.generic"].scope == "span"
+    # one card per category: the conditional head's only where the generic head names another
+    if shown["model.generic"].category == "attack":
+        assert "model.test" not in shown
+    else:
+        assert shown["model.test"].scope == "post"
+    # beside another head's flag of another category, the conditional card is listed too
+    tone = dict(generic, id="model.tone-test", category="tone", match={"model": {"head": "tone", "threshold": 0.0}})
+    r = checker_for(tone, _model_rule(threshold=0.999999, beside_flag=0.0)).check(ATTACK)
+    assert sorted((f.rule_id, f.category, f.scope) for f in r.shown()) == [
+        ("model.test", "attack", "post"), ("model.tone-test", "tone", "span")]
+
+
+def test_beside_flag_on_the_political_head_or_out_of_range_is_a_problem_naming_the_rule():
+    from server.engine import RulebookError
+
+    for bad, words in (({"head": "political", "beside_flag": 0.5}, "cannot take beside_flag"),
+                       ({"head": "attack", "beside_flag": 1.5}, "beside_flag"),
+                       ({"head": "attack", "beside_flag": "0.5"}, "beside_flag")):
+        with pytest.raises(RulebookError) as info:
+            parse_rulebook(book_json(minimal_rule(match={"model": bad})))
+        assert "test.rule" in str(info.value) and words in str(info.value)
+
+
 def test_a_dot_before_the_first_mention_makes_it_public_not_a_reply():
     rule = minimal_rule(match={"phrases": ["@party"]}, ignore_reply_mentions=True)
     assert found(checker_for(rule).check(".@party is wrong again")) == ["@party"]

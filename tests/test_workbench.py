@@ -164,9 +164,29 @@ def test_explain_model_under_threshold(tmp_path):
     assert x["reason"] == "under_threshold" and x["threshold"] == 0.999 and x["probability"] < 0.999
 
 
+def test_explain_a_head_under_its_threshold_over_its_beside_flag_bar(tmp_path):
+    """Alone it names nothing, and explain says why; beside another rule's flag it fired,
+    and the explanation of its card says it stands beside that flag."""
+    head = minimal_rule(id="model.attack", category="attack",
+                        match={"model": {"head": "attack", "threshold": 0.999999, "beside_flag": 0.0}})
+    vote = minimal_rule(id="party.vote", category="party_political", match={"phrases": ["vote labour"]},
+                        examples={"flag": ["[[Vote Labour]]"], "pass": ["Labour Day"]})
+    path = write_book(tmp_path, head, vote)
+    scorn = "Cllr Jones clearly hasn't bothered to read the report."
+    rep = explain_json(path, scorn, "--rule", "model.attack")
+    (x,) = rep["rule"]["reasons"]
+    assert x["reason"] == "no_other_flag" and x["beside_flag"] == 0.0 and x["probability"] < x["threshold"]
+    rep = explain_json(path, "Vote Labour. " + scorn, "--rule", "model.attack")
+    assert rep["rule"]["fired"] is True and rep["rule"]["shown"] is True
+    (card,) = [f for f in rep["findings"] if f["rule_id"] == "model.attack"]
+    assert card["matched"]["beside_flag"] == 0.0 and card["matched"]["probability"] < card["matched"]["threshold"]
+    r = run("explain", "Vote Labour. " + scorn, "--rules", path)
+    assert "beside another finding's flag" in r.stdout
+
+
 REASONS = {"disabled", "platform", "election_period", "dates", "no_phrase", "no_term", "no_context", "no_pattern",
            "exception", "too_far", "wrong_side", "boundary", "barrier", "requires_missing", "excludes_present",
-           "under_threshold", "within_limit", "no_match", "reply_mentions", "pairs", "timeout"}
+           "under_threshold", "no_other_flag", "within_limit", "no_match", "reply_mentions", "pairs", "timeout"}
 
 
 @pytest.mark.parametrize("text", ["Vote Labour on Thursday, those useless Tories!",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 
 from .compile_cache import CACHE
-from .findings import ADVISORY_CATEGORIES, SEVERITY_RANK, Finding, speaks
+from .findings import ADVISORY_CATEGORIES, SEVERITY_RANK, Finding, beside_a_flag, speaks
 from .matchers import RuleHits
 from .matchers.base import not_overlapping
 from .phrase_hits import PhraseHits
@@ -86,12 +86,14 @@ class CheckResult:
         named = {f.category for f in speaking}
         # The generic head's words were chosen less well (span precision, make eval): beside
         # others it names only a category nothing else does, and is listed, not underlined.
-        others = {f.category for f in self.findings if not f.generic and speaks(f)}
+        # (A conditional head's card is not one of them: it only names what else the post reads as.)
+        others = {f.category for f in self.findings if not f.generic and not f.conditional and speaks(f)}
         extra = [f for f in self.findings if f.supplementary and f.category not in (others if f.generic else named)]
         # Listed, not underlined: the generic head beside others, and beside a rule's card a
         # head less sure than its rule's bar (match.model.beside_rules): its words, chosen
         # beside a rule's, were a reviewer's about half the time on posts it never saw.
-        free = [f for f in extra if not (f.generic and others or f.tentative and speaking)]
+        # A conditional head's card is always listed: it is less sure than its head's threshold.
+        free = [f for f in extra if not (f.generic and others or f.tentative and speaking or f.conditional)]
         # Cards by finding: those free of a rule's words as they are (a no-span hit is
         # already about the post), then once per category still unnamed, about the post.
         card = {id(f): f for f in not_overlapping(free, [(f.start, f.end) for f in speaking],
@@ -312,7 +314,7 @@ class Checker:
             before = len(findings)
             self._run_rules(post, hits, sorted(later), stop_at, findings, incomplete, capped)
             findings[before:] = _not_nested(findings[before:], findings[:before])
-        return findings, incomplete, capped
+        return beside_a_flag(findings), incomplete, capped
 
     def _run_rules(self, post: Post, hits: dict, chosen: list, stop_at: float,
                    findings: list, incomplete: list, capped: list) -> None:
@@ -373,6 +375,7 @@ class Checker:
         f.supplementary = rule.matcher.supplementary
         f.generic = rule.matcher.generic
         f.tentative = hit.tentative
+        f.conditional = hit.conditional
         return f
 
 

@@ -92,7 +92,10 @@ def _model_score(m, post) -> tuple[float, float]:
 
 def _what_model(m, post, rh, span):
     p, t = _model_score(m, post)
-    return {"kind": "model", "head": m.head, "probability": p, "threshold": t}
+    out = {"kind": "model", "head": m.head, "probability": p, "threshold": t}
+    if m.beside_flag is not None:
+        out["beside_flag"] = m.beside_flag
+    return out
 
 
 def _what_post(m, post, rh, span):
@@ -205,6 +208,10 @@ def _why_model(m, post, rh):
     if m.model is None:
         return [_reason("no_model", "the model could not be loaded")]
     p, t = _model_score(m, post)
+    if m.beside_flag is not None and p >= m.beside_flag:
+        return [_reason("no_other_flag", f"the {m.head} head scores {p}, under its threshold {t} but over its "
+                        f"beside_flag bar {m.beside_flag}: it names its category only where another finding flags the post",
+                        head=m.head, probability=p, threshold=t, beside_flag=m.beside_flag)]
     return [_reason("under_threshold", f"the {m.head} head scores {p}, under its threshold {t}",
                     head=m.head, probability=p, threshold=t)]
 
@@ -234,8 +241,8 @@ def _after_find(rule: Rule, post, rh: RuleHits) -> list[dict]:
         found = list(rule.matcher.find(post, rh))
     except TimeoutError:
         return _timed_out()
-    if not found:
-        return why_not(rule.matcher, post, rh)
+    if not found or all(h.conditional for h in found):
+        return why_not(rule.matcher, post, rh)  # conditional: found, then dropped for want of a flag
     if rule.ignore_reply_mentions and all(h.start < post.reply_mentions_end for h in found):
         return [_reason("reply_mentions", "it matched only in the @mentions a reply starts with")]
     return [_reason("exception", "every match overlaps an exception of the rule",
@@ -282,9 +289,13 @@ def explain_rule(checker: Checker, post, hits: dict, rule_id: str, today: dt.dat
     if reasons:
         return dict(out, reasons=reasons)
     ri = next(i for i, r in enumerate(checker.rules) if r.id == rule_id)
-    fired = checker.check(post.text, post.platform, post.election_period, dedupe=False, only=rule_id)
-    if fired.findings:
-        return dict(out, fired=True, findings=len(fired.findings))
+    fired = checker.check(post.text, post.platform, post.election_period, dedupe=False, only=rule_id).findings
+    if not fired and getattr(rule.matcher, "beside_flag", None) is not None:
+        # a conditional finding stands only beside another rule's flag: alone it is dropped
+        everything = checker.check(post.text, post.platform, post.election_period, dedupe=False)
+        fired = [f for f in everything.findings if f.rule_id == rule_id]
+    if fired:
+        return dict(out, fired=True, findings=len(fired))
     return dict(out, reasons=_after_find(rule, post, _rule_hits(checker, ri, hits)))
 
 
@@ -311,6 +322,9 @@ def _matched_lines(m: dict) -> list[str]:
     if kind == "patterns":
         return ["pattern " + ", ".join(f"#{i}" for i in m["patterns"])]
     if kind == "model":
+        if m["probability"] < m["threshold"] and "beside_flag" in m:
+            return [f"model head {m['head']}: probability {m['probability']} under threshold {m['threshold']}, "
+                    f">= beside_flag {m['beside_flag']}, beside another finding's flag"]
         return [f"model head {m['head']}: probability {m['probability']} >= threshold {m['threshold']}"]
     if kind == "post":
         gate = [f"requires found: {', '.join(map(repr, m['requires']))}"] if m["requires"] else []

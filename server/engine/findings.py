@@ -29,6 +29,16 @@ def speaks(f) -> bool:
     return f.severity != "info" and f.category not in ADVISORY_CATEGORIES
 
 
+def beside_a_flag(findings: list) -> list:
+    """The findings less the conditional ones (match.model.beside_flag) where nothing else
+    flags the post: such a head only says what a flagged post also reads as."""
+    if not any(f.conditional for f in findings):
+        return findings
+    if any(speaks(f) and not f.conditional for f in findings):
+        return findings
+    return [f for f in findings if not f.conditional]
+
+
 @dataclass(slots=True)
 class Finding:
     """One risky span. Offsets are code points of the original text."""
@@ -52,6 +62,10 @@ class Finding:
     # ... and less sure than its rule's bar for underlining beside a rule's finding
     # (match.model.beside_rules): there, a card about the post, not an underline.
     tentative: bool = False
+    # ... and under its head's threshold, over its `beside_flag` bar (match.model.beside_flag):
+    # kept only where another finding flags the post, as a card about the post naming its
+    # category (the post is political already; this says what kind of breach it also reads as).
+    conditional: bool = False
 
     def to_json(self, text: str, utf16) -> dict:
         return {

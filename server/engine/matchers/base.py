@@ -30,6 +30,9 @@ class Hit:
     why: str | None = None  # what matched, for `explain` and model findings
     category: str | None = None  # overrides the rule's category (a model head naming one)
     tentative: bool = False  # a model hit under its rule's bar for underlining beside a rule
+    # a model hit under its head's threshold but over its `beside_flag` bar: it names its
+    # category only beside another finding that flags the post (Checker._run)
+    conditional: bool = False
 
 
 class BuildContext(Protocol):

@@ -9,6 +9,10 @@ artifact's own setting (one phrase around one of the weightiest words,
 chosen by the artifact's underline chooser; see models/MODEL_CARD.md).
 Beside a rule's finding, a head less sure than the rule's `beside_rules`
 names its category about the post, without an underline (checker.py).
+Under its threshold, a head at least as sure as its `beside_flag` bar names
+its category about the post too, but only where another finding already
+flags the post: the post is political, and the head says what else it reads
+as (an attack that is also a sneer), which changes no verdict.
 Terms a maintainer silences contribute nothing. The model is loaded once
 per process and its analysis of a post is shared by every model rule
 checking it.
@@ -79,11 +83,14 @@ class ModelMatcher(Matcher):
     supplementary = True
 
     def __init__(self, model, head: str, threshold: float, silenced: frozenset, underline: int | None,
-                 beside_rules: float = 0.0):
+                 beside_rules: float = 0.0, beside_flag: float | None = None):
         self.model = model
         self.head = head
         self.threshold = threshold
         self.beside_rules = beside_rules
+        self.beside_flag = beside_flag
+        # under this a head finds nothing at all (HeadScreen reads it too)
+        self.floor = threshold if beside_flag is None else min(threshold, beside_flag)
         self.silenced = silenced = _interned(frozenset(silenced))
         self.underline = underline
         self.generic = head == GENERIC_HEAD
@@ -113,8 +120,14 @@ class ModelMatcher(Matcher):
             return cls(None, m["head"], 1.0, frozenset(), 0)
         threshold = m.get("threshold", model.threshold(m["head"]))
         silenced = frozenset(" ".join(t.lower().split()) for t in [*m.get("silence", []), *_neutral_senses(ctx)])
+        beside_flag = m.get("beside_flag")
+        if beside_flag is not None and m["head"] == GENERIC_HEAD:
+            # its finding is the flag itself; beside another it would only repeat that the post is political
+            ctx.problem(f"{where} field 'match.model.beside_flag'",
+                        f"the {GENERIC_HEAD!r} head cannot take beside_flag: only a category head names what else a flagged post reads as")
+            beside_flag = None
         # no `underline`: the artifact's own setting (models/MODEL_CARD.md), chosen for span precision
-        return cls(model, m["head"], threshold, silenced, m.get("underline"), m.get("beside_rules", 0.0))
+        return cls(model, m["head"], threshold, silenced, m.get("underline"), m.get("beside_rules", 0.0), beside_flag)
 
     def screen(self):
         return HeadScreen
@@ -129,22 +142,26 @@ class ModelMatcher(Matcher):
             return []
         analysis = self.analysis(post)
         p = analysis.scores.get(self.head, 0.0)
-        if p < self.threshold:
+        if p < self.floor:
             return []
+        conditional = p < self.threshold
         figures = {"value": round(p * 100), "probability": round(p, 3)}
         category = None
         if self.generic:
             category = self.model.category(analysis.scores, post.election_period)
         spans = analysis.explain(self.head, self.underline)
         if not spans:
-            return [Hit(0, len(post.text), figures=figures, scope="post", category=category)]
-        tentative = p < self.beside_rules
+            return [Hit(0, len(post.text), figures=figures, scope="post", category=category,
+                        conditional=conditional)]
+        tentative = conditional or p < self.beside_rules
         return [Hit(s, e, figures=dict(figures, weight=round(w, 3)), category=category,
-                    why=f"model:{self.head}", tentative=tentative) for s, e, w in spans]
+                    why=f"model:{self.head}", tentative=tentative, conditional=conditional)
+                for s, e, w in spans]
 
     def describe(self):
         return {"kind": self.kind, "head": self.head, "threshold": self.threshold,
-                "beside_rules": self.beside_rules, "model": self.model.version if self.model else None}
+                "beside_rules": self.beside_rules, "beside_flag": self.beside_flag,
+                "model": self.model.version if self.model else None}
 
 
 class HeadScreen:
@@ -166,6 +183,6 @@ class HeadScreen:
                 continue
             analysis = m.analysis(post)
             # find()'s own test, so a score it would pass (a NaN too) is never screened out
-            if analysis.scores.get(m.head, 0.0) < m.threshold:
+            if analysis.scores.get(m.head, 0.0) < m.floor:
                 out.append(ri)
         return out
