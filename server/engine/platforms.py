@@ -36,6 +36,11 @@ _URL_RE = regex.compile(_URL, regex.I)
 # Cheap test first: a URL needs "://", "www." or a known top-level domain.
 _MAYBE_URL = regex.compile(r"://|www\.|\.(?:com|org|net|gov|uk|io|co|us|ca|info|eu|scot|wales|nhs)\b", regex.I)
 _HEAVY = regex.compile(rf"[^{_LIGHT}]")
+# A URL never holds whitespace, and holds one of _MAYBE_URL's marks: the whitespace-free run
+# around each mark is all the URL pattern needs to read (it tries every position it is given,
+# and case-insensitively: most of a long post's count).
+_RUN_BACK = regex.compile(r"\S*", regex.REVERSE)
+_RUN_ON = regex.compile(r"\S*")
 _X_CHUNK = regex.compile(
     r"(?P<emoji>(?=[\p{Extended_Pictographic}\p{Regional_Indicator}])\X)"
     rf"|(?P<light>[{_LIGHT}]+)"
@@ -57,10 +62,21 @@ class Length:
         return {"count": self.count, "limit": self.limit, "platform": self.platform}
 
 
+def _urls(text: str):
+    """_URL_RE.finditer(text), read only in the whitespace-free runs that hold a mark of one."""
+    end = -1
+    for mark in _MAYBE_URL.finditer(text):
+        if mark.start() < end:
+            continue  # in the run just read
+        start = _RUN_BACK.match(text, 0, mark.start()).start()
+        end = _RUN_ON.match(text, mark.start()).end()
+        yield from _URL_RE.finditer(text, start, end)
+
+
 def _units(text: str, chunk_weights):
     """(start, end, weight, divisible) pieces: URLs weigh 23, the rest as the platform says."""
     pos = 0
-    for url in (_URL_RE.finditer(text) if _MAYBE_URL.search(text) else ()):
+    for url in _urls(text):
         yield from chunk_weights(text, pos, url.start())
         yield url.start(), url.end(), URL_WEIGHT, False
         pos = url.end()
