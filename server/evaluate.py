@@ -108,9 +108,10 @@ def _check(checker, text: str, platform: str = "generic", election_period: bool 
     if {f.category for f in views["both"]} - {f.category for f in shown if counts(f)}:
         raise RuntimeError("a category evaluate counts is not on a card the officer is shown (CheckResult.shown())")
     underlined = [f for f in shown if f.scope != "post"]
-    # the model alone would list a conditional head's card too (match.model.beside_flag)
+    # the model alone would list a conditional head's card too (match.model.beside_flag), and a
+    # finding about the post is no underline (a head beside a rule of its category finds one)
     views["underlined"] = dict(views, both=counted(underlined)["both"],
-                               model=[f for f in views["model"] if not f.conditional])
+                               model=[f for f in views["model"] if not f.conditional and f.scope != "post"])
     # ... and with the advisory hints in the breach categories (info severity: an underline
     # the officer sees, that flags nothing), for the external span sets' second figure.
     views["hinted"] = counted(underlined, hints=True)

@@ -126,8 +126,12 @@ class CheckResult:
 
 class Checker:
     def __init__(self, rulebook: Rulebook, regex_timeout: float = 0.05, deadline: float = 0.5,
-                 max_per_rule: int = MAX_PER_RULE, max_findings: int = MAX_FINDINGS):
+                 max_per_rule: int = MAX_PER_RULE, max_findings: int = MAX_FINDINGS,
+                 every_word: bool = False):
         self.rulebook = rulebook
+        # Choose a learned head's words even where its card is not shown (make eval's figures
+        # of the model alone read them); the response is the same either way.
+        self.every_word = every_word
         self.rules = [r for r in rulebook.rules if r.enabled]
         self.regex_timeout = regex_timeout
         self.deadline = deadline
@@ -179,7 +183,10 @@ class Checker:
         self._compile_automaton()
         self.phrase_count = len(self._keys)
         # Per rule what _run reads of it, looked up once here rather than once per rule per post.
-        self._plan = [(rule, rule.matcher.find, slots) for rule, slots in zip(self.rules, self._rule_slots)]
+        # A learned head's card of a category a rule already names is not shown (shown()): such
+        # a head then runs its find_unshown, and the checker notes what rules name as they run.
+        self._plan = [(rule, rule.matcher.find, slots, None if self.every_word else _unshown(rule.matcher))
+                      for rule, slots in zip(self.rules, self._rule_slots)]
 
     def _compile_automaton(self) -> None:
         """One automaton for the phrases and the prefilters' literals: an ASCII post is
@@ -321,7 +328,7 @@ class Checker:
         plan, no_hits = self._plan, self._no_hits
         regex_timeout, max_per_rule, clock = self.regex_timeout, self.max_per_rule, time.perf_counter
         for ri in chosen:
-            rule, find, slots = plan[ri]
+            rule, find, slots, unshown = plan[ri]
             remaining = stop_at - clock()
             if remaining <= 0:
                 incomplete.append(rule.id)
@@ -329,6 +336,8 @@ class Checker:
             if remaining < regex_timeout:  # the time left only shrinks: once set, set each time
                 post.regex_timeout = remaining
             rule_hits = RuleHits(hits, slots) if slots else no_hits
+            if unshown is not None and rule.category in post.named:
+                find = unshown
             try:
                 # Most rules find nothing: that is tested before any list is made or method called.
                 found = find(post, rule_hits)
@@ -345,7 +354,10 @@ class Checker:
             if len(found) > max_per_rule:
                 found = found[:max_per_rule]
                 capped.append(rule.id)
-            findings += [self._finding(rule, h) for h in found]
+            new = [self._finding(rule, h) for h in found]
+            findings += new
+            if not rule.matcher.supplementary:
+                post.named.update(f.category for f in new if speaks(f))
 
     def _kept(self, rule: Rule, post: Post, rule_hits: RuleHits, found: list) -> list:
         """The rule's hits (at least one) less those on the reply's @mentions or on its exceptions."""
@@ -376,7 +388,14 @@ class Checker:
         f.generic = rule.matcher.generic
         f.tentative = hit.tentative
         f.conditional = hit.conditional
+        f.unshown = hit.unshown
         return f
+
+
+def _unshown(matcher):
+    """The matcher's find_unshown, for a learned head that names its own category (not the
+    generic head, whose category is a guess made as it finds), else None."""
+    return matcher.find_unshown if matcher.supplementary and not matcher.generic else None
 
 
 def _rule_speaks(f: Finding) -> bool:
@@ -403,11 +422,13 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     spoken: set[tuple[int, int]] = set()
     for f in findings:
         spoke = speaks(f)
-        if spoke:
+        if spoke and not f.unshown:  # an unshown card's span is only the whole post, not words
             spoken.add((f.start, f.end))
         key = (f.start, f.end, f.category if spoke else None)
         old = best.get(key)
-        if old is None or SEVERITY_RANK[f.severity] > SEVERITY_RANK[old.severity]:
+        # as severe, a rule's finding before the model's: shown() would drop the model's card
+        # of a category a rule names, and with it the rule's words
+        if old is None or (SEVERITY_RANK[f.severity], old.supplementary) > (SEVERITY_RANK[old.severity], f.supplementary):
             best[key] = f
     kept = [f for (s, e, cat), f in best.items() if cat is not None or (s, e) not in spoken]
     return sorted(kept, key=lambda f: (f.start, -f.end, -SEVERITY_RANK[f.severity]))

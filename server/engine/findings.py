@@ -66,6 +66,9 @@ class Finding:
     # kept only where another finding flags the post, as a card about the post naming its
     # category (the post is political already; this says what kind of breach it also reads as).
     conditional: bool = False
+    # ... and found where a rule already names its category (Matcher.find_unshown): shown()
+    # drops it, so its words were not chosen; its span is the whole post and claims nothing.
+    unshown: bool = False
 
     def to_json(self, text: str, utf16) -> dict:
         return {

@@ -52,6 +52,9 @@ class Post:
         work["findings"] = 0  # present even when no rule found anything
         # What matchers compute once per post and share (the model's analysis).
         self.memo: dict = {}
+        # Categories a rule's finding already speaks for, added by the checker as rules run: a
+        # learned head's card of one of them is not shown (CheckResult.shown()).
+        self.named: set = set()
 
     @property
     def lower(self) -> str:

@@ -33,6 +33,9 @@ class Hit:
     # a model hit under its head's threshold but over its `beside_flag` bar: it names its
     # category only beside another finding that flags the post (Checker._run)
     conditional: bool = False
+    # a model hit found where a rule already names its category (Matcher.find_unshown): not
+    # shown, so about the post with no words chosen; it claims no span from a hint (_dedupe)
+    unshown: bool = False
 
 
 class BuildContext(Protocol):
@@ -119,6 +122,11 @@ class Matcher:
 
     def find(self, post: Post, hits: RuleHits) -> Iterable[Hit]:
         raise NotImplementedError
+
+    # find_unshown(post, hits), where a supplementary matcher has one: what `find` finds where a
+    # rule already names the rule's category, so the response will not show it: the same
+    # verdict, about the post, without the work of choosing words no one will see.
+    find_unshown = None
 
     def describe(self) -> dict:
         """What GET /v1/rules and `explain` may show about the match."""

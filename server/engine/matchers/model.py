@@ -138,6 +138,15 @@ class ModelMatcher(Matcher):
         return post.memo.get(self._memo_key) or _analysis(post, self.model, self.silenced)
 
     def find(self, post, hits):
+        return self._find(post, words=True)
+
+    def find_unshown(self, post, hits):
+        """find(), less the words: a rule already names this head's category, so its card is
+        not shown (CheckResult.shown()); it still counts for the verdict and the model's figures.
+        Choosing the words is most of a head's cost on the posts that take longest."""
+        return self._find(post, words=False)
+
+    def _find(self, post, words: bool):
         if self.model is None:
             return []
         analysis = self.analysis(post)
@@ -149,10 +158,10 @@ class ModelMatcher(Matcher):
         category = None
         if self.generic:
             category = self.model.category(analysis.scores, post.election_period)
-        spans = analysis.explain(self.head, self.underline)
+        spans = analysis.explain(self.head, self.underline) if words else ()
         if not spans:
             return [Hit(0, len(post.text), figures=figures, scope="post", category=category,
-                        conditional=conditional)]
+                        conditional=conditional, unshown=not words)]
         tentative = conditional or p < self.beside_rules
         return [Hit(s, e, figures=dict(figures, weight=round(w, 3)), category=category,
                     why=f"model:{self.head}", tentative=tentative, conditional=conditional)
