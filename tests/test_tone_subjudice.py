@@ -240,3 +240,19 @@ def test_capitals_patterns_that_consume_first_match_as_the_look_around_first_for
     for text in texts:
         got = [(m.span(), m.groupdict()) for m in fast.finditer(text)]
         assert got == [(m.span(), m.groupdict()) for m in plain.finditer(text)], text
+
+
+def test_scolding_runs_only_on_posts_with_a_scolding_mark(checker):
+    """The marks are written as literals ('!!', '!?', '?!'), so the prefilter skips tone.scolding
+    on a long post in capitals whose only marks are single '!' and '?' (most of a millisecond
+    when its words were chained at every capital), and still runs it where a mark is."""
+    from server.engine.matchers.patterns import PlanIndex
+
+    rule = next(r for r in checker.rules if r.id == "tone.scolding")
+    index = PlanIndex.of(rule.matcher)
+    plain = "PLEASE BRING THE WHOLE FAMILY ALONG! THERE WILL BE STALLS. ANY QUESTIONS? ASK US."
+    assert index.admitted(checker.analyse(plain).scan.runnable) == []
+    for mark in ("!!", "!?", "?!", "??!"):
+        text = plain.replace("ALONG!", "ALONG" + mark)
+        assert index.admitted(checker.analyse(text).scan.runnable), mark
+        assert any(f.rule_id == "tone.scolding" for f in checker.check(text).findings), mark
