@@ -204,7 +204,8 @@ def cmd_explain(args) -> int:
 def cmd_diff(args) -> int:
     from .diffing import diff, to_text
 
-    old, new = Checker(_load(args.old)), Checker(_load(args.new))
+    # every head's words: a head's card would otherwise move whenever a rule starts naming its category
+    old, new = Checker(_load(args.old), every_word=True), Checker(_load(args.new), every_word=True)
     try:
         d = diff(old, new, args.corpus)
     except FileNotFoundError as exc:

@@ -17,7 +17,7 @@ import sys
 import time
 import traceback
 
-from flask import g, has_request_context, request
+from flask import has_request_context, request
 
 # An incoming X-Request-Id is kept when it is a plain token (what proxies and
 # load balancers send: UUIDs, hex, base64); anything else is replaced, so a
@@ -54,15 +54,21 @@ _UUID4_KEEP = ~(0xF000 << 64 | 0xC000 << 48)
 _UUID4_SET = 0x4000 << 64 | 0x8000 << 48
 
 
+_ENVIRON_KEY = "impartial.request_id"
+
+
 def current_request_id() -> str | None:
     """The id of the request being served (None outside one), made on first use: observability's
     first hook, or a line logged or a response sent for a request that failed before that hook ran,
     so the response header and every line logged for the request carry the same id."""
     if not has_request_context():
         return None
-    rid = g.get("request_id")
+    # On the request's environ, not on g: g belongs to the app context, which Flask reuses for
+    # every request served inside one already pushed (a test, an embedding app).
+    environ = request.environ
+    rid = environ.get(_ENVIRON_KEY)
     if not rid:
-        rid = g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        rid = environ[_ENVIRON_KEY] = request_id_from(request.headers.get(REQUEST_ID_HEADER))
     return rid
 
 

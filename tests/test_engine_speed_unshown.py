@@ -21,8 +21,9 @@ def pair(checker):
 
 
 def _posts(n=1500):
-    texts = [json.loads(line)["text"] for path in sorted(glob.glob(str(ROOT / "corpus" / "*.jsonl")))
-             for line in open(path, encoding="utf-8")]
+    rows = [json.loads(line) for path in sorted(glob.glob(str(ROOT / "corpus" / "*.jsonl")))
+            for line in open(path, encoding="utf-8")]
+    texts = [row["text"] for row in rows if row.get("split") != "check"]  # a failure prints its text
     return random.Random(5).sample(texts, n)
 
 
@@ -38,13 +39,60 @@ def test_the_response_is_the_same_as_with_every_heads_words(pair):
     assert unshown > 50  # the shortcut was taken: the comparison is not vacuous
 
 
-def test_an_unshown_head_still_counts_for_the_verdict_and_the_model(pair):
-    fast, _ = pair
+def test_an_unshown_head_is_a_finding_about_the_post_that_is_not_shown(pair):
+    fast, every = pair
     text = "Vote Labour on Thursday. Only Labour will keep your libraries open!"
-    heads = [f for f in fast.check(text).findings if f.unshown]
+    result = fast.check(text)
+    heads = [f for f in result.findings if f.unshown]
     assert heads and all(f.supplementary and not f.generic and f.scope == "post" for f in heads)
     assert all((f.start, f.end) == (0, len(text)) for f in heads)
-    assert not any(f.rule_id in {h.rule_id for h in heads} for f in fast.check(text).shown())
+    assert not any(f.rule_id in {h.rule_id for h in heads} for f in result.shown())
+    # the model's own figures still see it: the same head findings as with every word chosen
+    assert {f.rule_id for f in heads} <= {f.rule_id for f in every.check(text).findings}
+
+
+def _book(*rules, **kw):
+    from server.engine import parse_rulebook
+
+    from helpers import book_json
+    return Checker(parse_rulebook(book_json(*rules)), **kw)
+
+
+def _small_rules(head_severity="warn", **head):
+    from helpers import minimal_rule
+
+    scorn = minimal_rule(id="attack.scorn", category="attack", match={"phrases": ["clearly hasn't bothered"]},
+                         examples={"flag": ["[[clearly hasn't bothered]]"], "pass": ["x"]})
+    model = minimal_rule(id="model.test", category="attack", severity=head_severity,
+                         match={"model": dict({"head": "attack", "threshold": 0.0}, **head)},
+                         examples={"flag": ["not run here"], "pass": ["x"]})
+    return scorn, model
+
+
+ATTACK = "Cllr Jones clearly hasn't bothered to read the report. Embarrassing."
+
+
+@pytest.mark.parametrize("kw", [{"max_findings": 1}, {}])
+def test_where_the_cap_cuts_in_the_response_is_still_every_words(kw):
+    rules = _small_rules()
+    fast, every = _book(*rules, **kw), _book(*rules, every_word=True, **kw)
+    for text in (ATTACK, ATTACK + " " + ATTACK):
+        assert fast.check(text).to_json() == every.check(text).to_json()
+
+
+def test_a_head_more_severe_than_the_rule_naming_its_category_is_shown_as_with_every_word():
+    rules = _small_rules(head_severity="block")
+    fast, every = _book(*rules), _book(*rules, every_word=True)
+    a, b = fast.check(ATTACK), every.check(ATTACK)
+    assert a.to_json() == b.to_json() and a.verdict == b.verdict == "block"
+
+
+def test_a_reply_keeps_an_unshown_head_for_the_verdict():
+    scorn, model = _small_rules(head_severity="block")
+    model = dict(model, ignore_reply_mentions=True)
+    fast, every = _book(scorn, model), _book(scorn, model, every_word=True)
+    text = "@resident " + ATTACK
+    assert fast.check(text).verdict == every.check(text).verdict == "block"
 
 
 def _finding(rule_id, start, end, category="tone", severity="warn", supplementary=False, unshown=False, scope="span"):
@@ -61,9 +109,12 @@ def test_dedupe_keeps_the_rules_finding_over_the_models_on_the_same_words():
     assert [f.rule_id for f in _dedupe([rule, louder])] == ["model.tone"]  # more severe still wins
 
 
-def test_an_unshown_cards_whole_post_span_hides_no_hint():
+def test_only_a_rules_finding_hides_a_hint_on_its_words():
+    """A model card may be listed rather than underlined (unshown, conditional, tentative, or
+    beside a rule): the hint on its words stays; a rule's finding there still replaces it."""
     hint = _finding("accessibility.reading-age", 0, 40, category="accessibility", scope="post")
-    unshown = _finding("model.attack", 0, 40, category="attack", supplementary=True, unshown=True, scope="post")
-    assert {f.rule_id for f in _dedupe([hint, unshown])} == {"accessibility.reading-age", "model.attack"}
-    shown = _finding("model.attack", 0, 40, category="attack", supplementary=True, scope="post")
-    assert [f.rule_id for f in _dedupe([hint, shown])] == ["model.attack"]  # a chosen span still does
+    for flags in ({"unshown": True}, {}):
+        model = _finding("model.attack", 0, 40, category="attack", supplementary=True, scope="post", **flags)
+        assert {f.rule_id for f in _dedupe([hint, model])} == {"accessibility.reading-age", "model.attack"}
+    rule = _finding("attack.scorn", 0, 40, category="attack")
+    assert [f.rule_id for f in _dedupe([hint, rule])] == ["attack.scorn"]

@@ -176,3 +176,17 @@ def test_a_request_that_fails_before_the_hook_has_one_id_in_header_and_logs(make
     errors = [line for line in lines if line["level"] == "ERROR"]
     assert len(errors) == (how == "raises")
     assert all(line.get("request_id") == rid for line in errors)
+
+
+def test_each_request_in_one_app_context_gets_its_own_id(rules_copy):
+    """Flask reuses an app context already pushed for every request inside it (a test, an
+    embedding app): each request still carries its own id, the client's when sane."""
+    from server.app import create_app
+    from server.config import Settings
+
+    app = create_app(Settings(rules=str(rules_copy), reload_interval=0))
+    with app.app_context():
+        client = app.test_client()
+        got = [client.get("/healthz", headers={"X-Request-Id": f"client-{i}"}).headers.get("X-Request-Id")
+               for i in range(3)]
+    assert got == ["client-0", "client-1", "client-2"]

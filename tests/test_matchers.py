@@ -400,3 +400,14 @@ def test_raised_voice_in_the_shipped_rulebook_over_http(client):
     assert ("tone.raised-voice", "warn", "AGAINST") in tone("The useless Tories voted AGAINST free school meals.")
     assert tone("Who's ready for the open day?!") == [("tone.exclamations", "info", "?!")]
     assert ("tone.raised-voice", "warn", "?!") in tone("Vote Labour on Thursday. Are we really expected to wait?!")
+
+
+def test_a_conditional_card_never_sets_the_verdict():
+    """A block-severity head under its threshold names its category beside a warn flag, but the
+    post stays a warn: the card says what else the post reads as, not how bad it is."""
+    vote = minimal_rule(id="party.vote", category="party_political", match={"phrases": ["vote labour"]},
+                        examples={"flag": ["[[Vote Labour]]"], "pass": ["Labour Day"]})
+    head = dict(_model_rule(threshold=0.999999, beside_flag=0.0), severity="block")
+    r = checker_for(vote, head).check("Vote Labour on Thursday. " + ATTACK)
+    assert any(f.conditional and f.severity == "block" for f in r.findings)
+    assert r.verdict == "warn"

@@ -227,8 +227,9 @@ def test_capitals_patterns_that_consume_first_match_as_the_look_around_first_for
 
     fast, plain = _pattern_as(rule_id, index, None), _pattern_as(rule_id, index, _LOOK_FIRST[rule_id, index])
     assert fast.pattern != plain.pattern
-    texts = [json.loads(line)["text"] for path in sorted(glob.glob(str(RULES.parent / "corpus" / "*.jsonl")))
-             for line in open(path, encoding="utf-8")]
+    rows = [json.loads(line) for path in sorted(glob.glob(str(RULES.parent / "corpus" / "*.jsonl")))
+            for line in open(path, encoding="utf-8")]
+    texts = [row["text"] for row in rows if row.get("split") != "check"]  # a failure prints its text
     rng = random.Random(11)
     pieces = ["STOP", "NOT", "BBC", "NHS", "I'M", "DON’T", "THE", "ok", "the road", "A", ". ", "! ", "? ", ": ",
               "!!", "\n", " ", "It", "x"]

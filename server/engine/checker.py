@@ -58,7 +58,9 @@ class CheckResult:
 
     @property
     def verdict(self) -> str:
-        worst = max((SEVERITY_RANK[f.severity] for f in self.findings), default=0)
+        # a conditional card (match.model.beside_flag) says what else a flagged post reads as:
+        # it never sets how bad the post is
+        worst = max((SEVERITY_RANK[f.severity] for f in self.findings if not f.conditional), default=0)
         return ("pass", "warn", "block")[worst]
 
     def flagged(self, categories_advisory: frozenset = ADVISORY_CATEGORIES) -> bool:
@@ -185,7 +187,7 @@ class Checker:
         # Per rule what _run reads of it, looked up once here rather than once per rule per post.
         # A learned head's card of a category a rule already names is not shown (shown()): such
         # a head then runs its find_unshown, and the checker notes what rules name as they run.
-        self._plan = [(rule, rule.matcher.find, slots, None if self.every_word else _unshown(rule.matcher))
+        self._plan = [(rule, rule.matcher.find, slots, _unshown(rule.matcher))
                       for rule, slots in zip(self.rules, self._rule_slots)]
 
     def _compile_automaton(self) -> None:
@@ -266,16 +268,25 @@ class Checker:
         """Check one post. `dedupe=False` keeps every rule's finding even where
         several rules flag the same span; `only` runs one rule by id (the
         example runner needs both)."""
+        result = self._check(text, platform, election_period, dedupe, only, self.every_word)
+        if not self.every_word and _words_needed(result):
+            # rare (the cap cut in, or a head outranked the rule naming its category): the
+            # response must be what choosing every head's words gives
+            result = self._check(text, platform, election_period, dedupe, only, True)
+        return result
+
+    def _check(self, text, platform, election_period, dedupe, only, every_word) -> CheckResult:
         post = self.analyse(text, platform, election_period)
         hits = self._phrase_hits(post)
         # A rule whose findings need another rule's breach runs alone only beside the others.
         run = None if only is not None and any(self.rules[ri].id == only for ri in self._later) else only
-        findings, incomplete, capped = self._run(post, hits, run)
+        findings, incomplete, capped = self._run(post, hits, run, every_word)
         if run != only:
             findings = [f for f in findings if f.rule_id == only]
         findings = _dedupe(findings) if dedupe else sorted(findings, key=lambda f: (f.start, -f.end))
         if len(findings) > self.max_findings:
-            findings = findings[:self.max_findings]
+            # a conditional card stands only beside another flag: the cut may have left it alone
+            findings = beside_a_flag(findings[:self.max_findings])
             capped.append("*")
         return CheckResult(text, platform, findings, post.length, post.readability, self.rulebook,
                            incomplete, capped, dict(post.work))
@@ -305,7 +316,7 @@ class Checker:
             chosen = [ri for ri in chosen if self.rules[ri].id == only]
         return chosen
 
-    def _run(self, post: Post, hits: dict, only: str | None):
+    def _run(self, post: Post, hits: dict, only: str | None, every_word: bool = True):
         findings: list[Finding] = []
         incomplete: list[str] = []
         capped: list[str] = []
@@ -316,15 +327,15 @@ class Checker:
         if later:
             chosen = [ri for ri in chosen if ri not in later]
         stop_at = time.perf_counter() + self.deadline
-        self._run_rules(post, hits, chosen, stop_at, findings, incomplete, capped)
+        self._run_rules(post, hits, chosen, stop_at, findings, incomplete, capped, every_word)
         if later and any(map(_rule_speaks, findings)):
             before = len(findings)
-            self._run_rules(post, hits, sorted(later), stop_at, findings, incomplete, capped)
+            self._run_rules(post, hits, sorted(later), stop_at, findings, incomplete, capped, every_word)
             findings[before:] = _not_nested(findings[before:], findings[:before])
         return beside_a_flag(findings), incomplete, capped
 
     def _run_rules(self, post: Post, hits: dict, chosen: list, stop_at: float,
-                   findings: list, incomplete: list, capped: list) -> None:
+                   findings: list, incomplete: list, capped: list, every_word: bool = True) -> None:
         plan, no_hits = self._plan, self._no_hits
         regex_timeout, max_per_rule, clock = self.regex_timeout, self.max_per_rule, time.perf_counter
         for ri in chosen:
@@ -336,7 +347,7 @@ class Checker:
             if remaining < regex_timeout:  # the time left only shrinks: once set, set each time
                 post.regex_timeout = remaining
             rule_hits = RuleHits(hits, slots) if slots else no_hits
-            if unshown is not None and rule.category in post.named:
+            if unshown is not None and not every_word and rule.category in post.named:
                 find = unshown
             try:
                 # Most rules find nothing: that is tested before any list is made or method called.
@@ -363,7 +374,7 @@ class Checker:
         """The rule's hits (at least one) less those on the reply's @mentions or on its exceptions."""
         post.work["findings"] += len(found)
         if rule.ignore_reply_mentions and post.reply_mentions_end:
-            found = [h for h in found if h.start >= post.reply_mentions_end]
+            found = [h for h in found if h.start >= post.reply_mentions_end or h.unshown]
         if found and rule.matcher.exceptions_after and rule_hits.exceptions:
             exc = [post.to_original(s, e) for s, e in rule_hits.exceptions]
             found = not_overlapping(found, exc, key=lambda h: (h.start, h.end))
@@ -390,6 +401,18 @@ class Checker:
         f.conditional = hit.conditional
         f.unshown = hit.unshown
         return f
+
+
+def _words_needed(result: CheckResult) -> bool:
+    """A head that skipped its words (Matcher.find_unshown) whose card the response may show:
+    the cap cut in, or no rule's finding left names its category."""
+    unshown = [f for f in result.findings if f.unshown]
+    if not unshown:
+        return False
+    if result.capped:
+        return True
+    named = {f.category for f in result.findings if _rule_speaks(f)}
+    return any(f.category not in named for f in unshown)
 
 
 def _unshown(matcher):
@@ -422,13 +445,14 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     spoken: set[tuple[int, int]] = set()
     for f in findings:
         spoke = speaks(f)
-        if spoke and not f.unshown:  # an unshown card's span is only the whole post, not words
+        if spoke and not f.supplementary:  # a model card may be listed, not underlined: the hint stays
             spoken.add((f.start, f.end))
         key = (f.start, f.end, f.category if spoke else None)
         old = best.get(key)
-        # as severe, a rule's finding before the model's: shown() would drop the model's card
-        # of a category a rule names, and with it the rule's words
-        if old is None or (SEVERITY_RANK[f.severity], old.supplementary) > (SEVERITY_RANK[old.severity], f.supplementary):
+        # More severe wins; as severe, a rule's finding wins over the model's (shown() would
+        # drop the model's card of a category a rule names, and with it the rule's words).
+        rank, old_rank = SEVERITY_RANK[f.severity], old and SEVERITY_RANK[old.severity]
+        if old is None or rank > old_rank or rank == old_rank and old.supplementary and not f.supplementary:
             best[key] = f
     kept = [f for (s, e, cat), f in best.items() if cat is not None or (s, e) not in spoken]
     return sorted(kept, key=lambda f: (f.start, -f.end, -SEVERITY_RANK[f.severity]))
