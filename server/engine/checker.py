@@ -416,9 +416,9 @@ def _words_needed(result: CheckResult) -> bool:
 
 
 def _unshown(matcher):
-    """The matcher's find_unshown, for a learned head that names its own category (not the
-    generic head, whose category is a guess made as it finds), else None."""
-    return matcher.find_unshown if matcher.supplementary and not matcher.generic else None
+    """The matcher's find_unshown (only learned heads have one), unless it is the generic head,
+    whose category is a guess made as it finds."""
+    return None if matcher.generic else matcher.find_unshown
 
 
 def _rule_speaks(f: Finding) -> bool:
