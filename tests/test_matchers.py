@@ -364,6 +364,20 @@ def test_with_breach_keeps_a_hit_only_beside_another_rules_breach():
     assert [f.rule_id for f in only.findings] == ["tone.voice"]
 
 
+def test_with_breach_runs_beside_the_models_flag_but_not_a_conditional_card():
+    """The model's flag is a breach like a rule's: the with_breach rule names what the flagged
+    post also reads as. A conditional card flags nothing, so alone it lets nothing run."""
+    voice = minimal_rule(id="tone.voice", category="tone", severity="warn",
+                         match={"post": {"with_breach": True, "match": {"patterns": ["\\b[A-Z]{3,}\\b"]}}},
+                         examples={"flag": ["x"], "pass": ["y"]})
+    text = ATTACK + " NOT good enough."
+    flagged = checker_for(_model_rule(), voice).check(text)
+    assert any(f.rule_id == "model.test" and not f.conditional for f in flagged.findings)
+    assert [text[f.start:f.end] for f in flagged.findings if f.rule_id == "tone.voice"] == ["NOT"]
+    card_only = checker_for(_model_rule(threshold=0.999999, beside_flag=0.0), voice).check(text)
+    assert card_only.findings == [] and card_only.verdict == "pass"
+
+
 def test_with_breach_drops_a_hit_inside_a_finding_of_its_own_category():
     """Beside a breach it adds its category; inside a finding of that category it would only
     underline the same words twice ('Labour' in 'Vote Labour')."""

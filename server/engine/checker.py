@@ -321,14 +321,14 @@ class Checker:
         incomplete: list[str] = []
         capped: list[str] = []
         chosen = self._candidates(hits, post, only)
-        # Rules that need another rule's breach (match.post.with_breach) run last, and only
+        # Rules that need another finding's breach (match.post.with_breach) run last, and only
         # once one speaks: on most posts nothing does, and they cost nothing.
         later = self._later.intersection(chosen) if self._later else None
         if later:
             chosen = [ri for ri in chosen if ri not in later]
         stop_at = time.perf_counter() + self.deadline
         self._run_rules(post, hits, chosen, stop_at, findings, incomplete, capped, every_word)
-        if later and any(map(_rule_speaks, findings)):
+        if later and any(map(_breach_for_later, findings)):
             before = len(findings)
             self._run_rules(post, hits, sorted(later), stop_at, findings, incomplete, capped, every_word)
             findings[before:] = _not_nested(findings[before:], findings[:before])
@@ -422,16 +422,24 @@ def _unshown(matcher):
 
 
 def _rule_speaks(f: Finding) -> bool:
-    """A rule's finding (not the model's) that counts for a breach: what lets with_breach rules
-    run, what their findings may not nest in, and what the model's cards give way to."""
+    """A rule's finding (not the model's) that counts for a breach: what with_breach rules'
+    findings may not nest in, and what the model's cards give way to."""
     return not f.supplementary and speaks(f)
+
+
+def _breach_for_later(f: Finding) -> bool:
+    """What lets a with_breach rule run: any finding that flags the post, the model's too. Such
+    a rule only names what a flagged post also reads as, so where the flag is the model's
+    alone the card is as right as the flag (a conditional head flags nothing, so it cannot)."""
+    return speaks(f) and not f.conditional
 
 
 def _not_nested(added: list[Finding], found: list[Finding]) -> list[Finding]:
     """A with_breach rule's findings less those inside another rule's finding of their own
     category: such a rule adds its category beside a breach, and inside one of that category
     it would only underline the same words twice ('Labour' in 'Vote Labour'). The model's
-    findings do not count here, as they do not count for the breach."""
+    findings do not count here: they underline a whole clause, and a card for the rule's own
+    words inside it still says which words read that way."""
     spans = [(f.start, f.end, f.category) for f in found if _rule_speaks(f)]
     return [f for f in added if not any(c == f.category and s <= f.start and f.end <= e for s, e, c in spans)]
 

@@ -11,7 +11,7 @@ match (its `match`) and keeps a hit only when
 - `excludes`: none of these phrases occurs anywhere in the post outside the
   hit itself (a previous conviction named inside the hit, "who was jailed for
   burglary in 2019", is the breach, not a reason to cancel it), and
-- `with_breach`: another rule's finding in the post speaks for a breach (the
+- `with_breach`: another finding in the post, a rule's or the model's, speaks for a breach (the
   checker keeps or drops these hits once every rule has run: `Checker.check`),
   and no finding of the hit's own category already covers its words.
 
