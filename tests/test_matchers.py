@@ -416,6 +416,18 @@ def test_raised_voice_in_the_shipped_rulebook_over_http(client):
     assert ("tone.raised-voice", "warn", "?!") in tone("Vote Labour on Thursday. Are we really expected to wait?!")
 
 
+def test_sneer_quotes_and_nudging_emoji_name_tone_only_beside_a_breach_over_http(client):
+    """A quoted word and a wink are how officers write to friends; beside an attack they jab."""
+    def tone(text):
+        body = client.post("/v1/check", json={"text": text}).get_json()
+        return body["verdict"], [(f["rule_id"], f["match"]) for f in body["findings"] if f["category"] == "tone"]
+
+    assert tone("Residents told us the new park is 'brilliant' 🙂") == ("pass", [])
+    verdict, found = tone("The useless opposition calls our budget 'reckless'. Balanced again 😉")
+    assert verdict == "warn"
+    assert ("tone.quoted-jab", "'reckless'") in found and ("tone.pointed-emoji", "😉") in found
+
+
 def test_a_conditional_card_never_sets_the_verdict():
     """A block-severity head under its threshold names its category beside a warn flag, but the
     post stays a warn: the card says what else the post reads as, not how bad it is."""
