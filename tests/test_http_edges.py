@@ -1,18 +1,23 @@
 """HTTP edges through the real app: security headers a view already set in another letter
-case, a body shorter than its Content-Length (in process, and over a socket to real
-gunicorn), and the request id of a request that failed before observability's hook ran."""
+case, a body shorter than its Content-Length and a chunked body malformed or cut short (in
+process, and over a socket to real gunicorn and to werkzeug's dev server), and the request id
+of a request that failed before observability's hook ran."""
 
 import io
 import json
 import shutil
 import socket
+import sys
+import threading
 import uuid
 
 import pytest
 from flask import Response
+from werkzeug.serving import DechunkedInput, make_server
 
 from helpers import RULES
 from served import Gunicorn, request
+from server import bodies
 from server.app import SECURITY_HEADERS
 from server.problems import Problem
 
@@ -90,27 +95,67 @@ class BrokenBody(io.RawIOBase):
         return n
 
 
-def test_a_body_without_a_length_whose_connection_fails_is_a_400(app):
-    sent = json.dumps(CLEAN).encode()
-    environ = {"wsgi.input": BrokenBody(sent), "wsgi.input_terminated": True, "CONTENT_TYPE": "application/json",
+def post_chunked(app, stream) -> tuple[str, str, dict]:
+    """POST a chunked body straight to the WSGI app, as a server that ends the body itself would."""
+    environ = {"wsgi.input": stream, "wsgi.input_terminated": True, "CONTENT_TYPE": "application/json",
                "HTTP_TRANSFER_ENCODING": "chunked", "REQUEST_METHOD": "POST", "PATH_INFO": "/v1/check",
                "SERVER_NAME": "t", "SERVER_PORT": "80", "wsgi.url_scheme": "http"}
-    status = []
-    body = b"".join(app.wsgi_app(environ, lambda s, h: status.append(s)))
-    assert status[0].startswith("400") and json.loads(body)["detail"] == (
-        f"the body ended after {len(sent)} bytes, before its end: the client stopped sending it")
+    started = []
+    body = b"".join(app.wsgi_app(environ, lambda status, headers: started.append((status, dict(headers)))))
+    (status, headers), = started
+    return status, headers["Content-Type"], json.loads(body)
+
+
+def test_a_body_without_a_length_whose_connection_fails_is_a_400(app):
+    status, ctype, problem = post_chunked(app, BrokenBody(json.dumps(CLEAN).encode()))
+    assert status.startswith("400") and ctype == "application/problem+json"
+    # No byte count: the bytes the app was given are not all the server had read.
+    assert problem["detail"] == CUT_SHORT_DETAIL
+
+
+def test_without_gunicorn_a_malformed_chunked_body_is_still_a_400(app, monkeypatch):
+    monkeypatch.setitem(sys.modules, "gunicorn.http.errors", None)  # as if gunicorn were not installed
+    bodies._server_parse_errors.cache_clear()
+    try:
+        assert bodies._server_parse_errors() == ()
+        status, ctype, problem = post_chunked(app, DechunkedInput(io.BytesIO(b"zz\r\n{}\r\n0\r\n\r\n")))
+    finally:
+        bodies._server_parse_errors.cache_clear()
+    assert status.startswith("400") and ctype == "application/problem+json"
+    assert problem["detail"] == DEV_SERVER_DETAIL + "invalid chunk header"
+
+
+def rules_in(tmp_path_factory, name):
+    rules = tmp_path_factory.mktemp(name) / "rules.json"
+    shutil.copy(RULES, rules)
+    return rules
 
 
 @pytest.fixture(scope="module")
 def gunicorn(tmp_path_factory):
-    rules = tmp_path_factory.mktemp("http-edges") / "rules.json"
-    shutil.copy(RULES, rules)
+    rules = rules_in(tmp_path_factory, "http-edges")
     g = Gunicorn(rules.parent, rules, WEB_CONCURRENCY="1")
     yield g
     g.stop()
 
 
-def send_then_hang_up(port: int, raw: bytes) -> tuple[int, bytes]:
+@pytest.fixture(scope="module")
+def dev_server(tmp_path_factory):
+    """The app under werkzeug's own server (what `flask run` starts) on 127.0.0.1: its port."""
+    from server.app import create_app
+    from server.config import Settings
+
+    app = create_app(Settings(rules=str(rules_in(tmp_path_factory, "dev-server")), reload_interval=0))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_port
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+def send_then_hang_up(port: int, raw: bytes) -> tuple[int, dict, bytes]:
     """Send raw, close our side, read one response (bounded: a silent server fails on the timeout)."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(raw)
@@ -122,13 +167,19 @@ def send_then_hang_up(port: int, raw: bytes) -> tuple[int, bytes]:
             data += got
         head, _, body = data.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
-        fields = dict(line.split(": ", 1) for line in lines[1:])
-        length = int(next(v for k, v in fields.items() if k.lower() == "content-length"))
+        fields = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines[1:])}
+        length = int(fields["content-length"])
         while len(body) < length:
             got = s.recv(65536)
             assert got, f"the response was cut short: {data[:300]!r}"
             body += got
-    return int(lines[0].split()[1]), body
+    return int(lines[0].split()[1]), fields, body
+
+
+def serves_on_without_errors(g: Gunicorn) -> None:
+    assert request(g.base, "/v1/check", CLEAN)[0] == 200
+    log = g.log_text()
+    assert "Traceback" not in log and '"level": "ERROR"' not in log, log[-3000:]
 
 
 @pytest.mark.parametrize("name", SHORT_BODIES)
@@ -136,11 +187,78 @@ def test_a_body_shorter_than_its_length_under_gunicorn(gunicorn, name):
     sent = SHORT_BODIES[name]
     head = (b"POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
             b"Content-Length: %d\r\n\r\n" % (len(sent) + 50))
-    status, body = send_then_hang_up(gunicorn.port, head + sent)
+    status, _, body = send_then_hang_up(gunicorn.port, head + sent)
     assert status == 400 and json.loads(body)["detail"] == cut_short(sent), body
-    assert request(gunicorn.base, "/v1/check", CLEAN)[0] == 200
-    log = gunicorn.log_text()
-    assert "Traceback" not in log and '"level": "ERROR"' not in log, log[-3000:]
+    serves_on_without_errors(gunicorn)
+
+
+# -- a chunked body malformed or cut short, over a socket ------------------------------------
+
+CHUNKED_HEAD = (b"POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n")
+MALFORMED = "the chunked body is malformed: "
+CUT_SHORT_DETAIL = "the chunked body ended before its last chunk: the client stopped sending it"
+# Werkzeug's dev server gives one error for a bad chunk line and for a body that stops between chunks.
+DEV_SERVER_DETAIL = "the chunked body is malformed or ended before its last chunk: "
+
+# name: (body, the detail under gunicorn, the detail under werkzeug's dev server)
+MALFORMED_CHUNKS = {
+    "a chunk size that is not hex": (b"zz\r\n{}\r\n0\r\n\r\n", MALFORMED + "invalid chunk size 'zz'",
+                                     DEV_SERVER_DETAIL + "invalid chunk header"),
+    "a chunk longer than its size": (b"2\r\n{}XX\r\n0\r\n\r\n",
+                                     MALFORMED + "a chunk is longer than its size says (no CRLF after its data)",
+                                     DEV_SERVER_DETAIL + "missing chunk terminating newline"),
+    "a bad chunk extension": (b"2;=\r\n{}\r\n0\r\n\r\n", MALFORMED + "invalid chunk extension",
+                              DEV_SERVER_DETAIL + "invalid chunk header"),
+    "a trailer that is no header field": (b"2\r\n{}\r\n0\r\nno colon\r\n\r\n",
+                                          MALFORMED + "its trailer section is not valid header fields",
+                                          DEV_SERVER_DETAIL + "missing chunk terminating newline"),
+    "too many trailer fields": (b"2\r\n{}\r\n0\r\n" + b"X-N: 1\r\n" * 101 + b"\r\n",
+                                MALFORMED + "its trailer section is over the server's limits",
+                                DEV_SERVER_DETAIL + "missing chunk terminating newline"),
+    "an endless chunk-size line": (b"1" * 9000, MALFORMED + "a chunk-size line runs over 8190 bytes without a CRLF",
+                                   None),  # the dev server reads it as a huge size: a 413
+}
+CUT_SHORT_CHUNKS = {
+    "between chunks": b'5\r\n{"tex\r\n',
+    "inside a chunk": b'a\r\n{"te',
+    "before a chunk's CRLF": b"2\r\n{}",
+    "before the CRLF after the last chunk": b"2\r\n{}\r\n0\r\n",
+    # More than one read's worth came before the end: the bytes the app got were never the count sent.
+    "after 100 kB": b"".join(b"61a8\r\n" + b"a" * 25_000 + b"\r\n" for _ in range(4)),
+}
+
+
+def assert_problem(answer: tuple[int, dict, bytes], detail: str) -> None:
+    status, fields, body = answer
+    assert (status, fields["content-type"]) == (400, "application/problem+json"), body[:300]
+    assert json.loads(body)["detail"] == detail
+
+
+@pytest.mark.parametrize("name", MALFORMED_CHUNKS)
+def test_a_malformed_chunked_body_under_gunicorn_is_a_precise_400(gunicorn, name):
+    body, detail, _ = MALFORMED_CHUNKS[name]
+    assert_problem(send_then_hang_up(gunicorn.port, CHUNKED_HEAD + body), detail)
+    serves_on_without_errors(gunicorn)
+
+
+@pytest.mark.parametrize("name", CUT_SHORT_CHUNKS)
+def test_a_chunked_body_cut_short_under_gunicorn_gives_no_wrong_count(gunicorn, name):
+    assert_problem(send_then_hang_up(gunicorn.port, CHUNKED_HEAD + CUT_SHORT_CHUNKS[name]), CUT_SHORT_DETAIL)
+    serves_on_without_errors(gunicorn)
+
+
+@pytest.mark.parametrize("name", [n for n, (_, _, dev) in MALFORMED_CHUNKS.items() if dev])
+def test_a_malformed_chunked_body_under_the_dev_server_is_a_400(dev_server, name):
+    body, _, detail = MALFORMED_CHUNKS[name]
+    assert_problem(send_then_hang_up(dev_server, CHUNKED_HEAD + body), detail)
+
+
+@pytest.mark.parametrize("name", CUT_SHORT_CHUNKS)
+def test_a_chunked_body_cut_short_under_the_dev_server_is_a_400(dev_server, name):
+    status, fields, body = send_then_hang_up(dev_server, CHUNKED_HEAD + CUT_SHORT_CHUNKS[name])
+    assert (status, fields["content-type"]) == (400, "application/problem+json"), body[:300]
+    assert json.loads(body)["detail"].startswith(DEV_SERVER_DETAIL)
 
 
 # -- the request id of a request that failed before observability's hook ---------------------
