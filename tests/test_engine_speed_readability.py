@@ -67,9 +67,26 @@ def test_an_ascii_posts_urls_handles_and_hashtags_go_as_the_regex_says(text):
     assert r.prose(text) == r._NOT_PROSE.sub(" ", text)
 
 
-def test_the_ascii_not_prose_pattern_equals_the_regex_one_on_random_ascii():
-    rnd = random.Random(13)
+def _random_ascii(seed: int, longest: int):
+    rnd = random.Random(seed)
     chars = list("hHtTpPsS:/wW.@#_aZ0 \t\n\x1c\x1f-")
     for _ in range(5000):
-        text = "".join(rnd.choice(chars) for _ in range(rnd.randint(0, 30)))
+        yield "".join(rnd.choice(chars) for _ in range(rnd.randint(0, longest)))
+
+
+def test_the_ascii_not_prose_pattern_equals_the_regex_one_on_random_ascii():
+    for text in _random_ascii(13, 30):
         assert r._NOT_PROSE_ASCII.sub(" ", text) == r._NOT_PROSE.sub(" ", text), text
+
+
+def test_the_ascii_pattern_opening_with_its_first_characters_equals_the_plain_alternation():
+    for text in _random_ascii(29, 40):
+        assert r._NOT_PROSE_ASCII.sub(" ", text) == r._NOT_PROSE_PLAIN.sub(" ", text), text
+
+
+@pytest.mark.parametrize("text", ["Read more: https://www.example.gov/a?b=1 #Bins 🗑️", "e\u0301 @Mayor_1 café #Vote2024!",
+                                  "Ꮃww.x.org ſ https://ſ.org", "👍🏽 WWW.X.ORG/Y, hTTps://a/b #ÉLU @x"])
+def test_prose_equals_the_regex_on_emoji_and_combining_marks(text):
+    assert r.prose(text) == r._NOT_PROSE.sub(" ", text)
+    ascii_part = text.encode("ascii", "ignore").decode()
+    assert r.prose(ascii_part) == r._NOT_PROSE.sub(" ", ascii_part)
