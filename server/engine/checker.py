@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 
 from .compile_cache import CACHE
 from .findings import ADVISORY_CATEGORIES, SEVERITY_RANK, Finding, beside_a_flag, speaks
+from .graphemes import whole_clusters
 from .matchers import RuleHits
 from .matchers.base import not_overlapping
 from .phrase_hits import PhraseHits
@@ -281,6 +282,7 @@ class Checker:
         # A rule whose findings need another rule's breach runs alone only beside the others.
         run = None if only is not None and any(self.rules[ri].id == only for ri in self._later) else only
         findings, incomplete, capped = self._run(post, hits, run, every_word)
+        findings = whole_clusters(text, findings)
         if run != only:
             findings = [f for f in findings if f.rule_id == only]
         findings = _dedupe(findings) if dedupe else sorted(findings, key=lambda f: (f.start, -f.end))
