@@ -88,6 +88,10 @@ def counted(findings, hints: bool = False) -> dict[str, list]:
     # only beside the model's own flag
     model = beside_a_flag([f for f in hits if f.rule_id.startswith(MODEL_PREFIX)])
     rules = [f for f in hits if not f.rule_id.startswith(MODEL_PREFIX)]
+    # the rules alone: a with_breach rule's finding stands only beside another rule's flag (the
+    # checker also runs it beside the model's, which the rules alone would not have raised)
+    if all(f.beside_breach for f in rules):
+        rules = []
     return {"rules": rules, "model": model, "both": hits}
 
 

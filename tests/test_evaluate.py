@@ -350,3 +350,24 @@ def test_a_conditional_model_card_counts_in_the_model_view_only_beside_the_model
     assert views["model"] == []  # the model alone flags nothing here
     assert [f.rule_id for f in views["underlined"]["both"]] == ["party_political.vote"]
     assert _check(checker, "Cllr Jones clearly hasn't bothered to read the report.")["both"] == []
+
+
+def test_a_with_breach_finding_beside_the_models_flag_alone_is_not_the_rules_flag():
+    """A with_breach rule runs beside the model's flag too (it names what the flagged post also
+    reads as); the rules alone would not have flagged that post, so their view leaves it out."""
+    from server.engine import parse_rulebook
+    from server.evaluate import _check
+
+    head = minimal_rule(id="model.attack", category="attack", match={"model": {"head": "attack"}},
+                        examples={"flag": ["not run here"], "pass": ["Bins on Tuesday."]})
+    voice = minimal_rule(id="tone.voice", category="tone", severity="warn",
+                         match={"post": {"with_breach": True, "match": {"patterns": ["\\b[A-Z]{3,}\\b"]}}},
+                         examples={"flag": ["x"], "pass": ["y"]})
+    scorn = rule("attack.scorn", "attack", "warn", ["scoundrel"])
+    checker = Checker(parse_rulebook(book_json(head, voice, scorn)))
+    text = "Cllr Jones clearly hasn't bothered to read the report. NOT good enough."
+    views = _check(checker, text)
+    assert "tone.voice" in [f.rule_id for f in views["both"]]
+    assert views["rules"] == []
+    beside_a_rule = _check(checker, text + " A scoundrel.")
+    assert sorted(f.rule_id for f in beside_a_rule["rules"]) == ["attack.scorn", "tone.voice"]

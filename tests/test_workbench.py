@@ -87,7 +87,9 @@ def test_explain_model_finding_gives_head_probability_and_threshold():
     assert len(generic) == 1 and generic[0]["matched"]["head"] == "political"
     assert any(not f["rule_id"].startswith("model.") for f in rep["findings"])
     # where no rule speaks, a head's card is explained: its head, probability and threshold
-    rep = explain_json(ROOT / "rules.json", "Go Labour!")
+    # ("Go Labour!" no longer serves: party_political.party-in-breach names the party beside
+    # the head's flag, and a rule's card is what the officer sees there)
+    rep = explain_json(ROOT / "rules.json", "Proud to stand with working families today. We're not going anywhere!")
     models = [(f["rule_id"], f["matched"]) for f in rep["findings"] if f["rule_id"].startswith("model.")]
     assert models and all(m["kind"] == "model" and m["head"].replace("_", "-") == rid.split(".", 1)[1]
                           for rid, m in models)

@@ -401,6 +401,7 @@ class Checker:
         f.generic = rule.matcher.generic
         f.tentative = hit.tentative
         f.conditional = hit.conditional
+        f.beside_breach = rule.matcher.with_breach
         f.unshown = hit.unshown
         return f
 

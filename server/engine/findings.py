@@ -69,6 +69,9 @@ class Finding:
     # ... and found where a rule already names its category (Matcher.find_unshown): shown()
     # drops it, so its words were not chosen; its span is the whole post and claims nothing.
     unshown: bool = False
+    # From a rule that runs only beside another finding's flag (match.post.with_breach): where
+    # that flag is the model's alone, the rules alone would not have flagged the post.
+    beside_breach: bool = False
 
     def to_json(self, text: str, utf16) -> dict:
         return {
