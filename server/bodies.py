@@ -108,7 +108,7 @@ def _chunk_fault(exc: Exception, errors) -> str:
     if isinstance(exc, errors.InvalidChunkSize):
         return _bad_chunk_size(bytes(exc.data))
     if isinstance(exc, errors.ChunkMissingTerminator):  # its bytes are the post's: not quoted
-        return "a chunk is longer than its size says (no CRLF after its data)"
+        return "a chunk does not end where its size says (no CRLF after its data)"
     if isinstance(exc, errors.InvalidChunkExtension):
         reason = str(exc.reason)
         return reason if "chunk extension" in reason else f"invalid chunk extension ({reason})"

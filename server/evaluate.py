@@ -90,8 +90,8 @@ def counted(findings, hints: bool = False) -> dict[str, list]:
     rules = [f for f in hits if not f.rule_id.startswith(MODEL_PREFIX)]
     # the rules alone: a with_breach rule's finding stands only beside another rule's flag (the
     # checker also runs it beside the model's, which the rules alone would not have raised)
-    if all(f.beside_breach for f in rules):
-        rules = []
+    if not any(speaks(f) and not f.beside_breach for f in rules):
+        rules = [f for f in rules if not f.beside_breach]
     return {"rules": rules, "model": model, "both": hits}
 
 

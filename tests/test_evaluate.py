@@ -369,5 +369,9 @@ def test_a_with_breach_finding_beside_the_models_flag_alone_is_not_the_rules_fla
     views = _check(checker, text)
     assert "tone.voice" in [f.rule_id for f in views["both"]]
     assert views["rules"] == []
+    hint = minimal_rule(id="tone.hint", category="tone", severity="info", match={"phrases": ["report"]},
+                        examples={"flag": ["the [[report]]"], "pass": ["y"]})
+    hinted = _check(Checker(parse_rulebook(book_json(head, voice, scorn, hint))), text)["hinted"]["rules"]
+    assert [f.rule_id for f in hinted] == ["tone.hint"]  # an advisory hint is no rule's flag either
     beside_a_rule = _check(checker, text + " A scoundrel.")
     assert sorted(f.rule_id for f in beside_a_rule["rules"]) == ["attack.scorn", "tone.voice"]

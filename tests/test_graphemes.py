@@ -48,3 +48,22 @@ def test_over_http_the_underline_lands_on_the_whole_emoji(client):
     assert [f["match"] for f in emoji] == ["🤦🏽\u200d♂️"]
     for f in body["findings"]:
         assert utf16_slice(text, f["start"], f["end"]) == f["match"]
+
+
+def test_a_span_ending_between_cr_and_lf_takes_the_lf():
+    assert _span("No.\r\nThen", 0, 4) == "No.\r\n"
+
+
+def test_many_edges_in_a_long_post_find_the_boundaries_once(monkeypatch):
+    """Each edge by a continuing code point is a bisect into boundaries found once per check:
+    a long post of emoji-side findings must not rescan the post per edge."""
+    import server.engine.graphemes as g
+
+    calls = []
+    real = g._boundaries
+    monkeypatch.setattr(g, "_boundaries", lambda text: calls.append(1) or real(text))
+    text = "🤦\u200d♂️ x " * 2000
+    found = [Finding("r", "tone", "warn", i, i + 1, "m", {}) for i in range(0, len(text), len("🤦\u200d♂️ x "))]
+    whole_clusters(text, found)
+    assert len(calls) == 1
+    assert all(text[f.start:f.end] == "🤦\u200d♂️" for f in found)

@@ -206,7 +206,7 @@ MALFORMED_CHUNKS = {
     "a chunk size that is not hex": (b"zz\r\n{}\r\n0\r\n\r\n", MALFORMED + "invalid chunk size 'zz'",
                                      DEV_SERVER_DETAIL + "invalid chunk header"),
     "a chunk longer than its size": (b"2\r\n{}XX\r\n0\r\n\r\n",
-                                     MALFORMED + "a chunk is longer than its size says (no CRLF after its data)",
+                                     MALFORMED + "a chunk does not end where its size says (no CRLF after its data)",
                                      DEV_SERVER_DETAIL + "missing chunk terminating newline"),
     "a bad chunk extension": (b"2;=\r\n{}\r\n0\r\n\r\n", MALFORMED + "invalid chunk extension",
                               DEV_SERVER_DETAIL + "invalid chunk header"),

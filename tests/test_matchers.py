@@ -428,6 +428,16 @@ def test_sneer_quotes_and_nudging_emoji_name_tone_only_beside_a_breach_over_http
     assert ("tone.quoted-jab", "'reckless'") in found and ("tone.pointed-emoji", "😉") in found
 
 
+def test_a_card_beside_the_models_flag_leaves_the_models_words_underlined_over_http(client):
+    """The head's flag is the post's reason: a with_breach card it lets run (a wink) names its
+    own category but does not turn the head's underline into a card about the post."""
+    text = "Proud to stand with working families today. We're not going anywhere! 😉"
+    body = client.post("/v1/check", json={"text": text}).get_json()
+    seen = {f["rule_id"]: f["scope"] for f in body["findings"]}
+    assert seen.get("tone.pointed-emoji") == "span"
+    assert seen.get("model.political") == "span"
+
+
 def test_a_conditional_card_never_sets_the_verdict():
     """A block-severity head under its threshold names its category beside a warn flag, but the
     post stays a warn: the card says what else the post reads as, not how bad it is."""

@@ -87,19 +87,23 @@ class CheckResult:
         # accessibility on the same words) must not hide the model's warning card.
         speaking = [f for f in self.findings if _rule_speaks(f)]
         named = {f.category for f in speaking}
+        # A with_breach rule's card names its category but leaves the model's words underlined:
+        # beside the model's flag alone it was found because of that flag, and says less of why.
+        leading = [f for f in speaking if not f.beside_breach]
         # The generic head's words were chosen less well (span precision, make eval): beside
         # others it names only a category nothing else does, and is listed, not underlined.
         # (A conditional head's card is not one of them: it only names what else the post reads as.)
-        others = {f.category for f in self.findings if not f.generic and not f.conditional and speaks(f)}
+        others = {f.category for f in self.findings
+                  if not f.generic and not f.conditional and not f.beside_breach and speaks(f)}
         extra = [f for f in self.findings if f.supplementary and f.category not in (others if f.generic else named)]
         # Listed, not underlined: the generic head beside others, and beside a rule's card a
         # head less sure than its rule's bar (match.model.beside_rules): its words, chosen
         # beside a rule's, were a reviewer's about half the time on posts it never saw.
         # A conditional head's card is always listed: it is less sure than its head's threshold.
-        free = [f for f in extra if not (f.generic and others or f.tentative and speaking or f.conditional)]
+        free = [f for f in extra if not (f.generic and others or f.tentative and leading or f.conditional)]
         # Cards by finding: those free of a rule's words as they are (a no-span hit is
         # already about the post), then once per category still unnamed, about the post.
-        card = {id(f): f for f in not_overlapping(free, [(f.start, f.end) for f in speaking],
+        card = {id(f): f for f in not_overlapping(free, [(f.start, f.end) for f in leading],
                                                   key=lambda f: (f.start, f.end))}
         listed = {f.category for f in card.values() if speaks(f)}
         for f in extra:
@@ -279,7 +283,7 @@ class Checker:
     def _check(self, text, platform, election_period, dedupe, only, every_word) -> CheckResult:
         post = self.analyse(text, platform, election_period)
         hits = self._phrase_hits(post)
-        # A rule whose findings need another rule's breach runs alone only beside the others.
+        # A rule whose findings need another finding's breach runs alone only beside the others.
         run = None if only is not None and any(self.rules[ri].id == only for ri in self._later) else only
         findings, incomplete, capped = self._run(post, hits, run, every_word)
         findings = whole_clusters(text, findings)

@@ -79,7 +79,8 @@ class Matcher:
     # A supplementary finding that only guesses its category (the model's generic head):
     # underlined only where nothing more specific speaks for a breach.
     generic: bool = False
-    # Its findings stand only beside a rule's finding that speaks for a breach (match.post.with_breach):
+    # Its findings stand only beside another finding that speaks for a breach, a rule's or the
+    # model's (match.post.with_breach):
     # capitals alone are a police appeal's emphasis; in a post that attacks, they raise the voice.
     with_breach: bool = False
 
