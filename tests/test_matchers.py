@@ -340,15 +340,19 @@ def test_a_dot_before_the_first_mention_makes_it_public_not_a_reply():
     assert found(checker_for(rule).check(".@party is wrong again")) == ["@party"]
 
 
+def _voice(passes=("It is NOT open.",), **gate):
+    """A with_breach rule: a word in capitals, kept only beside another finding's breach."""
+    return minimal_rule(id="tone.voice", category="tone", severity="warn",
+                        match={"post": {"with_breach": True, "match": {"patterns": ["\\b[A-Z]{3,}\\b"]}, **gate}},
+                        examples={"flag": ["The scoundrel did [[NOT]] pay."], "pass": list(passes)})
+
+
 def _with_breach_book(**gate):
     scorn = minimal_rule(id="attack.scorn", category="attack", severity="warn", match={"phrases": ["scoundrel"]},
                          examples={"flag": ["a [[scoundrel]]"], "pass": ["a friend"]})
     hint = minimal_rule(id="tone.sigh", category="tone", severity="info", match={"phrases": ["sigh"]},
                         examples={"flag": ["[[sigh]]"], "pass": ["a friend"]})
-    voice = minimal_rule(id="tone.voice", category="tone", severity="warn",
-                         match={"post": {"with_breach": True, "match": {"patterns": ["\\b[A-Z]{3,}\\b"]}, **gate}},
-                         examples={"flag": ["The scoundrel did [[NOT]] pay."], "pass": ["It is NOT open.", "sigh, NOT open"]})
-    return checker_for(scorn, hint, voice)
+    return checker_for(scorn, hint, _voice(("It is NOT open.", "sigh, NOT open"), **gate))
 
 
 def test_with_breach_keeps_a_hit_only_beside_another_rules_breach():
@@ -367,9 +371,7 @@ def test_with_breach_keeps_a_hit_only_beside_another_rules_breach():
 def test_with_breach_runs_beside_the_models_flag_but_not_a_conditional_card():
     """The model's flag is a breach like a rule's: the with_breach rule names what the flagged
     post also reads as. A conditional card flags nothing, so alone it lets nothing run."""
-    voice = minimal_rule(id="tone.voice", category="tone", severity="warn",
-                         match={"post": {"with_breach": True, "match": {"patterns": ["\\b[A-Z]{3,}\\b"]}}},
-                         examples={"flag": ["x"], "pass": ["y"]})
+    voice = _voice()
     text = ATTACK + " NOT good enough."
     flagged = checker_for(_model_rule(), voice).check(text)
     assert any(f.rule_id == "model.test" and not f.conditional for f in flagged.findings)
@@ -385,10 +387,7 @@ def test_with_breach_drops_a_hit_inside_a_finding_of_its_own_category():
                          examples={"flag": ["[[STOP IT NOW]]"], "pass": ["stop"]})
     scorn = minimal_rule(id="attack.scorn", category="attack", severity="warn", match={"phrases": ["scoundrel"]},
                          examples={"flag": ["a [[scoundrel]]"], "pass": ["a friend"]})
-    voice = minimal_rule(id="tone.voice", category="tone", severity="warn",
-                         match={"post": {"with_breach": True, "match": {"patterns": ["\\b[A-Z]{3,}\\b"]}}},
-                         examples={"flag": ["The scoundrel did [[NOT]] pay."], "pass": ["It is NOT open."]})
-    c = checker_for(scorn, shout, voice)
+    c = checker_for(scorn, shout, _voice())
     voice_hits = lambda text: [text[f.start:f.end] for f in c.check(text).findings if f.rule_id == "tone.voice"]  # noqa: E731
     assert voice_hits("STOP IT NOW, you scoundrel. It is NOT fair.") == ["NOT"]
     assert voice_hits("The scoundrel did NOT pay.") == ["NOT"]

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 
 from .compile_cache import CACHE
-from .findings import ADVISORY_CATEGORIES, SEVERITY_RANK, Finding, beside_a_flag, speaks
+from .findings import ADVISORY_CATEGORIES, SEVERITY_RANK, Finding, beside_a_flag, flags, speaks
 from .graphemes import whole_clusters
 from .matchers import RuleHits
 from .matchers.base import not_overlapping
@@ -334,7 +334,9 @@ class Checker:
             chosen = [ri for ri in chosen if ri not in later]
         stop_at = time.perf_counter() + self.deadline
         self._run_rules(post, hits, chosen, stop_at, findings, incomplete, capped, every_word)
-        if later and any(map(_breach_for_later, findings)):
+        # Any finding that flags the post lets them run, the model's too: such a rule only names
+        # what a flagged post also reads as, so beside the model's flag alone it is as right as the flag.
+        if later and any(map(flags, findings)):
             before = len(findings)
             self._run_rules(post, hits, sorted(later), stop_at, findings, incomplete, capped, every_word)
             findings[before:] = _not_nested(findings[before:], findings[:before])
@@ -432,13 +434,6 @@ def _rule_speaks(f: Finding) -> bool:
     """A rule's finding (not the model's) that counts for a breach: what with_breach rules'
     findings may not nest in, and what the model's cards give way to."""
     return not f.supplementary and speaks(f)
-
-
-def _breach_for_later(f: Finding) -> bool:
-    """What lets a with_breach rule run: any finding that flags the post, the model's too. Such
-    a rule only names what a flagged post also reads as, so where the flag is the model's
-    alone the card is as right as the flag (a conditional head flags nothing, so it cannot)."""
-    return speaks(f) and not f.conditional
 
 
 def _not_nested(added: list[Finding], found: list[Finding]) -> list[Finding]:

@@ -29,12 +29,18 @@ def speaks(f) -> bool:
     return f.severity != "info" and f.category not in ADVISORY_CATEGORIES
 
 
+def flags(f) -> bool:
+    """A finding that flags the post: it speaks for a breach and is not a conditional card
+    (match.model.beside_flag), which only names what a post flagged otherwise also reads as."""
+    return speaks(f) and not f.conditional
+
+
 def beside_a_flag(findings: list) -> list:
     """The findings less the conditional ones (match.model.beside_flag) where nothing else
     flags the post: such a head only says what a flagged post also reads as."""
     if not any(f.conditional for f in findings):
         return findings
-    if any(speaks(f) and not f.conditional for f in findings):
+    if any(map(flags, findings)):
         return findings
     return [f for f in findings if not f.conditional]
 

@@ -68,8 +68,8 @@ _CACHED_WORD_MAX = 40
 # Written to open with one class of the six characters a match can begin with: `re` then skips
 # to those by its class test, where the plain alternation under re.I was tried at every
 # position (twice as fast on a post with a link or a hashtag). Each branch then reads the
-# character it began with by lookbehind; _NOT_PROSE_PLAIN is the same pattern as first written.
-_NOT_PROSE_PLAIN = re.compile(r"https?://\S+|www\.\S+|[@#]\w+", re.I | re.A)
+# character it began with by lookbehind (tests/test_engine_speed_readability.py holds it to the
+# plain alternation, https?://\S+|www\.\S+|[@#]\w+ under re.I).
 _NOT_PROSE_ASCII = re.compile(r"[hHwW@#](?:(?<=[hH])[tT][tT][pP][sS]?://\S+|(?<=[wW])[wW][wW]\.\S+|(?<=[@#])\w+)", re.A)
 
 
