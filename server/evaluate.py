@@ -47,14 +47,15 @@ HIDDEN_SPLIT = "check"  # measured, never read: no text of it is kept
 
 # Corpora this project keeps itself (corpus/ in the repository), read from
 # there rather than from <shared>/corpus/. probe.jsonl, blind.jsonl, traps.jsonl (clean traps,
-# for the false-flag rate), fresh.jsonl, novel.jsonl, voices.jsonl, echo.jsonl, relay.jsonl, ninth.jsonl, tenth.jsonl and eleventh.jsonl:
+# for the false-flag rate), fresh.jsonl, novel.jsonl, voices.jsonl, echo.jsonl, relay.jsonl, ninth.jsonl, tenth.jsonl, eleventh.jsonl and twelfth.jsonl:
 # see corpus/README.md. make train trains on each one's tune half (train.PROJECT_TRAINING).
 LOCAL = {"probe": ("probe.jsonl", "labelled"), "blind": ("blind.jsonl", "labelled"),
          "traps": ("traps.jsonl", "labelled"), "fresh": ("fresh.jsonl", "labelled"),
          "novel": ("novel.jsonl", "labelled"), "voices": ("voices.jsonl", "labelled"),
          "echo": ("echo.jsonl", "labelled"), "relay": ("relay.jsonl", "labelled"),
          "ninth": ("ninth.jsonl", "labelled"), "tenth": ("tenth.jsonl", "labelled"),
-         "eleventh": ("eleventh.jsonl", "labelled")}
+         "eleventh": ("eleventh.jsonl", "labelled"),
+         "twelfth": ("twelfth.jsonl", "labelled")}
 PROJECT_CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "corpus")
 # name -> (path under <shared>/corpus/, or corpus/ for LOCAL ones; kind). `tune`
 # and `check` are the two parts of categories.jsonl; `categories` is both.
