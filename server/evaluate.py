@@ -47,8 +47,9 @@ HIDDEN_SPLIT = "check"  # measured, never read: no text of it is kept
 
 # Corpora this project keeps itself (corpus/ in the repository), read from
 # there rather than from <shared>/corpus/. probe.jsonl, blind.jsonl, traps.jsonl (clean traps,
-# for the false-flag rate), fresh.jsonl, novel.jsonl, voices.jsonl, echo.jsonl, relay.jsonl, ninth.jsonl, tenth.jsonl, eleventh.jsonl and twelfth.jsonl:
-# see corpus/README.md. make train trains on each one's tune half (train.PROJECT_TRAINING).
+# for the false-flag rate), fresh.jsonl, novel.jsonl, voices.jsonl, echo.jsonl, relay.jsonl,
+# ninth.jsonl, tenth.jsonl, eleventh.jsonl and twelfth.jsonl: see corpus/README.md. make train
+# trains on each one's tune half (train.PROJECT_TRAINING) but those of train.MEASURED_ONLY.
 LOCAL = {"probe": ("probe.jsonl", "labelled"), "blind": ("blind.jsonl", "labelled"),
          "traps": ("traps.jsonl", "labelled"), "fresh": ("fresh.jsonl", "labelled"),
          "novel": ("novel.jsonl", "labelled"), "voices": ("voices.jsonl", "labelled"),
