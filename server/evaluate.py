@@ -49,7 +49,7 @@ HIDDEN_SPLIT = "check"  # measured, never read: no text of it is kept
 # there rather than from <shared>/corpus/. probe.jsonl, blind.jsonl, traps.jsonl (clean traps,
 # for the false-flag rate), fresh.jsonl, novel.jsonl, voices.jsonl, echo.jsonl, relay.jsonl,
 # ninth.jsonl, tenth.jsonl, eleventh.jsonl and twelfth.jsonl: see corpus/README.md. make train
-# trains on each one's tune half (train.PROJECT_TRAINING) but those of train.MEASURED_ONLY.
+# trains on the tune half of each one except those in train.MEASURED_ONLY (train.PROJECT_TRAINING).
 LOCAL = {"probe": ("probe.jsonl", "labelled"), "blind": ("blind.jsonl", "labelled"),
          "traps": ("traps.jsonl", "labelled"), "fresh": ("fresh.jsonl", "labelled"),
          "novel": ("novel.jsonl", "labelled"), "voices": ("voices.jsonl", "labelled"),
