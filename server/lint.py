@@ -345,6 +345,32 @@ def no_description(ctx: Context) -> Iterator[LintProblem]:
                               "officers never see it)")
 
 
+_LATE_FLAG = regex.compile(r"(?<!\\)\(\?[aiLmsux]+\)")
+
+
+def _pattern_fields(match: dict, prefix: str = "match") -> Iterator[tuple[str, str]]:
+    for i, source in enumerate(match.get("patterns", [])):
+        yield f"{prefix}.patterns[{i}]", source
+    if "post" in match:
+        yield from _pattern_fields(match["post"]["match"], f"{prefix}.post.match")
+
+
+@check("late-inline-flag", ADVICE, "a pattern with a whole-pattern flag such as (?i) after its start")
+def late_inline_flag(ctx: Context) -> Iterator[LintProblem]:
+    # The regex module applies a late (?i) to the whole pattern, which surprises a reader; and
+    # Python's parser, which the prefilter and anchor reading use, refuses it, so the pattern
+    # loses both and runs over every post.
+    for _, spec, where in _rules(ctx):
+        for fld, source in _pattern_fields(spec["match"]):
+            late = [m for m in _LATE_FLAG.finditer(source) if m.start() > 0]
+            if late:
+                yield ctx.problem("late-inline-flag", f"{where} field {fld!r}",
+                                  f"{late[0].group()} at character {late[0].start()} applies to the whole "
+                                  "pattern, and keeps it from being prefiltered: it runs on every post",
+                                  f"move {late[0].group()} to the start, or scope it: "
+                                  f"(?{late[0].group()[2:-1]}:...)")
+
+
 @check("review-dates", ERROR, "a list's review dates that are not dates, or in the wrong order")
 def review_dates(ctx: Context) -> Iterator[LintProblem]:
     for name, lst in ctx.lists.items():

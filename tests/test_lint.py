@@ -37,7 +37,7 @@ def rule(rid="loaded_language.x", phrases=("zorblax",), **extra):
 
 def test_every_check_is_registered_with_a_level():
     assert set(CHECKS) == {"duplicate-term", "id-category", "unused-list", "unused-fragment", "exception-cancels",
-                           "same-span", "no-description", "review-dates", "review-due"}
+                           "same-span", "no-description", "late-inline-flag", "review-dates", "review-due"}
     assert {c.level for c in CHECKS.values()} == {"error", "advice"}
 
 
@@ -170,6 +170,16 @@ def test_a_rule_without_a_description():
     del bare["description"]
     (p,) = problems(book(bare), "no-description")
     assert p.where == "rule 'loaded_language.x' (rules[0]) field 'description'" and p.level == "advice"
+
+
+# -- late-inline-flag -----------------------------------------------------------------
+def test_a_flag_after_the_start_of_a_pattern_is_advice():
+    late = rule("tone.late", match={"patterns": [r"(?P<s>(?i)\bzorblax\b)"]})
+    scoped = rule("tone.scoped", match={"patterns": [r"(?i)\bflurb\b", r"\b(?i:quux)\b", r"\(\?i\)"]})
+    scoped["examples"] = {"flag": ["flurb"], "pass": ["nothing"]}
+    (p,) = problems(book(late, scoped), "late-inline-flag")
+    assert p.where == "rule 'tone.late' (rules[0]) field 'match.patterns[0]'" and p.level == "advice"
+    assert "(?i) at character 6" in p.message and "every post" in p.message and "(?i:...)" in p.hint
 
 
 # -- review dates -------------------------------------------------------------------------
