@@ -345,12 +345,42 @@ def no_description(ctx: Context) -> Iterator[LintProblem]:
                               "officers never see it)")
 
 
-_LATE_FLAG = regex.compile(r"(?<!\\)\(\?[aiLmsux]+\)")
+_FLAG_GROUP = regex.compile(r"\(\?(?:[aiLmsuxfwber]|V[01])+\)")
+
+
+def _late_flags(source: str) -> list[tuple[int, str]]:
+    """(position, text) of each whole-pattern flag group that follows other pattern text:
+    escapes and character classes skipped, flag groups stacked at the start allowed."""
+    out, i, start, in_class = [], 0, True, False
+    while i < len(source):
+        c = source[i]
+        if c == "\\":
+            i, start = i + 2, False
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class, start = True, False
+            i += 2 if source[i + 1:i + 2] == "^" else 1
+            i += source[i:i + 1] == "]"  # a ']' first in a class is a literal
+            continue
+        else:
+            m = _FLAG_GROUP.match(source, i)
+            if m:
+                if not start:
+                    out.append((i, m.group()))
+                i = m.end()
+                continue
+        start = False
+        i += 1
+    return out
 
 
 def _pattern_fields(match: dict, prefix: str = "match") -> Iterator[tuple[str, str]]:
     for i, source in enumerate(match.get("patterns", [])):
         yield f"{prefix}.patterns[{i}]", source
+    for i, source in enumerate(match.get("near", {}).get("term_patterns", [])):
+        yield f"{prefix}.near.term_patterns[{i}]", source
     if "post" in match:
         yield from _pattern_fields(match["post"]["match"], f"{prefix}.post.match")
 
@@ -359,16 +389,19 @@ def _pattern_fields(match: dict, prefix: str = "match") -> Iterator[tuple[str, s
 def late_inline_flag(ctx: Context) -> Iterator[LintProblem]:
     # The regex module applies a late (?i) to the whole pattern, which surprises a reader; and
     # Python's parser, which the prefilter and anchor reading use, refuses it, so the pattern
-    # loses both and runs over every post.
-    for _, spec, where in _rules(ctx):
-        for fld, source in _pattern_fields(spec["match"]):
-            late = [m for m in _LATE_FLAG.finditer(source) if m.start() > 0]
-            if late:
-                yield ctx.problem("late-inline-flag", f"{where} field {fld!r}",
-                                  f"{late[0].group()} at character {late[0].start()} applies to the whole "
-                                  "pattern, and keeps it from being prefiltered: it runs on every post",
-                                  f"move {late[0].group()} to the start, or scope it: "
-                                  f"(?{late[0].group()[2:-1]}:...)")
+    # loses both and runs over every post. A fragment's flag is late wherever it is named.
+    fields = [(where, fld, source, _late_flags(source)) for _, spec, where in _rules(ctx)
+              for fld, source in _pattern_fields(spec["match"])]
+    fields += [(f"fragment {name!r}", "pattern", frag.get("pattern", ""),
+                [(m.start(), m.group()) for m in _FLAG_GROUP.finditer(frag.get("pattern", ""))])
+               for name, frag in ctx.fragments.items() if isinstance(frag, dict)]
+    for where, fld, source, late in fields:
+        if late:
+            at, flag = late[0]
+            yield ctx.problem("late-inline-flag", f"{where} field {fld!r}",
+                              f"{flag} at character {at} applies to the whole pattern, and keeps it from "
+                              "being prefiltered: it runs on every post",
+                              f"move {flag} to the start, or scope it: (?{flag[2:-1]}:...)")
 
 
 @check("review-dates", ERROR, "a list's review dates that are not dates, or in the wrong order")

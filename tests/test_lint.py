@@ -182,6 +182,25 @@ def test_a_flag_after_the_start_of_a_pattern_is_advice():
     assert "(?i) at character 6" in p.message and "every post" in p.message and "(?i:...)" in p.hint
 
 
+@pytest.mark.parametrize("source, late", [
+    (r"(?i)(?s)ab", []),  # flags stacked at the start
+    (r"a[(?i)]b", []), (r"a[\](?i)]b", []), (r"a[](?i)]b", []), (r"a[^](?i)]b", []),  # inside a class
+    (r"a\(?i\)b", []),  # escaped parentheses
+    (r"a\\(?i)b", [(3, "(?i)")]),  # an escaped backslash, then a real flag group
+    (r"ab(?V1)c", [(2, "(?V1)")]), (r"a(?x)b(?s)", [(1, "(?x)"), (6, "(?s)")]),
+])
+def test_late_flags_skip_escapes_classes_and_leading_flags(source, late):
+    from server.lint import _late_flags
+    assert _late_flags(source) == late
+
+
+def test_a_flag_in_a_fragment_is_late_wherever_it_is_named():
+    data = book(rule("tone.frag", match={"patterns": [r"\bzorblax{%f}"]}))
+    data["fragments"] = {"f": {"pattern": r"(?i)\b", "description": "d"}}
+    (p,) = problems(data, "late-inline-flag")
+    assert p.where == "fragment 'f' field 'pattern'" and "(?i) at character 0" in p.message
+
+
 # -- review dates -------------------------------------------------------------------------
 def dated(**dates):
     return book(rule(phrases=["{@politicians}"]), lists={"politicians": {"terms": ["Jane Smith"], **dates}})
