@@ -48,7 +48,7 @@ HIDDEN_SPLIT = "check"  # measured, never read: no text of it is kept
 # Corpora this project keeps itself (corpus/ in the repository), read from
 # there rather than from <shared>/corpus/. probe.jsonl, blind.jsonl, traps.jsonl (clean traps,
 # for the false-flag rate), fresh.jsonl, novel.jsonl, voices.jsonl, echo.jsonl, relay.jsonl,
-# ninth.jsonl, tenth.jsonl, eleventh.jsonl, twelfth.jsonl, thirteenth.jsonl and fourteenth.jsonl: see corpus/README.md. make train
+# ninth.jsonl, tenth.jsonl, eleventh.jsonl, twelfth.jsonl, thirteenth.jsonl, fourteenth.jsonl and fifteenth.jsonl: see corpus/README.md. make train
 # trains on the tune half of each one except those in train.MEASURED_ONLY (train.PROJECT_TRAINING).
 LOCAL = {"probe": ("probe.jsonl", "labelled"), "blind": ("blind.jsonl", "labelled"),
          "traps": ("traps.jsonl", "labelled"), "fresh": ("fresh.jsonl", "labelled"),
@@ -58,7 +58,8 @@ LOCAL = {"probe": ("probe.jsonl", "labelled"), "blind": ("blind.jsonl", "labelle
          "eleventh": ("eleventh.jsonl", "labelled"),
          "twelfth": ("twelfth.jsonl", "labelled"),
          "thirteenth": ("thirteenth.jsonl", "labelled"),
-         "fourteenth": ("fourteenth.jsonl", "labelled")}
+         "fourteenth": ("fourteenth.jsonl", "labelled"),
+         "fifteenth": ("fifteenth.jsonl", "labelled")}
 PROJECT_CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "corpus")
 # name -> (path under <shared>/corpus/, or corpus/ for LOCAL ones; kind). `tune`
 # and `check` are the two parts of categories.jsonl; `categories` is both.

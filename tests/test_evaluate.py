@@ -309,7 +309,8 @@ def test_impartial_command_end_to_end(shared, rules_path, tmp_path):
                                                ("eleventh", "110 flag / 110 clean", "110 flag / 110 clean"),
                                                ("twelfth", "110 flag / 110 clean", "110 flag / 110 clean"),
                                                ("thirteenth", "110 flag / 110 clean", "110 flag / 110 clean"),
-                                               ("fourteenth", "110 flag / 110 clean", "110 flag / 110 clean")])
+                                               ("fourteenth", "110 flag / 110 clean", "110 flag / 110 clean"),
+                                               ("fifteenth", "110 flag / 110 clean", "110 flag / 110 clean")])
 def test_the_projects_own_corpora_are_measured_and_their_check_halves_never_printed(
         shared, rules_path, capsys, name, tune, check):
     code, out = eval_cli(capsys, "--shared", str(shared), "--rules", str(rules_path), "--corpus", name,
