@@ -45,11 +45,10 @@ VIEWS = ("rules", "model", "both")
 MODEL_PREFIX = "model."
 HIDDEN_SPLIT = "check"  # measured, never read: no text of it is kept
 
-# Corpora this project keeps itself (corpus/ in the repository), read from
-# there rather than from <shared>/corpus/. probe.jsonl, blind.jsonl, traps.jsonl (clean traps,
-# for the false-flag rate), fresh.jsonl, novel.jsonl, voices.jsonl, echo.jsonl, relay.jsonl,
-# ninth.jsonl, tenth.jsonl, eleventh.jsonl, twelfth.jsonl, thirteenth.jsonl, fourteenth.jsonl and fifteenth.jsonl: see corpus/README.md. make train
-# trains on the tune half of each one except those in train.MEASURED_ONLY (train.PROJECT_TRAINING).
+# Corpora this project keeps itself (corpus/ in the repository), read from there rather than
+# from <shared>/corpus/: probe, blind, traps (clean traps, for the false-flag rate), fresh,
+# novel, voices, echo, relay and ninth to fifteenth; see corpus/README.md. make train trains on
+# the tune half of each one except those in train.MEASURED_ONLY (train.PROJECT_TRAINING).
 LOCAL = {"probe": ("probe.jsonl", "labelled"), "blind": ("blind.jsonl", "labelled"),
          "traps": ("traps.jsonl", "labelled"), "fresh": ("fresh.jsonl", "labelled"),
          "novel": ("novel.jsonl", "labelled"), "voices": ("voices.jsonl", "labelled"),

@@ -23,6 +23,7 @@ import regex
 from .engine import Checker
 from .engine.findings import CATEGORIES
 from .engine.matchers.patterns import FRAGMENT_REF, LIST_REF
+from .engine.prefilter import refusal
 from .engine.rulebook import list_terms
 from .engine.text import FoldedText
 
@@ -345,35 +346,20 @@ def no_description(ctx: Context) -> Iterator[LintProblem]:
                               "officers never see it)")
 
 
-_FLAG_GROUP = regex.compile(r"\(\?(?:[aiLmsuxfwber]|V[01])+\)")
+_FLAG_AT = regex.compile(r"\(\?[a-zA-Z]+\)")
 
 
-def _late_flags(source: str) -> list[tuple[int, str]]:
-    """(position, text) of each whole-pattern flag group that follows other pattern text:
-    escapes and character classes skipped, flag groups stacked at the start allowed."""
-    out, i, start, in_class = [], 0, True, False
-    while i < len(source):
-        c = source[i]
-        if c == "\\":
-            i, start = i + 2, False
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class, start = True, False
-            i += 2 if source[i + 1:i + 2] == "^" else 1
-            i += source[i:i + 1] == "]"  # a ']' first in a class is a literal
-            continue
-        else:
-            m = _FLAG_GROUP.match(source, i)
-            if m:
-                if not start:
-                    out.append((i, m.group()))
-                i = m.end()
-                continue
-        start = False
-        i += 1
-    return out
+def late_flag(source: str) -> tuple[int, str] | None:
+    """(position, text) of the flag group Python's parser refuses as 'not at the start', or
+    None. That parser reads every pattern's prefilter and anchors (prefilter.parse): what it
+    refuses is not prefiltered, whatever the `regex` module makes of it."""
+    exc = refusal(source)
+    pos = getattr(exc, "pos", None)
+    if exc is None or pos is None or "global flags not at the start" not in str(exc):
+        return None  # readable, or refused for another reason the loader reports
+    # pos counts in the parser's text (\\p{..} classes stood in for): find the group in ours
+    m = _FLAG_AT.match(source, pos) or next((m for m in _FLAG_AT.finditer(source) if m.start()), None)
+    return (m.start(), m.group()) if m else (pos, "(?...)")
 
 
 def _pattern_fields(match: dict, prefix: str = "match") -> Iterator[tuple[str, str]]:
@@ -385,23 +371,25 @@ def _pattern_fields(match: dict, prefix: str = "match") -> Iterator[tuple[str, s
         yield from _pattern_fields(match["post"]["match"], f"{prefix}.post.match")
 
 
-@check("late-inline-flag", ADVICE, "a pattern with a whole-pattern flag such as (?i) after its start")
+def _with_fragments(ctx: "Context", source: str) -> str:
+    # A flag can come from a fragment: read the pattern as the engine compiles it.
+    return FRAGMENT_REF.sub(lambda m: ctx.fragments.get(m.group(1), {}).get("pattern", m.group()), source)
+
+
+@check("late-inline-flag", ADVICE, "a pattern with a flag group such as (?i) after its start, which the prefilter "
+       "cannot read")
 def late_inline_flag(ctx: Context) -> Iterator[LintProblem]:
-    # The regex module applies a late (?i) to the whole pattern, which surprises a reader; and
-    # Python's parser, which the prefilter and anchor reading use, refuses it, so the pattern
-    # loses both and runs over every post. A fragment's flag is late wherever it is named.
-    fields = [(where, fld, source, _late_flags(source)) for _, spec, where in _rules(ctx)
-              for fld, source in _pattern_fields(spec["match"])]
-    fields += [(f"fragment {name!r}", "pattern", frag.get("pattern", ""),
-                [(m.start(), m.group()) for m in _FLAG_GROUP.finditer(frag.get("pattern", ""))])
-               for name, frag in ctx.fragments.items() if isinstance(frag, dict)]
-    for where, fld, source, late in fields:
-        if late:
-            at, flag = late[0]
-            yield ctx.problem("late-inline-flag", f"{where} field {fld!r}",
-                              f"{flag} at character {at} applies to the whole pattern, and keeps it from "
-                              "being prefiltered: it runs on every post",
-                              f"move {flag} to the start, or scope it: (?{flag[2:-1]}:...)")
+    for _, spec, where in _rules(ctx):
+        for fld, source in _pattern_fields(spec["match"]):
+            late = late_flag(_with_fragments(ctx, source))
+            if late:
+                at, flag = late
+                yield ctx.problem("late-inline-flag", f"{where} field {fld!r}",
+                                  f"{flag} at character {at} (fragments filled in): Python's parser, which reads "
+                                  "the prefilters, refuses a flag group after the start, so this pattern is not "
+                                  "prefiltered",
+                                  f"scope the flag over the part it is for: (?{flag[2:-1]}:...) (moving it to the "
+                                  "start would change what the pattern matches)")
 
 
 @check("review-dates", ERROR, "a list's review dates that are not dates, or in the wrong order")

@@ -29,6 +29,12 @@ def test_invalid_regex_names_rule_and_field():
     assert "rule 'pii.bad'" in p and "match.patterns[1]" in p and "invalid regular expression" in p
 
 
+def test_flags_the_regex_module_cannot_combine_are_a_problem_not_a_crash():
+    # (?V1) against the engine's VERSION0 raises ValueError, not regex.error
+    (p,) = problems(book_json(minimal_rule(id="tone.v1", match={"patterns": ["(?V1)ab[[:alpha:]]"]})))
+    assert "rule 'tone.v1'" in p and "match.patterns[0]" in p and "VERSION0 and VERSION1" in p
+
+
 def test_nested_quantifier_is_refused_as_catastrophic():
     (p,) = problems(book_json(minimal_rule(id="tone.slow", match={"patterns": ["(\\w+\\s?)+$"]})))
     assert "rule 'tone.slow'" in p and "catastrophic backtracking" in p

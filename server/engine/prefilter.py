@@ -418,6 +418,16 @@ def parse(source: str):
         return None
 
 
+def refusal(source: str) -> Exception | None:
+    """Why Python's parser cannot read a pattern (parse() gives None), or None when it can:
+    for `impartial lint`, which names what keeps a pattern from being prefiltered."""
+    try:
+        _parser.parse(_stand_ins(source))
+    except Exception as exc:
+        return exc
+    return None
+
+
 def analyse(source: str) -> tuple[frozenset, int] | None:
     """What a match of `source` needs: from the compile cache, since a reload, a second app
     or a new worker compiles mostly the same patterns and this walk is most of a checker's

@@ -60,9 +60,10 @@ def compile_patterns(sources, group, ctx, where: str) -> list:
         try:
             try:
                 pat = _compiled(fast)  # only non-capturing groups added: the same groups
-            except regex.error:
+            except (regex.error, ValueError):
                 pat = _compiled(expanded)  # its error, placed in the source as written
-        except regex.error as exc:
+        # ValueError: what the module raises for flags it cannot combine, as (?V1) with our V0
+        except (regex.error, ValueError) as exc:
             pos = f" at position {exc.pos}" if getattr(exc, "pos", None) is not None else ""
             ctx.problem(field_where, f"invalid regular expression{pos}: {getattr(exc, 'msg', exc)}")
             continue
