@@ -399,3 +399,17 @@ def test_any_text_scores_and_explains_within_bounds(text, silenced):
         prev = w
     # every silenced term here weighs positive, so silencing can only lower the score
     assert SCORN.score(text, silenced)["political"] <= SCORN.score(text)["political"] + 1e-12
+
+
+def test_project_posts_keep_apart_two_writers_who_number_alike():
+    # traps and tenth both number from t0001: an id keys a post's reviewer spans and its
+    # cross-validation group, so training on both once mixed their spans and crashed
+    from server.learned import train as T
+
+    raw = [json.loads(line)["id"] for name in ("traps.jsonl", "tenth.jsonl")
+           for line in (T.PROJECT_CORPUS / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(raw) > len(set(raw))
+    posts = T.project_posts(("traps.jsonl", "tenth.jsonl"))
+    ids = [r["id"] for r in posts]
+    assert len(ids) == len(set(ids)) and all(i.split(":")[0] in ("traps", "tenth") for i in ids)
+    assert all(r.get("split") != "check" for r in posts)

@@ -216,8 +216,11 @@ def add_external(rows: Rows, shared: Path, name: str) -> None:
 
 
 def project_posts(names: tuple = PROJECT_TRAINING) -> list[dict]:
-    """The posts of this project's corpora that may be trained on (never a `check` split)."""
-    return [r for name in names for r in read_jsonl(PROJECT_CORPUS / name) if r.get("split") != "check"]
+    """The posts of this project's corpora that may be trained on (never a `check` split), each
+    id qualified by its corpus: two writers may both number from t0001 (traps, tenth), and an id
+    keys a post's reviewer spans and its cross-validation group."""
+    return [dict(r, id=f"{Path(name).stem}:{r['id']}") for name in names
+            for r in read_jsonl(PROJECT_CORPUS / name) if r.get("split") != "check"]
 
 
 def add_labelled(rows: Rows, r: dict, parts: bool) -> None:
