@@ -434,7 +434,9 @@ def test_a_card_beside_the_models_flag_leaves_the_models_words_underlined_over_h
     body = client.post("/v1/check", json={"text": text}).get_json()
     seen = {f["rule_id"]: f["scope"] for f in body["findings"]}
     assert seen.get("tone.pointed-emoji") == "span"
-    assert seen.get("model.political") == "span"
+    # whichever head flags it (the model of 2026-12-03: political; since: partisan amplification)
+    heads = [r for r in seen if r.startswith("model.")]
+    assert heads and all(seen[r] == "span" for r in heads)
 
 
 def test_a_conditional_card_never_sets_the_verdict():
