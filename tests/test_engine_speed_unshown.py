@@ -47,8 +47,11 @@ def test_an_unshown_head_is_a_finding_about_the_post_that_is_not_shown(pair):
     assert heads and all(f.supplementary and not f.generic and f.scope == "post" for f in heads)
     assert all((f.start, f.end) == (0, len(text)) for f in heads)
     assert not any(f.rule_id in {h.rule_id for h in heads} for f in result.shown())
-    # the model's own figures still see it: the same head findings as with every word chosen
-    assert {f.rule_id for f in heads} <= {f.rule_id for f in every.check(text).findings}
+    # the model's own figures still see it: with every word chosen, a model finding names the
+    # same category (_dedupe keeps one finding per words and category, so that finding may be
+    # another head's, as model.political's is here with the model of 2026-12-04)
+    model_cats = {f.category for f in every.check(text).findings if f.rule_id.startswith("model.")}
+    assert {f.category for f in heads} <= model_cats
 
 
 def _book(*rules, **kw):
