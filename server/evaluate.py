@@ -49,20 +49,9 @@ HIDDEN_SPLIT = "check"  # measured, never read: no text of it is kept
 # from <shared>/corpus/: probe, blind, traps (clean traps, for the false-flag rate), fresh,
 # novel, voices, echo, relay and ninth to nineteenth; see corpus/README.md. make train trains on
 # the tune half of each one except those in train.MEASURED_ONLY (train.PROJECT_TRAINING).
-LOCAL = {"probe": ("probe.jsonl", "labelled"), "blind": ("blind.jsonl", "labelled"),
-         "traps": ("traps.jsonl", "labelled"), "fresh": ("fresh.jsonl", "labelled"),
-         "novel": ("novel.jsonl", "labelled"), "voices": ("voices.jsonl", "labelled"),
-         "echo": ("echo.jsonl", "labelled"), "relay": ("relay.jsonl", "labelled"),
-         "ninth": ("ninth.jsonl", "labelled"), "tenth": ("tenth.jsonl", "labelled"),
-         "eleventh": ("eleventh.jsonl", "labelled"),
-         "twelfth": ("twelfth.jsonl", "labelled"),
-         "thirteenth": ("thirteenth.jsonl", "labelled"),
-         "fourteenth": ("fourteenth.jsonl", "labelled"),
-         "fifteenth": ("fifteenth.jsonl", "labelled"),
-         "sixteenth": ("sixteenth.jsonl", "labelled"),
-         "seventeenth": ("seventeenth.jsonl", "labelled"),
-         "eighteenth": ("eighteenth.jsonl", "labelled"),
-         "nineteenth": ("nineteenth.jsonl", "labelled")}
+LOCAL = {name: (f"{name}.jsonl", "labelled") for name in (
+    "probe", "blind", "traps", "fresh", "novel", "voices", "echo", "relay", "ninth", "tenth", "eleventh",
+    "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth")}
 PROJECT_CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "corpus")
 # name -> (path under <shared>/corpus/, or corpus/ for LOCAL ones; kind). `tune`
 # and `check` are the two parts of categories.jsonl; `categories` is both.

@@ -408,24 +408,26 @@ def _outside(part: str) -> str:
 # 4096, not a few hundred: the shipped rulebook alone has over 550 patterns, read in order at
 # each load, and an LRU smaller than that misses on every one of them.
 @functools.lru_cache(maxsize=4096)
-def parse(source: str):
-    """Python's parse tree of a pattern, `regex`-only syntax replaced by its stand-ins, or None
-    when Python's parser cannot read it. Read-only: the prefilters and the anchors
-    (anchors.py) each read every pattern at load, and a reload mostly reads the same ones."""
+def _read(source: str) -> tuple:
+    """(Python's parse tree, None) of a pattern, `regex`-only syntax replaced by its stand-ins,
+    or (None, why Python's parser cannot read it)."""
     try:
-        return _parser.parse(_stand_ins(source))
-    except Exception:
-        return None
+        return _parser.parse(_stand_ins(source)), None
+    except Exception as exc:
+        return None, exc
+
+
+def parse(source: str):
+    """The parse tree, or None when Python's parser cannot read the pattern. Read-only: the
+    prefilters and the anchors (anchors.py) each read every pattern at load, and a reload
+    mostly reads the same ones."""
+    return _read(source)[0]
 
 
 def refusal(source: str) -> Exception | None:
     """Why Python's parser cannot read a pattern (parse() gives None), or None when it can:
     for `impartial lint`, which names what keeps a pattern from being prefiltered."""
-    try:
-        _parser.parse(_stand_ins(source))
-    except Exception as exc:
-        return exc
-    return None
+    return _read(source)[1]
 
 
 def analyse(source: str) -> tuple[frozenset, int] | None:
