@@ -348,6 +348,20 @@ def test_the_generic_head_underlines_only_where_nothing_else_speaks(checker):
     assert heads.pop("model.political") is True and heads and not any(heads.values())
 
 
+def test_the_model_does_not_read_a_threads_mentions_as_the_accounts_words(checker):
+    """A reply into a thread starts with every participant's handle (the platform's words):
+    blanked for the model, offsets kept; one handle is the account the reply speaks to."""
+    from server.engine.matchers.model import own_words
+
+    reply = "@resident12 @LibDems @BBC @UKLabour @Conservatives Hi - thanks for your message."
+    end = reply.index(" Hi")
+    blanked = own_words(reply, end)
+    assert len(blanked) == len(reply) and not blanked[:end].strip() and blanked[end:] == reply[end:]
+    assert own_words("@UKLabour Thank you!", len("@UKLabour")) == "@UKLabour Thank you!"
+    post = f"{reply} You can report anti-social behaviour online or call 101."
+    assert not checker.check(post, "x").findings
+
+
 def test_the_model_does_not_read_a_quoted_question_as_the_accounts_words(checker):
     """A Q&A post's "Q:" line is the public's words: blanked for the model (same length, so
     the answer's underlines stay on their words), read as written without an "A:" line."""

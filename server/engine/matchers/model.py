@@ -52,8 +52,15 @@ _QUESTION_LINE = re.compile(r"(?m)^[ \t]*Q[ \t]*:[^\n]*")
 _ANSWER_LINE = re.compile(r"(?m)^[ \t]*A[ \t]*:")
 
 
-def own_words(text: str) -> str:
-    """The text with a Q&A post's question lines blanked: same length, so offsets hold."""
+def own_words(text: str, reply_mentions_end: int = 0) -> str:
+    """The text with a Q&A post's question lines and a thread reply's leading @mentions
+    blanked: same length, so offsets hold. A reply into a thread carries every participant's
+    handle, parties and broadcasters included, written by the platform: the model read
+    "@LibDems @BBC @UKLabour Hi - thanks for your message" as amplification. A single handle
+    stays: it is the one account the reply speaks to ("@Labour4Eastvale Thank you, and thanks
+    for everything your team has done" amplifies the party it thanks)."""
+    if reply_mentions_end and text.count("@", 0, reply_mentions_end) > 1:
+        text = " " * reply_mentions_end + text[reply_mentions_end:]
     if "Q" not in text or _ANSWER_LINE.search(text) is None:
         return text
     return _QUESTION_LINE.sub(lambda m: " " * len(m.group()), text)
@@ -63,7 +70,7 @@ def _analysis(post, model, silenced: frozenset):
     key = ("model", model.digest, silenced)
     got = post.memo.get(key)
     if got is None:
-        got = post.memo[key] = model.analyse(own_words(post.text), silenced)
+        got = post.memo[key] = model.analyse(own_words(post.text, post.reply_mentions_end), silenced)
     return got
 
 
