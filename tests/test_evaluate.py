@@ -314,7 +314,11 @@ def test_impartial_command_end_to_end(shared, rules_path, tmp_path):
                                                ("sixteenth", "109 flag / 110 clean", "108 flag / 110 clean"),
                                                ("seventeenth", "110 flag / 109 clean", "109 flag / 109 clean"),
                                                ("eighteenth", "110 flag / 108 clean", "110 flag / 107 clean"),
-                                               ("nineteenth", "110 flag / 107 clean", "109 flag / 106 clean")])
+                                               ("nineteenth", "110 flag / 107 clean", "109 flag / 106 clean"),
+                                               ("twentieth", "110 flag / 106 clean", "109 flag / 105 clean"),
+                                               ("twentyfirst", "108 flag / 104 clean", "108 flag / 103 clean"),
+                                               ("twentysecond", "110 flag / 110 clean", "110 flag / 110 clean"),
+                                               ("twentythird", "110 flag / 106 clean", "110 flag / 106 clean")])
 def test_the_projects_own_corpora_are_measured_and_their_check_halves_never_printed(
         shared, rules_path, capsys, name, tune, check):
     code, out = eval_cli(capsys, "--shared", str(shared), "--rules", str(rules_path), "--corpus", name,
