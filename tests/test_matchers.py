@@ -448,3 +448,60 @@ def test_a_conditional_card_never_sets_the_verdict():
     r = checker_for(vote, head).check("Vote Labour on Thursday. " + ATTACK)
     assert any(f.conditional and f.severity == "block" for f in r.findings)
     assert r.verdict == "warn"
+
+
+# A long post whose one partisan sentence sits among service news (model windows).
+_LONG = ("Our library service had a busy year: 210,000 visitors across eleven branches. 📚 "
+         "We lent 480,000 books and ran 1,300 children's sessions in Ceredigion and Môn. "
+         "The mobile library now stops in 38 villages every fortnight. "
+         "Only the Tories can be trusted to keep these doors open, so back them in May. "
+         "Thank you to our staff and volunteers for everything they do. "
+         "Opening hours for every branch are on our website, with details of the home service.")
+
+
+def _windows_rule(**windows):
+    # a whole-post threshold no post reaches: only a window can flag
+    return dict(_model_rule(head="political", threshold=0.999999,
+                            windows=dict({"min_words": 20, "sentences": 2, "threshold": 0.0}, **windows)),
+                id="model.windows")
+
+
+def test_a_long_post_is_read_window_by_window_and_the_best_window_underlined():
+    """Under its whole-post threshold, the political head scores each run of two sentences
+    and underlines words of the best one, at offsets of the original text (an emoji and
+    accented words before it)."""
+    from server.engine.matchers.model import _sentence_windows, own_words
+    from server.engine.post import Post
+
+    c = checker_for(_windows_rule())
+    model = c.rulebook.rules[0].matcher.model
+    windows = _sentence_windows(Post(_LONG), 2)
+    assert len(windows) == 5 and all(_LONG[a:b].strip() for a, b in windows)
+    best = max(windows, key=lambda w: model.score(own_words(_LONG)[w[0]:w[1]])["political"])
+    r = c.check(_LONG)
+    spans = [f for f in r.findings if f.rule_id == "model.windows"]
+    assert spans and r.flagged()
+    assert all(best[0] <= f.start < f.end <= best[1] and f.scope == "span" for f in spans)
+    # a bar no window reaches, a post under min_words, or a whole score under min_score: nothing
+    assert not checker_for(_windows_rule(threshold=0.999999)).check(_LONG).findings
+    assert not checker_for(_windows_rule(min_words=500)).check(_LONG).findings
+    assert not checker_for(_windows_rule(min_score=0.999999)).check(_LONG).findings
+
+
+def test_a_post_a_rule_already_flags_is_not_read_again_window_by_window():
+    vote = minimal_rule(id="party.vote", category="party_political", match={"phrases": ["back them in may"]},
+                        examples={"flag": ["[[back them in May]]"], "pass": ["May Day"]})
+    r = checker_for(vote, _windows_rule()).check(_LONG)
+    assert [f.rule_id for f in r.findings] == ["party.vote"]
+
+
+def test_windows_on_a_category_head_or_malformed_are_problems_naming_the_rule():
+    from server.engine import RulebookError
+
+    good = {"min_words": 60, "sentences": 2, "threshold": 0.99}
+    for bad, words in (({"head": "attack", "windows": good}, "only the 'political' head"),
+                       ({"head": "political", "windows": dict(good, sentences=0)}, "windows"),
+                       ({"head": "political", "windows": {"min_words": 60}}, "windows")):
+        with pytest.raises(RulebookError) as info:
+            parse_rulebook(book_json(minimal_rule(match={"model": bad})))
+        assert "test.rule" in str(info.value) and words in str(info.value)

@@ -74,6 +74,35 @@ def _analysis(post, model, silenced: frozenset):
     return got
 
 
+def _sentence_windows(post, sentences: int) -> list[tuple[int, int]]:
+    """(start, end) of each run of `sentences` consecutive sentences, in the original text;
+    none for a post of fewer sentences (its whole analysis already read them together)."""
+    lower, cuts = post.lower, [0]
+    for end in post.sentence_ends:
+        cuts.append(end + 1)
+    cuts.append(len(lower))
+    spans = [(a, b) for a, b in zip(cuts, cuts[1:]) if lower[a:b].strip(" \t\n.!?")]
+    if len(spans) <= sentences:
+        return []
+    runs = [(spans[i][0], spans[i + sentences - 1][1]) for i in range(len(spans) - sentences + 1)]
+    return [post.to_original(a, b) for a, b in runs]
+
+
+def _best_window(post, model, head: str, silenced: frozenset, windows: dict):
+    """The window's (start, analysis) whose head scores highest, if one reaches the bar."""
+    key = ("model-window", model.digest, silenced, head)
+    if key in post.memo:
+        return post.memo[key]
+    own, best, best_score = own_words(post.text, post.reply_mentions_end), None, windows["threshold"]
+    for start, end in _sentence_windows(post, windows["sentences"]):
+        got = model.analyse(own[start:end], silenced)
+        score = got.scores.get(head, 0.0)
+        if score >= best_score:
+            best, best_score = (start, got), score
+    post.memo[key] = best
+    return best
+
+
 def _neutral_senses(ctx) -> list[str]:
     """The exceptions of lists marked `silences_model`: the rulebook's own word that 'labour
     ward' is not a party. The model learnt 'labour' from party posts; a maintainer who adds
@@ -90,8 +119,9 @@ class ModelMatcher(Matcher):
     supplementary = True
 
     def __init__(self, model, head: str, threshold: float, silenced: frozenset, underline: int | None,
-                 beside_rules: float = 0.0, beside_flag: float | None = None):
+                 beside_rules: float = 0.0, beside_flag: float | None = None, windows: dict | None = None):
         self.model = model
+        self.windows = windows
         self.head = head
         self.threshold = threshold
         self.beside_rules = beside_rules
@@ -133,8 +163,15 @@ class ModelMatcher(Matcher):
             ctx.problem(f"{where} field 'match.model.beside_flag'",
                         f"the {GENERIC_HEAD!r} head cannot take beside_flag: only a category head names what else a flagged post reads as")
             beside_flag = None
+        windows = m.get("windows")
+        if windows is not None and m["head"] != GENERIC_HEAD:
+            # a category head's window would name a category without the flag that asks for one
+            ctx.problem(f"{where} field 'match.model.windows'",
+                        f"only the {GENERIC_HEAD!r} head reads a long post window by window")
+            windows = None
         # no `underline`: the artifact's own setting (models/MODEL_CARD.md), chosen for span precision
-        return cls(model, m["head"], threshold, silenced, m.get("underline"), m.get("beside_rules", 0.0), beside_flag)
+        return cls(model, m["head"], threshold, silenced, m.get("underline"), m.get("beside_rules", 0.0),
+                   beside_flag, windows)
 
     def screen(self):
         return HeadScreen
@@ -159,7 +196,7 @@ class ModelMatcher(Matcher):
         analysis = self.analysis(post)
         p = analysis.scores.get(self.head, 0.0)
         if p < self.floor:
-            return []
+            return self._window_find(post, words) if self.reads_windows(post, p) else []
         conditional = p < self.threshold
         figures = {"value": round(p * 100), "probability": round(p, 3)}
         category = None
@@ -174,10 +211,32 @@ class ModelMatcher(Matcher):
                     why=f"model:{self.head}", tentative=tentative, conditional=conditional)
                 for s, e, w in spans]
 
+    def reads_windows(self, post, p: float) -> bool:
+        """A long post no rule has flagged yet, which the head reads as at least a little
+        political (p, the whole post's score, from min_score): its windows may hold the
+        breach the whole dilutes. The rest need no second reading, and skip its cost."""
+        w = self.windows
+        return (w is not None and self.model is not None and not post.named
+                and p >= w.get("min_score", 0.0) and len(post.word_starts) >= w["min_words"])
+
+    def _window_find(self, post, words: bool):
+        got = _best_window(post, self.model, self.head, self.silenced, self.windows)
+        if got is None:
+            return []
+        start, analysis = got
+        p = analysis.scores[self.head]
+        figures = {"value": round(p * 100), "probability": round(p, 3)}
+        category = self.model.category(analysis.scores, post.election_period)
+        spans = analysis.explain(self.head, self.underline) if words else ()
+        if not spans:
+            return [Hit(0, len(post.text), figures=figures, scope="post", category=category, unshown=not words)]
+        return [Hit(start + s, start + e, figures=dict(figures, weight=round(w, 3)), category=category,
+                    why=f"model:{self.head}:window") for s, e, w in spans]
+
     def describe(self):
         return {"kind": self.kind, "head": self.head, "threshold": self.threshold,
                 "beside_rules": self.beside_rules, "beside_flag": self.beside_flag,
-                "model": self.model.version if self.model else None}
+                "windows": self.windows, "model": self.model.version if self.model else None}
 
 
 class HeadScreen:
@@ -199,6 +258,7 @@ class HeadScreen:
                 continue
             analysis = m.analysis(post)
             # find()'s own test, so a score it would pass (a NaN too) is never screened out
-            if analysis.scores.get(m.head, 0.0) < m.floor:
+            p = analysis.scores.get(m.head, 0.0)
+            if p < m.floor and not m.reads_windows(post, p):
                 out.append(ri)
         return out
