@@ -90,7 +90,7 @@ def _sentence_windows(post, sentences: int) -> list[tuple[int, int]]:
 
 def _best_window(post, model, head: str, silenced: frozenset, windows: dict):
     """The window's (start, analysis) whose head scores highest, if one reaches the bar."""
-    key = ("model-window", model.digest, silenced, head)
+    key = ("model-window", model.digest, silenced, head, windows["sentences"], windows["threshold"])
     if key in post.memo:
         return post.memo[key]
     own, best, best_score = own_words(post.text, post.reply_mentions_end), None, windows["threshold"]
@@ -101,6 +101,11 @@ def _best_window(post, model, head: str, silenced: frozenset, windows: dict):
             best, best_score = (start, got), score
     post.memo[key] = best
     return best
+
+
+def _figures(p: float) -> dict:
+    """What a model finding's message may quote ({value}% sure)."""
+    return {"value": round(p * 100), "probability": round(p, 3)}
 
 
 def _neutral_senses(ctx) -> list[str]:
@@ -198,7 +203,7 @@ class ModelMatcher(Matcher):
         if p < self.floor:
             return self._window_find(post, words) if self.reads_windows(post, p) else []
         conditional = p < self.threshold
-        figures = {"value": round(p * 100), "probability": round(p, 3)}
+        figures = _figures(p)
         category = None
         if self.generic:
             category = self.model.category(analysis.scores, post.election_period)
@@ -212,9 +217,9 @@ class ModelMatcher(Matcher):
                 for s, e, w in spans]
 
     def reads_windows(self, post, p: float) -> bool:
-        """A long post no rule has flagged yet, which the head reads as at least a little
-        political (p, the whole post's score, from min_score): its windows may hold the
-        breach the whole dilutes. The rest need no second reading, and skip its cost."""
+        """A long post no rule has flagged yet, whose whole score p is at least min_score:
+        its windows may hold the breach the whole dilutes. The rest need no second reading,
+        and skip its cost."""
         w = self.windows
         return (w is not None and self.model is not None and not post.named
                 and p >= w.get("min_score", 0.0) and len(post.word_starts) >= w["min_words"])
@@ -224,8 +229,7 @@ class ModelMatcher(Matcher):
         if got is None:
             return []
         start, analysis = got
-        p = analysis.scores[self.head]
-        figures = {"value": round(p * 100), "probability": round(p, 3)}
+        figures = _figures(analysis.scores[self.head])
         category = self.model.category(analysis.scores, post.election_period)
         spans = analysis.explain(self.head, self.underline) if words else ()
         if not spans:
