@@ -78,6 +78,13 @@ class Post:
         return [m.start() for m in _SENTENCE_END.finditer(self.lower)] if got is None else got
 
     @cached_property
+    def sentence_spans(self) -> list[tuple[int, int]]:
+        """(start, end) of each sentence of the folded text that holds more than its stops,
+        cut after each of sentence_ends."""
+        lower, cuts = self.lower, [0, *(end + 1 for end in self.sentence_ends), len(self.lower)]
+        return [(a, b) for a, b in zip(cuts, cuts[1:]) if lower[a:b].strip(" \t\n.!?")]
+
+    @cached_property
     def clause_ends(self) -> list[int]:
         got = _clause_ends(self.lower)
         return [m.start() for m in _CLAUSE_END.finditer(self.lower)] if got is None else got

@@ -66,22 +66,26 @@ def own_words(text: str, reply_mentions_end: int = 0) -> str:
     return _QUESTION_LINE.sub(lambda m: " " * len(m.group()), text)
 
 
+def _own(post) -> str:
+    """own_words of the post, once per post: the whole analysis and the windows read it."""
+    got = post.memo.get("own-words")
+    if got is None:
+        got = post.memo["own-words"] = own_words(post.text, post.reply_mentions_end)
+    return got
+
+
 def _analysis(post, model, silenced: frozenset):
     key = ("model", model.digest, silenced)
     got = post.memo.get(key)
     if got is None:
-        got = post.memo[key] = model.analyse(own_words(post.text, post.reply_mentions_end), silenced)
+        got = post.memo[key] = model.analyse(_own(post), silenced)
     return got
 
 
 def _sentence_windows(post, sentences: int) -> list[tuple[int, int]]:
     """(start, end) of each run of `sentences` consecutive sentences, in the original text;
     none for a post of fewer sentences (its whole analysis already read them together)."""
-    lower, cuts = post.lower, [0]
-    for end in post.sentence_ends:
-        cuts.append(end + 1)
-    cuts.append(len(lower))
-    spans = [(a, b) for a, b in zip(cuts, cuts[1:]) if lower[a:b].strip(" \t\n.!?")]
+    spans = post.sentence_spans
     if len(spans) <= sentences:
         return []
     runs = [(spans[i][0], spans[i + sentences - 1][1]) for i in range(len(spans) - sentences + 1)]
@@ -93,7 +97,7 @@ def _best_window(post, model, head: str, silenced: frozenset, windows: dict):
     key = ("model-window", model.digest, silenced, head, windows["sentences"], windows["threshold"])
     if key in post.memo:
         return post.memo[key]
-    own, best, best_score = own_words(post.text, post.reply_mentions_end), None, windows["threshold"]
+    own, best, best_score = _own(post), None, windows["threshold"]
     for start, end in _sentence_windows(post, windows["sentences"]):
         got = model.analyse(own[start:end], silenced)
         score = got.scores.get(head, 0.0)
@@ -203,17 +207,21 @@ class ModelMatcher(Matcher):
         if p < self.floor:
             return self._window_find(post, words) if self.reads_windows(post, p) else []
         conditional = p < self.threshold
+        category = self.model.category(analysis.scores, post.election_period) if self.generic else None
+        return self._hits(post, analysis, p, category, words, conditional=conditional,
+                          tentative=conditional or p < self.beside_rules)
+
+    def _hits(self, post, analysis, p: float, category, words: bool, start: int = 0,
+              conditional: bool = False, tentative: bool = False, why: str = ""):
+        """The head's finding: its weightiest words in `analysis` (of the text from `start`),
+        or, without words, one about the whole post."""
         figures = _figures(p)
-        category = None
-        if self.generic:
-            category = self.model.category(analysis.scores, post.election_period)
         spans = analysis.explain(self.head, self.underline) if words else ()
         if not spans:
             return [Hit(0, len(post.text), figures=figures, scope="post", category=category,
                         conditional=conditional, unshown=not words)]
-        tentative = conditional or p < self.beside_rules
-        return [Hit(s, e, figures=dict(figures, weight=round(w, 3)), category=category,
-                    why=f"model:{self.head}", tentative=tentative, conditional=conditional)
+        return [Hit(start + s, start + e, figures=dict(figures, weight=round(w, 3)), category=category,
+                    why=f"model:{self.head}{why}", tentative=tentative, conditional=conditional)
                 for s, e, w in spans]
 
     def reads_windows(self, post, p: float) -> bool:
@@ -229,13 +237,8 @@ class ModelMatcher(Matcher):
         if got is None:
             return []
         start, analysis = got
-        figures = _figures(analysis.scores[self.head])
         category = self.model.category(analysis.scores, post.election_period)
-        spans = analysis.explain(self.head, self.underline) if words else ()
-        if not spans:
-            return [Hit(0, len(post.text), figures=figures, scope="post", category=category, unshown=not words)]
-        return [Hit(start + s, start + e, figures=dict(figures, weight=round(w, 3)), category=category,
-                    why=f"model:{self.head}:window") for s, e, w in spans]
+        return self._hits(post, analysis, analysis.scores[self.head], category, words, start, why=":window")
 
     def describe(self):
         return {"kind": self.kind, "head": self.head, "threshold": self.threshold,
