@@ -219,6 +219,8 @@ def id_category(ctx: Context) -> Iterator[LintProblem]:
 def unused_lists(ctx: Context) -> Iterator[LintProblem]:
     used: set[str] = set()
     todo = [name for _, spec, _ in _rules(ctx) for name in _refs(spec) + ctx.fragment_refs(spec)]
+    # the learned layer reads a list marked model_skips_retweets itself (matchers/model.py)
+    todo += [name for name, lst in ctx.lists.items() if isinstance(lst, dict) and lst.get("model_skips_retweets")]
     while todo:
         name = todo.pop()
         if name in used or name not in ctx.lists:

@@ -362,6 +362,36 @@ def test_the_model_does_not_read_a_threads_mentions_as_the_accounts_words(checke
     assert not checker.check(post, "x").findings
 
 
+def test_the_model_does_not_read_a_public_bodys_retweet_prefix(checker):
+    """The model learnt "RT @" from retweets of party accounts: a list marked
+    model_skips_retweets names public bodies' handle words, and their "RT @handle:" prefix is
+    blanked for the model (offsets kept); a handle with one of the list's exceptions (a party's,
+    a candidate's) is still read, and the rules read every handle."""
+    from server.engine.matchers.model import own_words
+
+    def head(lists=None):
+        rule = minimal_rule(id="model.partisan-amplification", category="partisan_amplification",
+                            match={"model": {"head": "partisan_amplification"}},
+                            examples={"flag": ["RT @StanmoorConservatives: another promise kept"],
+                                      "pass": ["Bin collections run as normal on the bank holiday"]})
+        return checker_for(rule, lists=lists)
+
+    marked = {"public_body_handles": {"model_skips_retweets": True, "terms": ["council", "metoffice"],
+                                      "exceptions": ["labour", "4council"]}}
+    snow = "RT @metoffice: Yellow warning of snow and ice for the north from 6pm tonight"
+    bins = "RT @EastmoorCouncil: Bin collections run as normal on the bank holiday"
+    party = "RT @EastmoorLabourCouncil: Bin collections run as normal on the bank holiday"
+    unmarked, skipping = head(), head(marked)
+    assert unmarked.check(snow).flagged() and unmarked.check(bins).flagged()
+    assert not skipping.check(snow).findings and not skipping.check(bins).findings
+    assert skipping.check(party).flagged() and skipping.check(bins.replace("Eastmoor", "Smith4")).flagged()
+    pattern = skipping.rulebook.rules[0].matcher.retweets
+    blanked = own_words(f"Thanks! {bins}", 0, pattern)
+    assert len(blanked) == len(bins) + 8 and blanked.startswith("Thanks! ") and "@" not in blanked
+    assert blanked.endswith(" Bin collections run as normal on the bank holiday")
+    assert not checker.check(snow, "x").flagged()
+
+
 def test_the_model_does_not_read_a_quoted_question_as_the_accounts_words(checker):
     """A Q&A post's "Q:" line is the public's words: blanked for the model (same length, so
     the answer's underlines stay on their words), read as written without an "A:" line."""

@@ -52,33 +52,39 @@ _QUESTION_LINE = re.compile(r"(?m)^[ \t]*Q[ \t]*:[^\n]*")
 _ANSWER_LINE = re.compile(r"(?m)^[ \t]*A[ \t]*:")
 
 
-def own_words(text: str, reply_mentions_end: int = 0) -> str:
-    """The text with a Q&A post's question lines and a thread reply's leading @mentions
-    blanked: same length, so offsets hold. A reply into a thread carries every participant's
-    handle, parties and broadcasters included, written by the platform: the model read
-    "@LibDems @BBC @UKLabour Hi - thanks for your message" as amplification. A single handle
-    stays: it is the one account the reply speaks to ("@Labour4Eastvale Thank you, and thanks
-    for everything your team has done" amplifies the party it thanks)."""
+def own_words(text: str, reply_mentions_end: int = 0, retweets: re.Pattern | None = None) -> str:
+    """The text with a Q&A post's question lines, a thread reply's leading @mentions and the
+    `retweets` prefixes ("RT @EastmoorCouncil:") blanked: same length, so offsets hold. A reply
+    into a thread carries every participant's handle, parties and broadcasters included,
+    written by the platform: the model read "@LibDems @BBC @UKLabour Hi - thanks for your
+    message" as amplification. A single handle stays: it is the one account the reply speaks
+    to ("@Labour4Eastvale Thank you, and thanks for everything your team has done" amplifies
+    the party it thanks). The model learnt "RT @" from retweets of party accounts, so it read a
+    retweet of the Met Office's snow warning as amplification; `retweets` (_retweet_prefix)
+    names the public bodies whose retweets it need not read."""
     if reply_mentions_end and text.count("@", 0, reply_mentions_end) > 1:
         text = " " * reply_mentions_end + text[reply_mentions_end:]
+    if retweets is not None and "RT" in text:
+        text = retweets.sub(lambda m: " " * len(m.group()), text)
     if "Q" not in text or _ANSWER_LINE.search(text) is None:
         return text
     return _QUESTION_LINE.sub(lambda m: " " * len(m.group()), text)
 
 
-def _own(post) -> str:
+def _own(post, retweets: re.Pattern | None = None) -> str:
     """own_words of the post, once per post: the whole analysis and the windows read it."""
-    got = post.memo.get("own-words")
+    key = ("own-words", retweets)
+    got = post.memo.get(key)
     if got is None:
-        got = post.memo["own-words"] = own_words(post.text, post.reply_mentions_end)
+        got = post.memo[key] = own_words(post.text, post.reply_mentions_end, retweets)
     return got
 
 
-def _analysis(post, model, silenced: frozenset):
+def _analysis(post, model, silenced: frozenset, retweets: re.Pattern | None = None):
     key = ("model", model.digest, silenced)
     got = post.memo.get(key)
     if got is None:
-        got = post.memo[key] = model.analyse(_own(post), silenced)
+        got = post.memo[key] = model.analyse(_own(post, retweets), silenced)
     return got
 
 
@@ -92,12 +98,12 @@ def _sentence_windows(post, sentences: int) -> list[tuple[int, int]]:
     return [post.to_original(a, b) for a, b in runs]
 
 
-def _best_window(post, model, head: str, silenced: frozenset, windows: dict):
+def _best_window(post, model, head: str, silenced: frozenset, windows: dict, retweets: re.Pattern | None = None):
     """The window's (start, analysis) whose head scores highest, if one reaches the bar."""
     key = ("model-window", model.digest, silenced, head, windows["sentences"], windows["threshold"])
     if key in post.memo:
         return post.memo[key]
-    own, best, best_score = _own(post), None, windows["threshold"]
+    own, best, best_score = _own(post, retweets), None, windows["threshold"]
     for start, end in _sentence_windows(post, windows["sentences"]):
         got = model.analyse(own[start:end], silenced)
         score = got.scores.get(head, 0.0)
@@ -122,14 +128,35 @@ def _neutral_senses(ctx) -> list[str]:
             for t in lst.get("exceptions", ()) if isinstance(t, str) and "{@" not in t]
 
 
+def _retweet_prefix(ctx) -> re.Pattern | None:
+    """"RT @handle:" where the handle holds a term of a list marked `model_skips_retweets` and
+    none of its exceptions (compared without case or spaces): a public body's account
+    ("@EastmoorCouncil", "@metoffice"), not a party's ("@StanmoorLabourCouncillors")."""
+    def words(key):
+        return {"".join(t.lower().split()) for lst in marked for t in lst.get(key, ())
+                if isinstance(t, str) and "{@" not in t}
+
+    def alternation(ws):
+        return "|".join(map(re.escape, sorted(ws, key=lambda w: (-len(w), w))))
+
+    marked = [lst for lst in ctx.lists.values() if isinstance(lst, dict) and lst.get("model_skips_retweets")]
+    terms, exceptions = words("terms") - {""}, words("exceptions") - {""}
+    if not terms:
+        return None
+    unless = rf"(?!\w*(?:{alternation(exceptions)}))" if exceptions else ""
+    return re.compile(rf"(?i)\bRT\s+@{unless}(?=\w*(?:{alternation(terms)}))\w+:?")
+
+
 class ModelMatcher(Matcher):
     kind = "model"
     always = True
     supplementary = True
 
     def __init__(self, model, head: str, threshold: float, silenced: frozenset, underline: int | None,
-                 beside_rules: float = 0.0, beside_flag: float | None = None, windows: dict | None = None):
+                 beside_rules: float = 0.0, beside_flag: float | None = None, windows: dict | None = None,
+                 retweets: re.Pattern | None = None):
         self.model = model
+        self.retweets = retweets
         self.windows = windows
         self.head = head
         self.threshold = threshold
@@ -180,7 +207,7 @@ class ModelMatcher(Matcher):
             windows = None
         # no `underline`: the artifact's own setting (models/MODEL_CARD.md), chosen for span precision
         return cls(model, m["head"], threshold, silenced, m.get("underline"), m.get("beside_rules", 0.0),
-                   beside_flag, windows)
+                   beside_flag, windows, _retweet_prefix(ctx))
 
     def screen(self):
         return HeadScreen
@@ -188,7 +215,7 @@ class ModelMatcher(Matcher):
     def analysis(self, post):
         """The post's analysis under this head's silenced terms, shared by every head that
         silences the same (one look-up after the first: every post runs each head)."""
-        return post.memo.get(self._memo_key) or _analysis(post, self.model, self.silenced)
+        return post.memo.get(self._memo_key) or _analysis(post, self.model, self.silenced, self.retweets)
 
     def find(self, post, hits):
         return self._find(post, words=True)
@@ -233,7 +260,7 @@ class ModelMatcher(Matcher):
                 and p >= w.get("min_score", 0.0) and len(post.word_starts) >= w["min_words"])
 
     def _window_find(self, post, words: bool):
-        got = _best_window(post, self.model, self.head, self.silenced, self.windows)
+        got = _best_window(post, self.model, self.head, self.silenced, self.windows, self.retweets)
         if got is None:
             return []
         start, analysis = got
