@@ -318,7 +318,10 @@ def test_impartial_command_end_to_end(shared, rules_path, tmp_path):
                                                ("twentieth", "110 flag / 106 clean", "109 flag / 105 clean"),
                                                ("twentyfirst", "108 flag / 104 clean", "108 flag / 103 clean"),
                                                ("twentysecond", "110 flag / 110 clean", "110 flag / 110 clean"),
-                                               ("twentythird", "110 flag / 106 clean", "110 flag / 106 clean")])
+                                               ("twentythird", "110 flag / 106 clean", "110 flag / 106 clean"),
+                                               ("twentyfourth", "110 flag / 108 clean", "110 flag / 107 clean"),
+                                               ("twentyfifth", "109 flag / 104 clean", "108 flag / 103 clean"),
+                                               ("twentysixth", "108 flag / 108 clean", "108 flag / 108 clean")])
 def test_the_projects_own_corpora_are_measured_and_their_check_halves_never_printed(
         shared, rules_path, capsys, name, tune, check):
     code, out = eval_cli(capsys, "--shared", str(shared), "--rules", str(rules_path), "--corpus", name,
