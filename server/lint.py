@@ -22,6 +22,7 @@ import regex
 
 from .engine import Checker
 from .engine.findings import CATEGORIES
+from .engine.matchers.model import SKIPS_RETWEETS, marked_lists
 from .engine.matchers.patterns import FRAGMENT_REF, LIST_REF
 from .engine.prefilter import refusal
 from .engine.rulebook import list_terms
@@ -219,8 +220,8 @@ def id_category(ctx: Context) -> Iterator[LintProblem]:
 def unused_lists(ctx: Context) -> Iterator[LintProblem]:
     used: set[str] = set()
     todo = [name for _, spec, _ in _rules(ctx) for name in _refs(spec) + ctx.fragment_refs(spec)]
-    # the learned layer reads a list marked model_skips_retweets itself (matchers/model.py)
-    todo += [name for name, lst in ctx.lists.items() if isinstance(lst, dict) and lst.get("model_skips_retweets")]
+    # the learned layer reads a list marked model_skips_retweets itself
+    todo += [name for name, _ in marked_lists(ctx.lists, SKIPS_RETWEETS)]
     while todo:
         name = todo.pop()
         if name in used or name not in ctx.lists:

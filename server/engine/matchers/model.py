@@ -20,6 +20,7 @@ checking it.
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 from pathlib import Path
@@ -118,31 +119,48 @@ def _figures(p: float) -> dict:
     return {"value": round(p * 100), "probability": round(p, 3)}
 
 
+SILENCES_MODEL = "silences_model"  # a list's exceptions count for nothing to the model
+SKIPS_RETWEETS = "model_skips_retweets"  # a list's terms name bodies whose "RT @handle:" it skips
+
+
+def marked_lists(lists: dict, flag: str) -> list[tuple[str, dict]]:
+    """(name, list) of the rulebook's lists marked `flag`: the model reads them itself."""
+    return [(name, lst) for name, lst in lists.items() if isinstance(lst, dict) and lst.get(flag)]
+
+
+def _plain(lists, key: str) -> list[str]:
+    """The plain phrases (no {@list} reference) of `key` in each of `lists`."""
+    return [t for _, lst in lists for t in lst.get(key, ()) if isinstance(t, str) and "{@" not in t]
+
+
 def _neutral_senses(ctx) -> list[str]:
     """The exceptions of lists marked `silences_model`: the rulebook's own word that 'labour
     ward' is not a party. The model learnt 'labour' from party posts; a maintainer who adds
     such an exception expects it to silence the model's weight there too. Only marked lists:
     an exception can also just keep a word out of one list's rules ('Liberal Democrat' is
     no pejorative 'liberal'), and silencing the party name there would blind the model."""
-    return [t for lst in ctx.lists.values() if isinstance(lst, dict) and lst.get("silences_model")
-            for t in lst.get("exceptions", ()) if isinstance(t, str) and "{@" not in t]
+    return _plain(marked_lists(ctx.lists, SILENCES_MODEL), "exceptions")
 
 
 def _retweet_prefix(ctx) -> re.Pattern | None:
-    """"RT @handle:" where the handle holds a term of a list marked `model_skips_retweets` and
-    none of its exceptions (compared without case or spaces): a public body's account
-    ("@EastmoorCouncil", "@metoffice"), not a party's ("@StanmoorLabourCouncillors")."""
-    def words(key):
-        return {"".join(t.lower().split()) for lst in marked for t in lst.get(key, ())
-                if isinstance(t, str) and "{@" not in t}
+    """The "RT @handle:" prefixes the model skips (own_words): a handle holding a term of a
+    list marked `model_skips_retweets` and none of its exceptions, compared without case or
+    spaces: a public body's account ("@EastmoorCouncil", "@metoffice"), not a party's
+    ("@StanmoorLabourCouncillors"). One pattern per rulebook, shared by every head."""
+    marked = marked_lists(ctx.lists, SKIPS_RETWEETS)
 
-    def alternation(ws):
-        return "|".join(map(re.escape, sorted(ws, key=lambda w: (-len(w), w))))
+    def squeezed(key):
+        return frozenset("".join(t.lower().split()) for t in _plain(marked, key)) - {""}
 
-    marked = [lst for lst in ctx.lists.values() if isinstance(lst, dict) and lst.get("model_skips_retweets")]
-    terms, exceptions = words("terms") - {""}, words("exceptions") - {""}
-    if not terms:
-        return None
+    terms = squeezed("terms")
+    return _retweet_pattern(terms, squeezed("exceptions")) if terms else None
+
+
+@functools.cache
+def _retweet_pattern(terms: frozenset, exceptions: frozenset) -> re.Pattern:
+    def alternation(words):
+        return "|".join(map(re.escape, sorted(words, key=lambda w: (-len(w), w))))
+
     unless = rf"(?!\w*(?:{alternation(exceptions)}))" if exceptions else ""
     return re.compile(rf"(?i)\bRT\s+@{unless}(?=\w*(?:{alternation(terms)}))\w+:?")
 
