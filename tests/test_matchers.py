@@ -324,6 +324,34 @@ def test_a_conditional_card_is_listed_even_where_no_rule_speaks():
         ("model.test", "attack", "post"), ("model.tone-test", "tone", "span")]
 
 
+def test_min_weight_leaves_a_finding_without_a_weighty_word_only_beside_another_flag():
+    """A head whose score rests on no word or word pair weighing min_weight (many ordinary
+    words leaning a little each way) flags nothing alone; beside another flag it still names
+    its category. A bar under the post's weightiest word changes nothing."""
+    model = load_model(RULES.parent / "models/impartial-model.json.gz")
+    top = max(model.analyse(ATTACK).unit_contributions("attack"))
+    assert top > 0.5  # the case under test, on the shipped model
+    over, under = _model_rule(threshold=0.0, min_weight=top + 0.01), _model_rule(threshold=0.0, min_weight=top - 0.01)
+    alone = checker_for(over).check(ATTACK)
+    assert all(f.conditional for f in alone.findings) and not alone.flagged() and alone.verdict == "pass"
+    kept = checker_for(under).check(ATTACK)
+    assert kept.flagged() and not any(f.conditional for f in kept.findings)
+    assert [(f.start, f.end) for f in kept.findings] == [(f.start, f.end) for f in checker_for(_model_rule(threshold=0.0)).check(ATTACK).findings]
+    vote = minimal_rule(id="party.vote", category="party_political", match={"phrases": ["vote labour"]},
+                        examples={"flag": ["[[Vote Labour]]"], "pass": ["Labour Day"]})
+    beside = checker_for(vote, over).check("Vote Labour on Thursday. " + ATTACK)
+    assert beside.flagged() and any(f.rule_id == "model.test" and f.conditional and f.category == "attack" for f in beside.findings)
+
+
+def test_min_weight_under_zero_is_a_problem_naming_the_rule():
+    from server.engine import RulebookError
+
+    for bad in (-0.5, "1"):
+        with pytest.raises(RulebookError) as info:
+            parse_rulebook(book_json(minimal_rule(match={"model": {"head": "attack", "min_weight": bad}})))
+        assert "test.rule" in str(info.value) and "min_weight" in str(info.value)
+
+
 def test_beside_flag_on_the_political_head_or_out_of_range_is_a_problem_naming_the_rule():
     from server.engine import RulebookError
 

@@ -172,8 +172,9 @@ class ModelMatcher(Matcher):
 
     def __init__(self, model, head: str, threshold: float, silenced: frozenset, underline: int | None,
                  beside_rules: float = 0.0, beside_flag: float | None = None, windows: dict | None = None,
-                 retweets: re.Pattern | None = None):
+                 retweets: re.Pattern | None = None, min_weight: float | None = None):
         self.model = model
+        self.min_weight = min_weight
         self.retweets = retweets
         self.windows = windows
         self.head = head
@@ -225,7 +226,7 @@ class ModelMatcher(Matcher):
             windows = None
         # no `underline`: the artifact's own setting (models/MODEL_CARD.md), chosen for span precision
         return cls(model, m["head"], threshold, silenced, m.get("underline"), m.get("beside_rules", 0.0),
-                   beside_flag, windows, _retweet_prefix(ctx))
+                   beside_flag, windows, _retweet_prefix(ctx), m.get("min_weight"))
 
     def screen(self):
         return HeadScreen
@@ -251,7 +252,7 @@ class ModelMatcher(Matcher):
         p = analysis.scores.get(self.head, 0.0)
         if p < self.floor:
             return self._window_find(post, words) if self.reads_windows(post, p) else []
-        conditional = p < self.threshold
+        conditional = p < self.threshold or self.thin(analysis)
         category = self.model.category(analysis.scores, post.election_period) if self.generic else None
         return self._hits(post, analysis, p, category, words, conditional=conditional,
                           tentative=conditional or p < self.beside_rules)
@@ -269,6 +270,15 @@ class ModelMatcher(Matcher):
                     why=f"model:{self.head}{why}", tentative=tentative, conditional=conditional)
                 for s, e, w in spans]
 
+    def thin(self, analysis) -> bool:
+        """No word or word pair of the post weighs `min_weight` toward the head: its score is
+        many ordinary words leaning a little each way (a writing register the training posts
+        tied to breaches: "Found: one very confused cow 🐄 She's safely back in her paddock"),
+        not a term that says why, so the finding only stands beside another flag."""
+        if self.min_weight is None:
+            return False
+        return max(analysis.unit_contributions(self.head), default=0.0) < self.min_weight
+
     def reads_windows(self, post, p: float) -> bool:
         """A long post no rule has flagged yet, whose whole score p is at least min_score:
         its windows may hold the breach the whole dilutes. The rest need no second reading,
@@ -283,7 +293,8 @@ class ModelMatcher(Matcher):
             return []
         start, analysis = got
         category = self.model.category(analysis.scores, post.election_period)
-        return self._hits(post, analysis, analysis.scores[self.head], category, words, start, why=":window")
+        return self._hits(post, analysis, analysis.scores[self.head], category, words, start, why=":window",
+                          conditional=self.thin(analysis))
 
     def describe(self):
         return {"kind": self.kind, "head": self.head, "threshold": self.threshold,
