@@ -47,9 +47,9 @@ HIDDEN_SPLIT = "check"  # measured, never read: no text of it is kept
 
 # Corpora this project keeps itself (corpus/ in the repository), read from there rather than
 # from <shared>/corpus/: probe, blind, traps (clean traps, for the false-flag rate), fresh,
-# novel, voices, echo, relay, ninth to twentysixth, and crowd (real politicians' posts, hand-labelled);
-# see corpus/README.md. make train trains on
-# the tune half of each one except those in train.MEASURED_ONLY (train.PROJECT_TRAINING).
+# novel, voices, echo, relay, ninth to twentysixth, and crowd (real politicians' posts,
+# hand-labelled); see corpus/README.md. make train trains on the tune half of each one except
+# those in train.MEASURED_ONLY (train.PROJECT_TRAINING).
 LOCAL = {name: (f"{name}.jsonl", "labelled") for name in (
     "probe", "blind", "traps", "fresh", "novel", "voices", "echo", "relay", "ninth", "tenth", "eleventh",
     "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",

@@ -331,19 +331,22 @@ def test_min_weight_leaves_a_finding_without_a_weighty_word_only_beside_another_
     model = load_model(RULES.parent / "models/impartial-model.json.gz")
     top = max(model.analyse(ATTACK).unit_contributions("attack"))
     assert top > 0.5  # the case under test, on the shipped model
-    over, under = _model_rule(threshold=0.0, min_weight=top + 0.01), _model_rule(threshold=0.0, min_weight=top - 0.01)
+    over = _model_rule(threshold=0.0, min_weight=top + 0.01)
+    under = _model_rule(threshold=0.0, min_weight=top - 0.01)
     alone = checker_for(over).check(ATTACK)
     assert all(f.conditional for f in alone.findings) and not alone.flagged() and alone.verdict == "pass"
     kept = checker_for(under).check(ATTACK)
     assert kept.flagged() and not any(f.conditional for f in kept.findings)
-    assert [(f.start, f.end) for f in kept.findings] == [(f.start, f.end) for f in checker_for(_model_rule(threshold=0.0)).check(ATTACK).findings]
+    plain = checker_for(_model_rule(threshold=0.0)).check(ATTACK)
+    assert [(f.start, f.end) for f in kept.findings] == [(f.start, f.end) for f in plain.findings]
     vote = minimal_rule(id="party.vote", category="party_political", match={"phrases": ["vote labour"]},
                         examples={"flag": ["[[Vote Labour]]"], "pass": ["Labour Day"]})
     beside = checker_for(vote, over).check("Vote Labour on Thursday. " + ATTACK)
-    assert beside.flagged() and any(f.rule_id == "model.test" and f.conditional and f.category == "attack" for f in beside.findings)
+    assert beside.flagged()
+    assert any(f.rule_id == "model.test" and f.conditional and f.category == "attack" for f in beside.findings)
 
 
-def test_min_weight_under_zero_is_a_problem_naming_the_rule():
+def test_min_weight_under_zero_or_not_a_number_is_a_problem_naming_the_rule():
     from server.engine import RulebookError
 
     for bad in (-0.5, "1"):

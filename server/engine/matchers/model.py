@@ -298,7 +298,7 @@ class ModelMatcher(Matcher):
 
     def describe(self):
         return {"kind": self.kind, "head": self.head, "threshold": self.threshold,
-                "beside_rules": self.beside_rules, "beside_flag": self.beside_flag,
+                "beside_rules": self.beside_rules, "beside_flag": self.beside_flag, "min_weight": self.min_weight,
                 "windows": self.windows, "model": self.model.version if self.model else None}
 
 
