@@ -8,7 +8,7 @@ from server.engine import Checker, RulebookError, parse_rulebook
 from server.engine.inflect import phrase_forms
 from server.engine.platforms import measure
 
-from helpers import book_json, minimal_rule
+from helpers import RULES, book_json, minimal_rule
 
 
 def checker_for(*rules, lists=None) -> Checker:
@@ -314,7 +314,9 @@ def test_model_rules_mark_hits_under_their_bar_as_tentative(checker):
     for m in heads.values():
         p = m.analysis(post).scores.get(m.head, 0.0)
         for hit in m.find(post, None):
-            assert hit.tentative == (p < m.beside_rules)
+            # a conditional hit (under the head's threshold, or thin) is tentative whatever its bar
+            assert hit.tentative == (hit.conditional or p < m.beside_rules)
+            assert hit.conditional == (p < m.threshold or m.thin(m.analysis(post)))
 
 
 def test_the_generic_head_underlines_only_where_nothing_else_speaks(checker):
@@ -368,24 +370,35 @@ def test_the_model_does_not_read_a_public_bodys_retweet_prefix(checker):
     blanked for the model (offsets kept); a handle with one of the list's exceptions (a party's,
     a candidate's) is still read, and the rules read every handle."""
     from server.engine.matchers.model import own_words
-
-    def head(lists=None):
-        rule = minimal_rule(id="model.partisan-amplification", category="partisan_amplification",
-                            match={"model": {"head": "partisan_amplification"}},
-                            examples={"flag": ["RT @StanmoorConservatives: another promise kept"],
-                                      "pass": ["Bin collections run as normal on the bank holiday"]})
-        return checker_for(rule, lists=lists)
+    from server.learned.scorer import load_model
 
     marked = {"public_body_handles": {"model_skips_retweets": True, "terms": ["council", "metoffice"],
                                       "exceptions": ["labour", "4council"]}}
     snow = "RT @metoffice: Yellow warning of snow and ice for the north from 6pm tonight"
     bins = "RT @EastmoorCouncil: Bin collections run as normal on the bank holiday"
     party = "RT @EastmoorLabourCouncil: Bin collections run as normal on the bank holiday"
+    candidate = bins.replace("Eastmoor", "Smith4")
+    # the bar: what the head gives the two public bodies' retweets read whole; read without
+    # their prefix they score under it (the case under test, on the shipped model)
+    model = load_model(RULES.parent / "models/impartial-model.json.gz")
+    amplification = lambda text: model.score(text)["partisan_amplification"]  # noqa: E731
+    bar = min(amplification(snow), amplification(bins))
+    blank = lambda text: " " * text.index(":") + text[text.index(":"):]  # noqa: E731
+    assert amplification(blank(snow)) < bar and amplification(blank(bins)) < bar
+
+    def head(lists=None):
+        rule = minimal_rule(id="model.partisan-amplification", category="partisan_amplification",
+                            match={"model": {"head": "partisan_amplification", "threshold": bar}},
+                            examples={"flag": ["RT @StanmoorConservatives: another promise kept"],
+                                      "pass": ["Bin collections run as normal on the bank holiday"]})
+        return checker_for(rule, lists=lists)
+
     unmarked, skipping = head(), head(marked)
     assert unmarked.check(snow).flagged() and unmarked.check(bins).flagged()
     assert not skipping.check(snow).findings and not skipping.check(bins).findings
-    assert skipping.check(party).flagged() and skipping.check(bins.replace("Eastmoor", "Smith4")).flagged()
     pattern = skipping.rulebook.rules[0].matcher.retweets
+    # a party's or a candidate's handle is read whole
+    assert own_words(party, 0, pattern) == party and own_words(candidate, 0, pattern) == candidate
     blanked = own_words(f"Thanks! {bins}", 0, pattern)
     assert len(blanked) == len(bins) + 8 and blanked.startswith("Thanks! ") and "@" not in blanked
     assert blanked.endswith(" Bin collections run as normal on the bank holiday")

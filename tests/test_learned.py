@@ -413,3 +413,22 @@ def test_project_posts_keep_apart_two_writers_who_number_alike():
     ids = [r["id"] for r in posts]
     assert len(ids) == len(set(ids)) and all(i.split(":")[0] in ("traps", "tenth") for i in ids)
     assert all(r.get("split") != "check" for r in posts)
+
+
+def test_real_posts_labelled_as_devs_train_as_dev_does():
+    # crowd_train.jsonl is labelled political / neutral with no categories, as dev is: a political
+    # post trains the political head only (its categories are unknown), and both sit in dev's
+    # group, whose false-positive budget the thresholds keep
+    from server.learned.train import PROJECT_TRAINING, Rows, add_labelled, head_targets
+
+    rows = Rows()
+    add_labelled(rows, {"id": "c1", "text": "Obamacare is a train wreck.", "label": "political"}, parts=False)
+    add_labelled(rows, {"id": "c2", "text": "Town hall in Elko on Monday.", "label": "neutral"}, parts=False)
+    add_labelled(rows, {"id": "w1", "text": "Vote Labour!", "label": "flag", "categories": ["party_political"]},
+                 parts=False)
+    assert rows.group == ["dev", "dev", "tune"] and rows.pos == [1, 0, 1]
+    assert rows.cats == [None, set(), {"party_political"}]
+    targets = head_targets(rows, ["political", "party_political"])
+    assert targets["political"][0].tolist() == [True, True, True]
+    assert targets["party_political"][0].tolist() == [False, True, True]
+    assert PROJECT_TRAINING[-1] == "crowd_train.jsonl"

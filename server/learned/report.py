@@ -312,6 +312,9 @@ def model_card(doc: dict, path: Path, seconds: float, cost: dict | None = None) 
     size = path.stat().st_size if path.exists() else None
     heads = ", ".join(f"`{h}` {doc['thresholds'][h]:.3f}" for h in doc["heads"])
     by_cat = ", ".join(f"{c} {n}" for c, n in d["tune"]["by_category"].items())
+    real = d["dev"].get("real")
+    real_line = (f"\n- Real posts among this project's corpora, labelled political / neutral as dev's are, in dev's"
+                 f" group: {real['political']} political, {real['neutral']} neutral." if real and sum(real.values()) else "")
     out = f"""# Model card: Impartial learned layer
 
 Written by `make train` (`python -m server.learned.train`); do not edit by hand.
@@ -335,7 +338,7 @@ only to posts in an election period (`head_context`). Scored at run time by
 `server/learned/scorer.py` without scikit-learn (a small C extension, numpy as the reference and fallback), reproducing `predict_proba`.
 
 ## Data
-- `../shared/corpus/dev.jsonl`: {d['dev']['political']} political (positive), {d['dev']['neutral']} neutral (negative): all of it.
+- `../shared/corpus/dev.jsonl`: {d['dev']['political']} political (positive), {d['dev']['neutral']} neutral (negative): all of it.{real_line}
 - `../shared/corpus/categories.jsonl`, split `tune` only, and this project's corpora
   ({', '.join(f'`corpus/{n}`' for n in d['tune'].get('project_corpora', []))}: {d['tune'].get('project_posts', 0)} posts; never a `check` split):
   {d['tune']['flag']} flag, {d['tune']['clean']} clean together (the `tune` group).
