@@ -172,7 +172,7 @@ def test_a_fifo_at_start_up_leaves_the_service_not_ready_but_alive(tmp_path):
 
 
 def test_an_oversized_rulebook_is_refused_without_being_read(rules_copy, monkeypatch):
-    c = app_for(rules_copy, rules_max_bytes=1_000_000).test_client()
+    c = app_for(rules_copy, rules_max_bytes=2_000_000).test_client()
     version = check(c)["rulebook"]["version"]
     opened = []
     real_open = os.open
@@ -182,7 +182,7 @@ def test_an_oversized_rulebook_is_refused_without_being_read(rules_copy, monkeyp
     with open(tmp, "wb") as fh:
         fh.truncate(4 * 1024**3)  # 4 GB, sparse: reading it would take minutes and all the memory
     os.replace(tmp, rules_copy)
-    wait_for(lambda: any("the limit is 1000000" in p
+    wait_for(lambda: any("the limit is 2000000" in p
                          for p in c.get("/v1/rules").get_json().get("refused", {}).get("problems", [])),
              "the oversized file to be refused")
     assert opened == []
