@@ -580,6 +580,14 @@ def cross_validate(rows: Rows, analysed, targets, heads, settings, folds: int):
     return oof, owner
 
 
+def _dev_counts(rows: Rows, own: bool) -> dict:
+    """Political and neutral rows of dev's group: dev's own (ids "dev-..."), or not: this
+    project's real posts labelled as dev's are, which add_labelled files there too."""
+    mine = [g == "dev" and i.startswith("dev-") == own for g, i in zip(rows.group, rows.ids)]
+    return {"political": sum(1 for m, p in zip(mine, rows.pos) if m and p),
+            "neutral": sum(1 for m, p in zip(mine, rows.pos) if m and not p)}
+
+
 # ----------------------------------------------------------------------------- main
 def train(shared: Path, seed: int = 13, police_n: int = DEFAULTS["police_n"], C: float = DEFAULTS["C"],
           keep: int = DEFAULTS["keep"], char_n: tuple = F.CHAR_N, length_bins: tuple = F.LENGTH_BINS,
@@ -607,14 +615,8 @@ def train(shared: Path, seed: int = 13, police_n: int = DEFAULTS["police_n"], C:
     else:
         thresholds = choose_thresholds(rows, targets, oof, heads, fpr, police_fpr, fpr_any, police_fpr_any)
     fitted = fit(analysed, targets, heads, settings)
-    # dev's group also holds this project's real posts labelled as dev's are (add_labelled)
-    in_dev = [g == "dev" for g in rows.group]
-    from_dev = [g and i.startswith("dev-") for g, i in zip(in_dev, rows.ids)]
     data = {
-        "dev": {"political": sum(1 for d, p in zip(from_dev, rows.pos) if d and p),
-                "neutral": sum(1 for d, p in zip(from_dev, rows.pos) if d and not p),
-                "real": {"political": sum(1 for g, d, p in zip(in_dev, from_dev, rows.pos) if g and not d and p),
-                         "neutral": sum(1 for g, d, p in zip(in_dev, from_dev, rows.pos) if g and not d and not p)}},
+        "dev": dict(_dev_counts(rows, own=True), real=_dev_counts(rows, own=False)),
         "tune": {"flag": sum(1 for g, p in zip(rows.group, rows.pos) if g == "tune" and p),
                  "clean": sum(1 for g, p in zip(rows.group, rows.pos) if g == "tune" and not p),
                  "by_category": counts, "project_corpora": list(project),
