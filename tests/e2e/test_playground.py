@@ -10,6 +10,7 @@ import urllib.request
 import pytest
 
 from harness import DIST, ROOT
+from server.candidates import MAX_BYTES
 
 OVERLAY = "impartial-overlay"
 MARKS_JS = """() => {
@@ -285,10 +286,11 @@ def test_keyboard_only(open_playground):
 def test_upload_a_candidate_and_report_false_flags_honestly(open_playground, tmp_path):
     page = open_playground(height=1400)
     big = tmp_path / "huge.json"
-    big.write_bytes(b" " * 1_000_001 + b"{}")
+    big.write_bytes(b" " * (MAX_BYTES + 1) + b"{}")  # the playground's limit, three bytes over
     page.set_input_files("#candidate-file", str(big))
     page.wait_for_function("() => document.activeElement.id === 'candidate-errors'")
-    assert "The file is 1,000,003 bytes; the limit is 1,000,000." in page.inner_text("#candidate-errors")
+    said = f"The file is {MAX_BYTES + 3:,} bytes; the limit is {MAX_BYTES:,}."
+    assert said in page.inner_text("#candidate-errors")
     good = tmp_path / "candidate.json"
     good.write_text(json.dumps({"version": "t-upload", "rules": [WINDMILLS]}), encoding="utf-8")
     page.set_input_files("#candidate-file", str(good))
