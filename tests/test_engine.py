@@ -220,6 +220,30 @@ def test_a_slow_pattern_is_skipped_not_fatal(monkeypatch):
     assert r.to_json()["incomplete"] == ["test.rule"]
 
 
+class StalledOnce:
+    """A pattern whose first run times out (the host paused the worker), then runs as usual."""
+
+    def __init__(self, real):
+        self.real, self.calls = real, 0
+
+    def finditer(self, *args):
+        self.calls += 1
+        if self.calls == 1:
+            raise TimeoutError("regex timed out")
+        return self.real.finditer(*args)
+
+
+def test_a_pattern_timing_out_once_is_run_again_so_findings_do_not_depend_on_load():
+    import regex
+
+    c = checker_for(minimal_rule(match={"patterns": ["x"]}))
+    stalled = StalledOnce(regex.compile(r"\bmarks\b"))
+    c.rules[0].matcher.plans = [(stalled, None)]
+    r = c.check("x marks the spot")
+    assert stalled.calls == 2 and r.incomplete == []
+    assert [r.text[f.start:f.end] for f in r.findings] == ["marks"] and r.work["regex_retries"] == 1
+
+
 def test_swap_offers_a_replacement_keeping_a_leading_capital(checker):
     r = checker.check("Activist lawyers again. Read about activist lawyers.")
     found = [(r.text[f.start:f.end], f.replacements) for f in r.findings if f.rule_id == "attack.group-epithet"]

@@ -358,8 +358,15 @@ class Checker:
             if unshown is not None and not every_word and rule.category in post.named:
                 find = unshown
             try:
-                # Most rules find nothing: that is tested before any list is made or method called.
-                found = find(post, rule_hits)
+                try:
+                    # Most rules find nothing: tested before any list is made or method called.
+                    found = find(post, rule_hits)
+                except TimeoutError:
+                    # Once more: a pattern past the rulebook's safety checks runs in microseconds, so
+                    # a first timeout is most often the host pausing the worker, and a post's
+                    # findings must not depend on the load. A truly slow one times out again.
+                    post.work["regex_retries"] += 1
+                    found = find(post, rule_hits)
                 if not found:
                     continue
                 found = self._kept(rule, post, rule_hits, list(found))
