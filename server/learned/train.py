@@ -62,10 +62,11 @@ PROJECT_CORPUS = Path(PROJECT_CORPUS_DIR)
 # 0.915 / 0.044 to 0.919 / 0.042; so the model trains on every writer's tune half now. Four
 # writers came after that model (twentieth to twentythird, 2026-12-04): measured only, so both
 # their halves say what the model does on writers it has never read; so do three more (twentyfourth
-# to twentysixth, 2026-12-05), and so does crowd.jsonl, real US politicians' posts hand-labelled
-# (2026-12-05).
+# to twentysixth, 2026-12-05), and so do crowd.jsonl and congress.jsonl, real US politicians' posts
+# hand-labelled (2026-12-05).
 MEASURED_ONLY: tuple = ("twentieth.jsonl", "twentyfirst.jsonl", "twentysecond.jsonl", "twentythird.jsonl",
-                        "twentyfourth.jsonl", "twentyfifth.jsonl", "twentysixth.jsonl", "crowd.jsonl")
+                        "twentyfourth.jsonl", "twentyfifth.jsonl", "twentysixth.jsonl", "crowd.jsonl",
+                        "congress.jsonl")
 _MEASURED = tuple(path for path, _ in LOCAL.values() if path not in MEASURED_ONLY)
 # crowd_train.jsonl: 479 real US politicians' posts labelled as dev's are, for training only, last so
 # the rows before it keep their order. Trained on (2026-12-05), on the 520 real posts of crowd.jsonl
