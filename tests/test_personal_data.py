@@ -207,3 +207,19 @@ FLAGGED = [
 def test_rulebook_flags_personal_data_but_not_police_practice_or_service_contacts(checker, text, flagged):
     r = checker.check(text)
     assert any(f.category == "personal_data" and f.severity != "info" for f in r.findings) == flagged
+
+
+@pytest.mark.parametrize("text", [
+    "Catalogue: https://team.example.com/admin/show-event-catalog?folder-id=07700900461",
+    "See www.example.org/cases/07700-900-461 for the form",
+    "See HTTPS://EXAMPLE.ORG/?ref=07700900461 for the form",
+])
+def test_digits_in_a_web_address_are_no_phone_number(text):
+    assert found(MOBILES, text) == []
+    assert found(MOBILES, text + " or ring Dan on 07700 900461") == ["07700 900461"]
+
+
+def test_digits_in_a_web_address_are_no_identifier():
+    nhs = checker_for({"identifiers": {"types": {"gb.nhs": {"labels": ["NHS number"]}}}})
+    assert found(nhs, "Patient 943 476 5919 was seen") == ["943 476 5919"]
+    assert found(nhs, "Read https://example.org/report/9434765919 today") == []

@@ -25,6 +25,7 @@ _SENTENCE_END = regex.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n")
 # ".@name" at the start is the old way to make a post public, not a reply.
 _REPLY_MENTIONS = regex.compile(r"\A(?:\s*@\w+)+")
 _CLAUSE_END = regex.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n|[,;:](?=\s)|\s[-\u2013\u2014]\s")
+_URL = regex.compile(r"(?i)\b(?:https?://|www\.)\S+")
 
 
 def _fast(name: str):
@@ -88,6 +89,18 @@ class Post:
     def clause_ends(self) -> list[int]:
         got = _clause_ends(self.lower)
         return [m.start() for m in _CLAUSE_END.finditer(self.lower)] if got is None else got
+
+    @cached_property
+    def url_spans(self) -> list[tuple[int, int]]:
+        """(start, end) of each web address: digits in a link's path or query are no phone
+        number or identifier."""
+        text = self.text
+        if "://" not in text and "www." not in text and "WWW." not in text:
+            return []
+        return [m.span() for m in _URL.finditer(text)]
+
+    def in_url(self, start: int) -> bool:
+        return any(s <= start < e for s, e in self.url_spans)
 
     @cached_property
     def reply_mentions_end(self) -> int:

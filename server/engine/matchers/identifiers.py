@@ -127,7 +127,7 @@ class IdentifierMatcher(Matcher):
                 s, e = m.span()
                 if len(out) >= _MAX_FOUND:
                     break  # the checker caps findings per rule anyway; keep the overlap test bounded
-                if any(s < te and ts < e for ts, te in taken):
+                if any(s < te and ts < e for ts, te in taken) or post.in_url(s):
                     continue
                 before = text[max(0, s - 40):s]
                 labelled = t.label is not None and t.label.search(before) is not None

@@ -173,6 +173,8 @@ class PhoneMatcher(Matcher):
             candidates = cache[None] = [(m.start(), m.end(), m.group()) for m in _CANDIDATE.finditer(text)]
         out = []
         for s, e, written in candidates:
+            if post.in_url(s):
+                continue
             before = text[max(0, s - self.window):s]
             if self.ignore_after is not None and self.ignore_after.search(before):
                 continue
