@@ -431,4 +431,22 @@ def test_real_posts_labelled_as_devs_train_as_dev_does():
     targets = head_targets(rows, ["political", "party_political"])
     assert targets["political"][0].tolist() == [True, True, True]
     assert targets["party_political"][0].tolist() == [False, True, True]
-    assert PROJECT_TRAINING[-1] == "crowd_train.jsonl"
+    assert PROJECT_TRAINING[-2:] == ("crowd_train.jsonl", "congress_train.jsonl")
+
+
+def test_real_posts_of_a_weights_only_corpus_choose_no_threshold():
+    # congress_train.jsonl (train.WEIGHTS_ONLY): another source than dev's, so its posts and their
+    # sentences sit in group "real", trained in every fold (ALWAYS_TRAINED), under no budget
+    from server.learned import train as T
+
+    rows = T.Rows()
+    T.add_labelled(rows, {"id": "k1", "text": "Thanks to all who came to the town hall. The slides are online for everyone now.",
+                          "label": "neutral", "weights_only": True}, parts=True)
+    T.add_labelled(rows, {"id": "k2", "text": "Democrats want to raise your taxes.", "label": "political",
+                          "weights_only": True}, parts=True)
+    assert set(rows.group) == {"real"} and len(rows) > 2 and "real" in T.ALWAYS_TRAINED
+    assert rows.cats[:1] == [set()] and None in rows.cats
+    assert "real" not in T.DEFAULTS["budget"]
+    posts = T.project_posts(("crowd_train.jsonl", "congress_train.jsonl"))
+    assert {r["id"].split(":")[0] for r in posts if r["weights_only"]} == {"congress_train"}
+    assert T.WEIGHTS_ONLY == ("congress_train.jsonl",) and "congress_train.jsonl" in T.PROJECT_TRAINING

@@ -33,14 +33,15 @@ def test_the_random_sample_is_unchanged_and_the_extra_rows_come_after_it():
     assert any(T.CHARGE_NOTICE.search(p["text"]) for p in rest)  # the other half is still held out
 
 
-def test_charges_rows_are_never_held_out_in_cross_validation():
+@pytest.mark.parametrize("group", ["charges", "real"])
+def test_always_trained_rows_are_never_held_out_in_cross_validation(group):
     pytest.importorskip("sklearn")
     from test_learned import synthetic_rows
 
     rows = synthetic_rows()
     n = len(rows)
     for i in range(6):
-        rows.add(f"A man has been charged and will appear at court {i}.", "charges", False, set(), f"c{i}")
+        rows.add(f"A man has been charged and will appear at court {i}.", group, False, set(), f"c{i}")
     heads = ["political"]
     settings = {"seed": 13, "C": 30.0, "keep": 200, "min_df": 2, "char_n": [3, 4], "length_bins": []}
     oof, owner = T.cross_validate(rows, T.analyse_texts(rows.text, (3, 4), ()), T.head_targets(rows, heads),

@@ -315,6 +315,10 @@ def model_card(doc: dict, path: Path, seconds: float, cost: dict | None = None) 
     real = d["dev"].get("real")
     real_line = (f"\n- Real posts among this project's corpora, labelled political / neutral as dev's are, in dev's"
                  f" group: {real['political']} political, {real['neutral']} neutral." if real and sum(real.values()) else "")
+    wo = d["dev"].get("weights_only")
+    real_line += (f"\n- Real posts of another source (`train.WEIGHTS_ONLY`), labelled the same way, teaching the weights"
+                  f" in every fold and choosing no threshold: {wo['political']} political, {wo['neutral']} neutral."
+                  if wo and sum(wo.values()) else "")
     out = f"""# Model card: Impartial learned layer
 
 Written by `make train` (`python -m server.learned.train`); do not edit by hand.
