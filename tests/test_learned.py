@@ -440,8 +440,8 @@ def test_real_posts_of_a_weights_only_corpus_choose_no_threshold():
     from server.learned import train as T
 
     rows = T.Rows()
-    T.add_labelled(rows, {"id": "k1", "text": "Thanks to all who came to the town hall. The slides are online for everyone now.",
-                          "label": "neutral", "weights_only": True}, parts=True)
+    town_hall = "Thanks to all who came to the town hall. The slides are online for everyone now."
+    T.add_labelled(rows, {"id": "k1", "text": town_hall, "label": "neutral", "weights_only": True}, parts=True)
     T.add_labelled(rows, {"id": "k2", "text": "Democrats want to raise your taxes.", "label": "political",
                           "weights_only": True}, parts=True)
     assert set(rows.group) == {"real"} and len(rows) > 2 and "real" in T.ALWAYS_TRAINED
