@@ -595,18 +595,21 @@ def cross_validate(rows: Rows, analysed, targets, heads, settings, folds: int):
     return oof, owner
 
 
-def _dev_counts(rows: Rows, own: bool) -> dict:
-    """Political and neutral rows of dev's group: dev's own (ids "dev-..."), or not: this
-    project's real posts labelled as dev's are, which add_labelled files there too."""
-    mine = [g == "dev" and i.startswith("dev-") == own for g, i in zip(rows.group, rows.ids)]
+def _label_counts(rows: Rows, mine: list) -> dict:
+    """Political and neutral rows among those `mine` marks."""
     return {"political": sum(1 for m, p in zip(mine, rows.pos) if m and p),
             "neutral": sum(1 for m, p in zip(mine, rows.pos) if m and not p)}
 
 
-def _weights_only_counts(project: tuple) -> dict:
-    """Political and neutral posts of the WEIGHTS_ONLY corpora trained on (group "real")."""
-    labels = [r["label"] for r in project_posts(project) if r["weights_only"]]
-    return {"political": labels.count("political"), "neutral": labels.count("neutral")}
+def _real_counts(rows: Rows) -> dict:
+    """The model card's real posts: dev's own (ids "dev-..."), this project's real posts that
+    add_labelled files in dev's group too, and those of WEIGHTS_ONLY corpora (group "real",
+    their posts, not the sentences that share their id as parent)."""
+    in_dev = [g == "dev" for g in rows.group]
+    own = [d and i.startswith("dev-") for d, i in zip(in_dev, rows.ids)]
+    return dict(_label_counts(rows, own), real=_label_counts(rows, [d and not o for d, o in zip(in_dev, own)]),
+                weights_only=_label_counts(rows, [g == "real" and i == p for g, i, p in
+                                                  zip(rows.group, rows.ids, rows.parent)]))
 
 
 # ----------------------------------------------------------------------------- main
@@ -637,8 +640,7 @@ def train(shared: Path, seed: int = 13, police_n: int = DEFAULTS["police_n"], C:
         thresholds = choose_thresholds(rows, targets, oof, heads, fpr, police_fpr, fpr_any, police_fpr_any)
     fitted = fit(analysed, targets, heads, settings)
     data = {
-        "dev": dict(_dev_counts(rows, own=True), real=_dev_counts(rows, own=False),
-                    weights_only=_weights_only_counts(project)),
+        "dev": _real_counts(rows),
         "tune": {"flag": sum(1 for g, p in zip(rows.group, rows.pos) if g == "tune" and p),
                  "clean": sum(1 for g, p in zip(rows.group, rows.pos) if g == "tune" and not p),
                  "by_category": counts, "project_corpora": list(project),
