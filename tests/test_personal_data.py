@@ -213,6 +213,7 @@ def test_rulebook_flags_personal_data_but_not_police_practice_or_service_contact
     "Catalogue: https://team.example.com/admin/show-event-catalog?folder-id=07700900461",
     "See www.example.org/cases/07700-900-461 for the form",
     "See HTTPS://EXAMPLE.ORG/?ref=07700900461 for the form",
+    "Forms at northvale.gov.uk/forms?id=07700900461 today",  # a link without scheme, as the platforms count it
 ])
 def test_digits_in_a_web_address_are_no_phone_number(text):
     assert found(MOBILES, text) == []

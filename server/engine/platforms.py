@@ -73,6 +73,11 @@ def _urls(text: str):
         yield from _URL_RE.finditer(text, start, end)
 
 
+def url_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each web address in the text, as the platforms count them."""
+    return [m.span() for m in _urls(text)]
+
+
 def _units(text: str, chunk_weights):
     """(start, end, weight, divisible) pieces: URLs weigh 23, the rest as the platform says."""
     pos = 0

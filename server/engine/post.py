@@ -14,7 +14,7 @@ from functools import cached_property
 import regex
 
 from . import fastscan
-from .platforms import Length, measure
+from .platforms import Length, measure, url_spans
 from .readability import readability
 from .text import FoldedText
 
@@ -25,7 +25,6 @@ _SENTENCE_END = regex.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n")
 # ".@name" at the start is the old way to make a post public, not a reply.
 _REPLY_MENTIONS = regex.compile(r"\A(?:\s*@\w+)+")
 _CLAUSE_END = regex.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n|[,;:](?=\s)|\s[-\u2013\u2014]\s")
-_URL = regex.compile(r"(?i)\b(?:https?://|www\.)\S+")
 
 
 def _fast(name: str):
@@ -94,10 +93,7 @@ class Post:
     def url_spans(self) -> list[tuple[int, int]]:
         """(start, end) of each web address: digits in a link's path or query are no phone
         number or identifier."""
-        text = self.text
-        if "://" not in text and "www." not in text and "WWW." not in text:
-            return []
-        return [m.span() for m in _URL.finditer(text)]
+        return url_spans(self.text)
 
     def in_url(self, start: int) -> bool:
         return any(s <= start < e for s, e in self.url_spans)
