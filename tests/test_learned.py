@@ -26,7 +26,7 @@ SHARED = ROOT.parent / "shared"
 
 # ------------------------------------------------------------------ a hand-made model
 def hand_model(words: dict, chars: dict | None = None, intercept: float = -2.0, heads=("political",),
-               length_bins=(), explain=None) -> Model:
+               length_bins=(), explain=None, links=None) -> Model:
     """A model with the given term → weight (same weight for every head, idf 1)."""
     chars = chars or {}
     blocks = {}
@@ -43,6 +43,8 @@ def hand_model(words: dict, chars: dict | None = None, intercept: float = -2.0, 
     }
     if explain is not None:
         doc["explain"] = explain
+    if links is not None:
+        doc["features"]["links"] = links
     doc["digest"] = canonical_digest(scoring_part(doc))
     return Model(doc)
 
@@ -73,6 +75,29 @@ def test_fold_map_is_the_map_of_fold_with_map_or_none_when_in_place():
         got = F.fold_map(text)
         assert got == (None if where == list(range(len(text) + 1)) else where)
         assert F.fold_map(text, folded=True) == got  # fold(text) has run: the same without it
+
+
+def test_mask_links_blanks_each_links_path_and_keeps_every_offset():
+    folded = F.fold("Read https://www.gop.gov/2019/grassley-statement and www.x.gov/a/b, not 24/7 or and/or.")
+    masked = F.mask_links(folded)
+    assert len(masked) == len(folded)
+    assert "https://www.gop.gov " in masked and "grassley" not in masked and "www.x.gov " in masked
+    assert masked.endswith("not 00/0 or and/or.")  # no scheme or www.: not a link
+    assert F.read_links(folded, "whole") == folded and F.mask_links("no links here") == "no links here"
+
+
+def test_a_model_reads_links_as_its_artifact_says():
+    words = {"grassley": 3.0, "statement": 0.5}
+    a = "Our statement: https://www.senate.gov/news/grassley/on-the-bill"
+    b = "Our statement: https://www.senate.gov/news/2019/on-the-bill"
+    host = hand_model(words, links="host")
+    assert host.score(a) == host.score(b)
+    spans = host.analyse(a).explain("political")
+    assert all(e <= a.index("/news") for _s, e, _w in spans)  # never inside the blanked path
+    whole = hand_model(words)  # an artifact without the setting: models before 2026.12.05.3
+    assert whole.score(a)["political"] > whole.score(b)["political"]
+    with pytest.raises(ValueError, match="links"):
+        hand_model(words, links="path")
 
 
 def test_chunk_grams_agree_with_the_training_analyzer():
@@ -294,7 +319,8 @@ def test_scorer_reproduces_sklearn_predict_proba():
     model = Model(json.loads(json.dumps(doc)))  # as written to disk
     assert model.heads == ["political", "party_political", "attack"]
     texts = list(synthetic_rows(seed=1, n=150).text)
-    texts += ["", "🙄", "VOTE!!", "Naïve café façade", "Vote Labour", "  \n ", "x"]
+    texts += ["", "🙄", "VOTE!!", "Naïve café façade", "Vote Labour", "  \n ", "x",
+              "Vote Labour https://www.labour.org.uk/vote-labour-today and www.x.gov/vote"]
     if (SHARED / "corpus/categories.jsonl").exists():
         with open(SHARED / "corpus/categories.jsonl", encoding="utf-8") as f:
             texts += [json.loads(line)["text"] for line in f][:200]

@@ -141,6 +141,27 @@ _SIZES = _SizeTable()
 
 LENGTH_BINS = (5, 10, 20, 40)  # the default; the artifact records its own (or none)
 
+# What the model reads of a link: "host" (the default since model 2026.12.05.3) keeps the scheme
+# and host ("https://www.gop.gov", "actblue.com" say who is behind it) and blanks the path, a
+# news headline or press-release slug the post never said ("/2019/02/05/iowa-chuck-grassley-attends-
+# state-union-address"): on real members' posts the model flagged neutral ones for their links'
+# slugs. "whole" reads the link as text (models before it; the artifact records which).
+LINKS = "host"
+_LINK_PATH = re.compile(r"(?:https?://|www\.)[^\s/]+(/\S*)")
+
+
+def mask_links(folded: str) -> str:
+    """Folded text with each link's path blanked, space for character, so every offset into
+    it is an offset into the unmasked text."""
+    if "://" not in folded and "www." not in folded:
+        return folded
+    return _LINK_PATH.sub(lambda m: m.group(0)[:m.start(1) - m.start(0)] + " " * (m.end(1) - m.start(1)), folded)
+
+
+def read_links(folded: str, links: str) -> str:
+    """The folded text as a model that reads links `links` sees it."""
+    return mask_links(folded) if links == "host" else folded
+
 
 def length_term(n_words: int, bins=LENGTH_BINS) -> str | None:
     """A pseudo-term naming the post's length band ("\x00len<=5", ..., "\x00len>40"), so the

@@ -283,6 +283,11 @@ def _underline_line(tr: dict) -> str:
             f"at the thresholds above, as `make eval` counts): {fig(u)}.")
 
 
+def _links_line(s: dict) -> str:
+    return ("host only (a link's path is blanked before any term is read)" if s.get("links") == "host"
+            else "whole")
+
+
 def _charges_line(s: dict) -> str:
     if not s.get("police_charges"):
         return ""
@@ -354,7 +359,7 @@ only to posts in an election period (`head_context`). Scored at run time by
   (ids in `police-train-ids.txt`, sha256 of the newline-joined ids `{d['police_ids_sha256'][:16]}…`).
 
 ## Settings
-C={s['C']}, char n-grams {s.get('char_n')}, liblinear, class_weight=balanced, min_df={s['min_df']}; stage 1 on every term, then the union
+C={s['C']}, char n-grams {s.get('char_n')}, links read {_links_line(s)}, liblinear, class_weight=balanced, min_df={s['min_df']}; stage 1 on every term, then the union
 of each head's {s['keep']} heaviest terms is the fixed vocabulary of the refitted stage 2; weights, intercepts
 and idf rounded to 8 significant digits. Thresholds from {s['folds']}-fold cross-validated out-of-fold
 probabilities (each fold refits both stages). {_thresholds_line(s)}

@@ -209,7 +209,7 @@ class Analysis:
     def __init__(self, model: "Model", text: str, zeroed: dict | None = None):
         self.model = model
         self.text = text
-        folded = self.folded = F.fold(text)
+        folded = self.folded = F.read_links(F.fold(text), model._links)
         self._layout = self._contrib = self._words = self._wj = self._present = self._placed = None
         self._joins = None
         self._where = _UNSET
@@ -573,6 +573,9 @@ class Model:
             self._n_word_terms = len(wb.vocab)
             self._char_n = tuple(int(n) for n in feats["chars"]["ngrams"])
             self._length_bins = tuple(int(b) for b in feats.get("words", {}).get("length_bins") or ())
+            self._links = feats.get("links", "whole")  # models before 2026.12.05.3 read links whole
+            if self._links not in ("whole", "host"):
+                raise ValueError(f"unknown links setting {self._links!r}")
             if self._char_n and min(self._char_n) < 1:
                 raise ValueError(f"bad char n-gram sizes {self._char_n}")
             self._idf = np.concatenate([wb.idf, cb.idf])
