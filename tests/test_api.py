@@ -134,14 +134,16 @@ def test_a_model_card_beside_a_rule_underlines_only_when_sure(client, checker):
 
 
 def test_a_category_only_the_model_names_is_listed_where_a_rule_has_its_words(client):
-    """Over HTTP: the tone head's words here lie under a sub judice rule's underline, and
-    no rule names tone: its card is listed about the post, once, its words quoted."""
+    """Over HTTP: the model reads tone here (the tone head, or the political head naming tone),
+    its words lie under a sub judice rule's underline, and no rule names tone: its card is
+    listed about the post, once, its words quoted."""
     text = "Another yob off our streets. Kyle Dean, 22, was arrested last night for the Mill Road burglary."
     findings = post(client, {"text": text}).get_json()["findings"]
     ruled = [f for f in _speaking(findings) if not f["rule_id"].startswith("model.")]
     tone = [f for f in findings if f["category"] == "tone"]
     assert ruled and not any(f["category"] == "tone" for f in ruled)
-    assert [(f["rule_id"], f["scope"]) for f in tone] == [("model.tone", "post")]
+    assert len(tone) == 1 and tone[0]["rule_id"] in ("model.tone", "model.political")
+    assert tone[0]["scope"] == "post"
     assert text[tone[0]["start"]:tone[0]["end"]] == tone[0]["match"]
     assert any(r["start"] < tone[0]["end"] and tone[0]["start"] < r["end"] for r in ruled)
 
