@@ -81,8 +81,10 @@ def test_explain_model_finding_gives_head_probability_and_threshold():
     assert {f["rule_id"] for f in rep["findings"]} == {"party_political.electoral-call", "party_political.slogan"}
     # beside a rule of another category, the generic head's card is listed about the post:
     # shown, so explained, with its head
+    # (model 2026.12.05.3's party-political head reads "this Government has delivered" itself, so
+    # its own card, not the generic head's, would be listed there)
     rep = explain_json(ROOT / "rules.json", "Four years. New hospitals. New schools. Before you head to the polls"
-                                            " on 7 May, here's everything this Government has delivered.")
+                                            " on 7 May, here's everything we have delivered.")
     generic = [f for f in rep["findings"] if f["rule_id"] == "model.political"]
     assert len(generic) == 1 and generic[0]["matched"]["head"] == "political"
     assert any(not f["rule_id"].startswith("model.") for f in rep["findings"])
