@@ -353,7 +353,7 @@ def anchored_finditer(pattern, text: str, starts: list[int], timeout: float):
         left = stop - time.perf_counter()
         if left <= 0:
             raise TimeoutError("regex timed out")
-        m = match(text, pos, None, None, False, left)  # (string, pos, endpos, concurrent, partial, timeout)
+        m = match(text, pos, None, False, False, left)  # (string, pos, endpos, concurrent, partial, timeout)
         if m is not None:
             yield m
             end = m.end()
