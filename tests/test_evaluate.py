@@ -324,7 +324,8 @@ def test_impartial_command_end_to_end(shared, rules_path, tmp_path):
                                                ("twentysixth", "108 flag / 108 clean", "108 flag / 108 clean"),
                                                ("crowd", "130 political / 130 neutral", "130 political / 130 neutral"),
                                                ("congress", "130 political / 130 neutral", "130 political / 130 neutral"),
-                                               ("capitol", "261 political / 312 neutral", "261 political / 313 neutral")])
+                                               ("capitol", "261 political / 312 neutral", "261 political / 313 neutral"),
+                                               ("rotunda", "150 political / 149 neutral", "150 political / 150 neutral")])
 def test_the_projects_own_corpora_are_measured_and_their_check_halves_never_printed(
         shared, rules_path, capsys, name, tune, check):
     code, out = eval_cli(capsys, "--shared", str(shared), "--rules", str(rules_path), "--corpus", name,
