@@ -46,6 +46,18 @@ def test_pattern_that_times_out_on_probe_input_is_refused():
     assert "catastrophic backtracking" in p and "took over" in p
 
 
+def test_a_pattern_that_explodes_only_on_its_own_letters_is_refused():
+    # (b|bb)+$ passes the static check and every fixed probe (none is made of b's); a run of
+    # the literal inside its repeat makes it take minutes, so it is refused at load.
+    (p,) = problems(book_json(minimal_rule(id="tone.slow", match={"patterns": ["(b|bb)+$"]})))
+    assert "rule 'tone.slow'" in p and "took over" in p and "('bbb'...)" in p
+    # the same with a `regex`-only property class beside the literals, and with a longer literal
+    (p,) = problems(book_json(minimal_rule(id="tone.slow", match={"patterns": ["(?:\\p{Lu}\\s|zz|z)+$"]})))
+    assert "took over" in p and "('zzz'...)" in p
+    (p,) = problems(book_json(minimal_rule(id="tone.slow", match={"patterns": ["(ab|abab)+c"]})))
+    assert "took over" in p and "('aba'...)" in p
+
+
 def test_linear_patterns_with_repeated_groups_are_accepted():
     parse_rulebook(book_json(minimal_rule(id="pii.mail", match={"patterns": ["[a-z]+(?:\\.[a-z]+)*@x\\.org"]},
                                           examples={"flag": ["a.b@x.org"], "pass": ["x"]})))

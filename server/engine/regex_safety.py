@@ -4,12 +4,15 @@ Two layers at load time, plus one at check time:
 1. static: a quantified group that contains another unbounded quantifier,
    the classic shape of exponential backtracking ((a+)+, (\\w+\\s?)*);
 2. dynamic: the compiled pattern is run with a timeout against inputs that
-   make bad patterns explode;
+   make bad patterns explode: eight fixed ones, and runs of the pattern's own
+   literals found inside its repeats ("(b|bb)+$" explodes only on b's);
 3. at check time every pattern runs with the `regex` module's timeout, so a
    pattern that slipped through costs one rule on one post, not the worker.
 """
 
 from __future__ import annotations
+
+import re
 
 try:  # Python 3.11+ keeps the parser here; it only reads the pattern.
     import re._constants as _c
@@ -76,6 +79,58 @@ def _flatten(tree):
     return tree
 
 
+# A literal repeated often enough for an ambiguous repeat to explode (each repetition more
+# multiplies the work: 26 b's take "(b|bb)+$" 0.16 s, 40 take minutes; "(ab|abab)+c" the same
+# on "ab" repeated), short enough that every safe pattern reads it in microseconds; at most
+# this many literals a pattern.
+_OWN_PROBE_REPEATS = 40
+_OWN_PROBES_MAX = 12
+# `regex`-only syntax the Python parser refuses, read as what it stands for when only the
+# literals matter: a property class is a class, \K and \m \M are zero-width.
+_LOOSE = ((r"\\[pP]\{[^}]*\}", r"\\w"), (r"\\[KmM]", ""))
+
+
+def _repeated_literals(tree, inside: bool = False, out: set | None = None) -> set:
+    """The runs of literal characters inside a repeat that allows more than one."""
+    out = set() if out is None else out
+    run: list[str] = []
+    for op, av in tree:
+        if op == _c.LITERAL:
+            run.append(chr(av))
+            continue
+        if inside and run:
+            out.add("".join(run))
+        run = []
+        if op in _REPEATS:
+            _repeated_literals(av[2], inside or av[1] > 1, out)
+        elif op == _c.SUBPATTERN:
+            _repeated_literals(av[-1], inside, out)
+        elif op == _c.BRANCH:
+            for alt in av[1]:
+                _repeated_literals(alt, inside, out)
+        elif op in (_c.ASSERT, _c.ASSERT_NOT):
+            _repeated_literals(av[1], inside, out)
+    if inside and run:
+        out.add("".join(run))
+    return out
+
+
+def _own_probes(source: str, tree) -> list[str]:
+    """Inputs made of the pattern's own repeated literals ("bbbb...!", "abab...!")."""
+    if tree is None:
+        loose = source
+        for pat, repl in _LOOSE:
+            loose = re.sub(pat, repl, loose)
+        try:
+            tree = _parser.parse(loose)
+        except Exception:
+            return []
+    # shortest first (alphabetical among equals, so the same pattern gets the same probes)
+    literals = sorted((lit for lit in _repeated_literals(tree) if lit.strip()), key=lambda lit: (len(lit), lit))
+    literals = literals[:_OWN_PROBES_MAX]
+    return [lit * _OWN_PROBE_REPEATS + "!" for lit in literals]
+
+
 def check_pattern(source: str, compiled) -> str | None:
     """A reason to refuse the pattern, or None when it looks safe."""
     try:
@@ -85,7 +140,7 @@ def check_pattern(source: str, compiled) -> str | None:
     if tree is not None and _nested(tree, False):
         return ("catastrophic backtracking risk: a repeated group contains another unbounded "
                 "repeat (like (a+)+); make the inner part possessive (a++), atomic (?>...) or bounded")
-    for probe in _PROBES:
+    for probe in (*_PROBES, *_own_probes(source, tree)):
         try:
             for _ in compiled.finditer(probe, timeout=PROBE_TIMEOUT):
                 pass
