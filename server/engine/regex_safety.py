@@ -12,14 +12,14 @@ Two layers at load time, plus one at check time:
 
 from __future__ import annotations
 
-import re
-
 try:  # Python 3.11+ keeps the parser here; it only reads the pattern.
     import re._constants as _c
     import re._parser as _parser
 except ImportError:  # pragma: no cover
     import sre_constants as _c  # type: ignore
     import sre_parse as _parser  # type: ignore
+
+from .prefilter import parse as read_pattern
 
 PROBE_TIMEOUT = 0.1  # seconds per probe input
 _PROBE_LEN = 4000
@@ -85,9 +85,6 @@ def _flatten(tree):
 # this many literals a pattern.
 _OWN_PROBE_REPEATS = 40
 _OWN_PROBES_MAX = 12
-# `regex`-only syntax the Python parser refuses, read as what it stands for when only the
-# literals matter: a property class is a class, \K and \m \M are zero-width.
-_LOOSE = ((r"\\[pP]\{[^}]*\}", r"\\w"), (r"\\[KmM]", ""))
 
 
 def _repeated_literals(tree, inside: bool = False, out: set | None = None) -> set:
@@ -117,13 +114,9 @@ def _repeated_literals(tree, inside: bool = False, out: set | None = None) -> se
 
 def _own_probes(source: str, tree) -> list[str]:
     """Inputs made of the pattern's own repeated literals ("bbbb...!", "abab...!")."""
-    if tree is None:
-        loose = source
-        for pat, repl in _LOOSE:
-            loose = re.sub(pat, repl, loose)
-        try:
-            tree = _parser.parse(loose)
-        except Exception:
+    if tree is None:  # `regex`-only syntax: the prefilters' reading, with its stand-ins (cached)
+        tree = read_pattern(source)
+        if tree is None:
             return []
     # shortest first (alphabetical among equals, so the same pattern gets the same probes)
     literals = sorted((lit for lit in _repeated_literals(tree) if lit.strip()), key=lambda lit: (len(lit), lit))
