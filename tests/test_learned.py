@@ -194,6 +194,19 @@ def test_silenced_sets_share_one_analysis_unless_the_post_holds_a_term():
     assert SCORN.analyse(text) is base
 
 
+def test_a_set_first_met_after_the_posts_first_test_still_silences():
+    # Whether a post holds any silenced word is asked once per post against every set's words
+    # so far; a set first met later (another rulebook's rule) must be asked about again.
+    m = hand_model({"shambolic": 2.0, "dreadful": 2.0, "plan": 0.5})
+    text = "A dreadful plan"
+    base = m.analyse(text)
+    assert m.analyse(text, frozenset({"shambolic"})) is base  # the post holds none of its words
+    later = m.analyse(text, frozenset({"dreadful"}))
+    assert later is not base and later.scores["political"] < base.scores["political"]
+    assert m.analyse("A shambolic plan", frozenset({"shambolic"})).scores["political"] \
+        < m.analyse("A shambolic plan").scores["political"]
+
+
 def test_silencing_removes_exactly_that_terms_contribution():
     m = hand_model({"shambolic": 2.0, "plan": 1.0}, intercept=0.0)
     text = "shambolic plan"

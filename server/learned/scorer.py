@@ -204,13 +204,14 @@ class Analysis:
     posts that are explained: ``tests/test_fastscore.py`` pins one to the other."""
 
     __slots__ = ("model", "text", "folded", "_chunks", "_words", "_raw", "_vec", "_wj", "scores",
-                 "_layout", "_contrib", "_where", "_joins", "_present", "_in_c", "_placed")
+                 "_layout", "_contrib", "_where", "_joins", "_present", "_in_c", "_placed", "_holds")
 
     def __init__(self, model: "Model", text: str, zeroed: dict | None = None):
         self.model = model
         self.text = text
         folded = self.folded = F.read_links(F.fold(text), model._links)
         self._layout = self._contrib = self._words = self._wj = self._present = self._placed = None
+        self._holds = None
         self._joins = None
         self._where = _UNSET
         # Both blocks read each whitespace chunk (str.split() splits where CHUNK does) through
@@ -350,6 +351,15 @@ class Analysis:
 
     def _word_spans(self) -> list[tuple[int, int]]:
         return [(m.start(), m.end()) for m in F.WORD.finditer(self.folded)]
+
+    def holds_any(self, words: frozenset) -> bool:
+        """Whether the post holds one of `words` (the model's silenced key words, every set's):
+        asked once per post, so a post that holds none (two in three) skips each set's test."""
+        got = self._holds
+        if got is None or got[0] is not words:
+            chained = itertools.chain.from_iterable(map(_WORDS, self._chunks))
+            got = self._holds = (words, not words.isdisjoint(chained))
+        return got[1]
 
     def _silenced_occurrences(self, silenced_words) -> dict | None:
         folded = self.folded
@@ -604,6 +614,7 @@ class Model:
         self._last = None
         self._lock = threading.Lock()
         self._silence_cache: dict = {}
+        self._silence_keys: frozenset = frozenset()  # every cached set's key words
         self._chunk_cache: dict = {}
         self._length_cache: dict = {}
         # bigram terms by first word: {first: {second: index}} (a word holds no space, so
@@ -703,6 +714,9 @@ class Model:
             if len(self._silence_cache) > 64:
                 self._silence_cache.clear()
             self._silence_cache[silenced] = got
+            # Only ever grows (a thread may still hold a cleared set's words): a new object,
+            # so Analysis.holds_any asks again.
+            self._silence_keys = self._silence_keys.union(by_key)
         return got
 
     def threshold(self, head: str) -> float:
@@ -724,7 +738,7 @@ class Model:
             # Rules silencing different terms share one analysis unless the post holds one
             # of their terms: most posts hold none, and then nothing is zeroed.
             words = self._silenced_words(silenced)
-            zeroed = base._silenced_occurrences(words) if words else None
+            zeroed = base._silenced_occurrences(words) if words and base.holds_any(self._silence_keys) else None
             got = variants[silenced] = Analysis(self, text, zeroed) if zeroed else base
         return got
 
