@@ -87,6 +87,23 @@ def test_a_number_valid_in_two_regions_takes_the_one_whose_grouping_it_is_writte
     assert found(ie_first, "Call (08) 7555 0142") == []
 
 
+def test_a_number_is_classified_once_across_checks_and_per_rules_regions(monkeypatch):
+    # A draft is checked again at every pause in typing: the library's ~100 us a number is paid
+    # once, and a rule with other regions or ranges still reads the number its own way.
+    from server.engine.matchers import phone
+    calls = []
+    real = phone.PhoneMatcher.classify
+    monkeypatch.setattr(phone, "_TYPES", {})
+    monkeypatch.setattr(phone.PhoneMatcher, "classify", lambda self, w: calls.append(w) or real(self, w))
+    text = "Ring Dan on 07700 900461 or 0412 558 917"
+    assert found(MOBILES, text) == ["07700 900461", "0412 558 917"]
+    assert found(MOBILES, text + " after six") == ["07700 900461", "0412 558 917"]
+    assert calls == ["07700 900461", "0412 558 917"]
+    gb_only = checker_for({"phone_numbers": {"regions": ["GB"], "types": ["mobile"]}})
+    assert found(gb_only, text) == []  # not the Ofcom range as a mobile, not Australian
+    assert calls[2:] == ["07700 900461", "0412 558 917"]
+
+
 def test_unknown_region_or_type_is_refused_with_its_field():
     rule = minimal_rule(match={"phone_numbers": {"regions": ["XX"], "types": ["mobile"]}},
                         examples=NO_EXAMPLES)

@@ -45,6 +45,11 @@ _CANDIDATE = regex.compile(
 )
 _DIGIT_RUNS = regex.compile(r"\d+")
 MIN_DIGITS = 7
+# Each candidate's type by (regions, ranges, as written), kept across posts: the library takes
+# ~100 us a number, and a draft is checked again at every pause in typing with the same
+# numbers in it (a team's switchboard, Crimestoppers). Bounded; cleared when full.
+_TYPES: dict = {}
+_TYPES_MAX = 4096
 
 
 
@@ -165,12 +170,12 @@ class PhoneMatcher(Matcher):
         if post.scan.digits < MIN_DIGITS:
             return []
         text = post.text
-        # Several rules read the same numbers (mobiles warn, landlines inform):
-        # the candidates and each one's type are worked out once per post.
-        cache = post.__dict__.setdefault("_phone_numbers", {})
-        candidates = cache.get(None)
+        # Several rules read the same numbers (mobiles warn, landlines inform): the
+        # candidates are found once per post, each one's type once (_type_of).
+        candidates = post.memo.get("phone-candidates")
         if candidates is None:
-            candidates = cache[None] = [(m.start(), m.end(), m.group()) for m in _CANDIDATE.finditer(text)]
+            candidates = [(m.start(), m.end(), m.group()) for m in _CANDIDATE.finditer(text)]
+            post.memo["phone-candidates"] = candidates
         out = []
         for s, e, written in candidates:
             if post.in_url(s):
@@ -178,10 +183,7 @@ class PhoneMatcher(Matcher):
             before = text[max(0, s - self.window):s]
             if self.ignore_after is not None and self.ignore_after.search(before):
                 continue
-            key = (self.regions, self.ranges, written)
-            t = cache.get(key, -1)
-            if t == -1:
-                t = cache[key] = self.classify(written)
+            t = self._type_of(written)
             if t is None or t not in self.types:
                 continue
             if self.ignore_near is not None:
@@ -191,6 +193,16 @@ class PhoneMatcher(Matcher):
                     continue
             out.append(Hit(s, e, why=f"phone:{t}"))
         return out
+
+    def _type_of(self, written: str) -> int | None:
+        key = (self.regions, self.ranges, written)
+        t = _TYPES.get(key, -1)
+        if t == -1:
+            t = self.classify(written)
+            if len(_TYPES) >= _TYPES_MAX:
+                _TYPES.clear()
+            _TYPES[key] = t
+        return t
 
     def describe(self):
         return {"kind": self.kind, "regions": list(self.regions)}
