@@ -105,6 +105,35 @@ def test_the_automaton_finds_what_ahocorasick_rs_finds_in_its_order(keys):
 
 
 @needs_c
+def test_chunked_and_split_walks_find_what_ahocorasick_rs_finds():
+    # The C walk reads a text 1,024 characters at a time, and splits a chunk of at least twice
+    # the longest key between two walks restarted at the root: random keys of 1 to 60
+    # characters (so the split happens or not), texts across both edges, every str kind.
+    import random
+    rnd = random.Random(2412)
+    alphabet = ["a", "b", "c", "é", "\U0001f600", " "]
+    # The deepest states throughout: a second walk restarted with a character too few behind it
+    # misses a match.
+    for keys, text in ((["a" * 60, "ab"], "a" * 1025), (["a" * 60, "ab"], "a" * 3000),
+                       (["é" * 40, "\U0001f600"], "é" * 2100), (["a" * 60, "ab"], ("a" * 59 + "b") * 40)):
+        assert fastscan.automaton(keys).find(text) == reference(keys).find_matches_as_indexes(text, overlapping=True)
+    for _ in range(150):
+        letters = alphabet[:rnd.randint(2, 6)]
+        keys = ["".join(rnd.choice(letters) for _ in range(rnd.randint(1, rnd.choice((3, 8, 60)))))
+                for _ in range(rnd.randint(1, 60))]
+        keys += keys[:3]  # a key twice
+        size = rnd.choice((0, 1, 100, 1023, 1024, 1025, 2100, 3000))
+        text = "".join(rnd.choice(alphabet + ["x"]) for _ in range(size))
+        ours, want = fastscan.automaton(keys), reference(keys).find_matches_as_indexes(text, overlapping=True)
+        assert ours.find(text) == want, (keys, text)
+        assert ours.keys_in(text) == frozenset(k for k, _, _ in want)
+        starts = {}
+        for k, s, _ in want:
+            starts.setdefault(k, []).append(s)
+        assert ours.starts(text) == starts
+
+
+@needs_c
 def test_the_rulebooks_automata_find_what_ahocorasick_rs_finds(checker, texts):
     index = checker._prefilter_index
     everything = checker._keys + [lit for lit in index.literals if lit not in set(checker._keys)]

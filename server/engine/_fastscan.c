@@ -16,34 +16,78 @@
  * The Python code (phrase_hits.py, prefilter.py, anchors.py) stays the reference and the
  * fallback; tests/test_fastscan.py holds this to it answer for answer. Every object is
  * immutable once built and a call keeps its per-post state on its own stack or heap and
- * holds the GIL throughout, so gunicorn's threads may share one. Only Python.h.
+ * holds the GIL throughout, so gunicorn's threads may share one. Only Python.h (and, on
+ * Linux, sys/mman.h's madvise, for huge pages).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 /* ======================================================================== Automaton */
+
+/* A state as the walk reads it: one 32-byte record, so a visit is one cache line. States are
+   numbered breadth first, so a state's children are consecutive (sorted by class) and the
+   shallowest states, which own the dense rows, are 0 .. n_rows - 1. */
+typedef struct {
+    int32_t child, child_end;  /* its children: states child .. child_end - 1, by class */
+    int32_t fail;              /* longest proper suffix that is a state */
+    int32_t own, own_end;      /* the keys ending exactly here: own_keys[own .. own_end) */
+    int32_t out;               /* next state down the fail chain that ends a key (0: none) */
+    int32_t cls;               /* the class of the edge into it */
+    uint32_t has_out;          /* HAS_OUT if it ends a key or has an out link, else 0 */
+} Node;
+
+/* A transition's target, with this bit set when the target has any match to report: a
+   character reaching a state of none costs the one look-up. */
+#define HAS_OUT 0x80000000u
 
 typedef struct {
     PyObject_HEAD
     Py_ssize_t n_keys, n_states, n_classes;
-    Py_ssize_t *key_len;     /* code points of each key: start = end - key_len */
+    int32_t n_rows;          /* states below this have a row of `dense` */
+    Py_ssize_t max_len;      /* the longest key's code points: the deepest state's depth */
+    int32_t *key_len;        /* code points of each key: start = end - key_len */
     int32_t ascii_class[128];/* class of an ASCII code point; 0: in no key */
     Py_UCS4 *wide_cp;        /* the non-ASCII code points of the keys, ascending ... */
     int32_t *wide_class;     /* ... and their classes */
     Py_ssize_t n_wide;
-    int32_t *root_next;      /* the root's transitions, dense by class (0: stay at the root) */
-    int32_t *edge_start;     /* state -> its edges in edge_class/edge_next, sorted by class */
-    int32_t *edge_class, *edge_next;
-    int32_t *fail;           /* longest proper suffix that is a state */
-    int32_t *dense_row;      /* state -> its row of `dense`, or -1 */
-    int32_t *dense;          /* the shallow states' transitions, every class, fail links followed */
-    int32_t *out_link;       /* next state down the fail chain that ends a key (0: none) */
-    int32_t *own_start;      /* state -> the keys ending exactly there, in own_keys */
+    uint32_t *dense;         /* the shallow states' transitions, every class, fail links
+                                followed: row s * n_classes, target | HAS_OUT */
+    Node *node;              /* one per state (and a spare, zeroed) */
     int32_t *own_keys;
 } Automaton;
+
+/* The walk's tables (a few MB for the checker's automaton) on huge pages where Linux has them:
+   a post's walk touches them at random, and cold, a 4 KB page's TLB miss (a nested walk
+   under a hypervisor) costs more than the cache miss. Cache-line aligned elsewhere. */
+#define HUGE_PAGE ((size_t)1 << 21)
+
+static void *
+table_alloc(size_t size)
+{
+    void *p = NULL;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (size >= HUGE_PAGE) {
+        size = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+        if (posix_memalign(&p, HUGE_PAGE, size) != 0)
+            return NULL;
+        (void)madvise(p, size, MADV_HUGEPAGE);  /* only advice: 4 KB pages if refused */
+        return p;
+    }
+#endif
+#if defined(_WIN32)
+    p = malloc(size ? size : 1);
+#else
+    if (posix_memalign(&p, 64, size ? size : 1) != 0)
+        return NULL;
+#endif
+    return p;
+}
 
 static int32_t
 class_of(const Automaton *a, Py_UCS4 cp)
@@ -61,46 +105,46 @@ class_of(const Automaton *a, Py_UCS4 cp)
     return (lo < a->n_wide && a->wide_cp[lo] == cp) ? a->wide_class[lo] : 0;
 }
 
-/* The child of state s by class c, or -1. A state past the first few levels has one or two
-   edges: a linear look beats a bisect there. */
-static int32_t
-edge_find(const Automaton *a, int32_t s, int32_t c)
-{
-    for (int32_t e = a->edge_start[s]; e < a->edge_start[s + 1]; e++) {
-        if (a->edge_class[e] == c)
-            return a->edge_next[e];
-        if (a->edge_class[e] > c)
-            break;
-    }
-    return -1;
-}
-
-/* Aho-Corasick's goto: follow fail links until some state has an edge for c. A shallow
-   state (where the walk spends most of its time) answers in one look-up. */
-static int32_t
+/* Aho-Corasick's goto, as target | HAS_OUT: follow fail links until some state has an edge
+   for c. A shallow state (where the walk spends most of its time) answers in one look-up; a
+   deeper one has one or two children, and a linear look over their records (read next
+   anyway) beats a bisect. */
+static inline uint32_t
 step(const Automaton *a, int32_t s, int32_t c)
 {
-    for (;;) {
-        int32_t row = a->dense_row[s];
-        if (row >= 0)
-            return a->dense[(Py_ssize_t)row * a->n_classes + c];
-        int32_t t = edge_find(a, s, c);
-        if (t >= 0)
-            return t;
-        s = a->fail[s];
+    while (s >= a->n_rows) {
+        const Node *n = &a->node[s];
+        for (int32_t t = n->child; t < n->child_end; t++) {
+            const Node *m = &a->node[t];
+            if (m->cls == c)
+                return (uint32_t)t | m->has_out;
+            if (m->cls > c)
+                break;
+        }
+        s = n->fail;
     }
+    return a->dense[(Py_ssize_t)s * a->n_classes + c];
 }
 
 /* One pass over a str, match by match: at each position the keys ending there, longest
-   first (a state's own keys, then down its out links), as ahocorasick_rs reports them. */
+   first (a state's own keys, then down its out links), as ahocorasick_rs reports them.
+   The states come a chunk at a time, from two walks at once: the state after a character is
+   the longest suffix of the text so far that is a state, at most max_len long, so a second
+   walk started at the root max_len characters before the chunk's middle is exact from the
+   middle on. Each step of a walk waits for the one before (a cache miss, cold); two
+   independent walks overlap their misses. */
+#define WALK_CHUNK 1024
+
 typedef struct {
     const Automaton *a;
     int kind;
     const void *data;
-    Py_ssize_t n, i;
+    Py_ssize_t n;
+    Py_ssize_t pos, len, j;  /* buf holds the states after text[pos .. pos + len); next: j */
     int32_t out;
     int32_t own_i, own_end;
-    int32_t state;
+    int32_t state;           /* after text[pos + len - 1] */
+    uint32_t buf[WALK_CHUNK];/* target | HAS_OUT, as step() gives them */
 } Walk;
 
 static void
@@ -110,10 +154,54 @@ walk_init(Walk *w, const Automaton *a, PyObject *text)
     w->kind = PyUnicode_KIND(text);
     w->data = PyUnicode_DATA(text);
     w->n = PyUnicode_GET_LENGTH(text);
-    w->i = 0;
+    w->pos = w->len = w->j = 0;
     w->out = 0;
     w->own_i = w->own_end = 0;
     w->state = 0;
+}
+
+/* The state after text[i] from state s (a character of no key: the root). */
+static inline uint32_t
+walk_step(const Automaton *a, int kind, const void *data, Py_ssize_t i, uint32_t s)
+{
+    int32_t c = class_of(a, PyUnicode_READ(kind, data, i));
+    return c ? step(a, (int32_t)(s & ~HAS_OUT), c) : 0;
+}
+
+/* The states after the next chunk of the text. */
+static void
+walk_fill(Walk *w)
+{
+    const Automaton *a = w->a;
+    int kind = w->kind;
+    const void *data = w->data;
+    Py_ssize_t p = w->pos + w->len, L = w->n - p, D = a->max_len;
+    if (L > WALK_CHUNK)
+        L = WALK_CHUNK;
+    uint32_t *buf = w->buf;
+    uint32_t s1 = (uint32_t)w->state, s2 = 0;
+    Py_ssize_t k = 0;
+    if (L >= 2 * D + 32) {
+        Py_ssize_t h = (L + D) / 2, k2 = h - D;  /* walk 1: [0, h); walk 2: [h - D, L) */
+        for (; k < h && k2 < L; k++, k2++) {
+            s1 = buf[k] = walk_step(a, kind, data, p + k, s1);
+            s2 = walk_step(a, kind, data, p + k2, s2);
+            if (k2 >= h)
+                buf[k2] = s2;
+        }
+        for (; k < h; k++)
+            s1 = buf[k] = walk_step(a, kind, data, p + k, s1);
+        for (; k2 < L; k2++)
+            s2 = buf[k2] = walk_step(a, kind, data, p + k2, s2);
+        s1 = s2;
+    }
+    else
+        for (; k < L; k++)
+            s1 = buf[k] = walk_step(a, kind, data, p + k, s1);
+    w->state = (int32_t)(s1 & ~HAS_OUT);
+    w->pos = p;
+    w->len = L;
+    w->j = 0;
 }
 
 /* The next match: its key and its end (exclusive); 0 at the end of the text. */
@@ -124,24 +212,28 @@ walk_next(Walk *w, int32_t *key, Py_ssize_t *end)
     for (;;) {
         if (w->own_i < w->own_end) {
             *key = a->own_keys[w->own_i++];
-            *end = w->i;
+            *end = w->pos + w->j;
             return 1;
         }
         if (w->out) {
-            int32_t s = w->out;
-            w->own_i = a->own_start[s];
-            w->own_end = a->own_start[s + 1];
-            w->out = a->out_link[s];
+            const Node *n = &a->node[w->out];
+            w->own_i = n->own;
+            w->own_end = n->own_end;
+            w->out = n->out;
             continue;
         }
-        if (w->i >= w->n)
-            return 0;
-        int32_t c = class_of(a, PyUnicode_READ(w->kind, w->data, w->i));
-        w->i++;
-        int32_t s = w->state = c ? step(a, w->state, c) : 0;  /* a character of no key: the root */
-        w->own_i = a->own_start[s];
-        w->own_end = a->own_start[s + 1];
-        w->out = a->out_link[s];
+        if (w->j >= w->len) {
+            if (w->pos + w->len >= w->n)
+                return 0;
+            walk_fill(w);
+        }
+        uint32_t t = w->buf[w->j++];
+        if (t & HAS_OUT) {
+            const Node *n = &a->node[t & ~HAS_OUT];
+            w->own_i = n->own;
+            w->own_end = n->own_end;
+            w->out = n->out;
+        }
     }
 }
 
@@ -242,44 +334,117 @@ trie_fill(Automaton *a, Trie *t, PyObject *keys, int32_t *key_end)
     }
 }
 
+/* The automaton while it is built, in the trie's numbering; compile() renumbers it. */
+typedef struct {
+    Py_ssize_t n;
+    int32_t *root_next;      /* the root's transitions, dense by class (0: stay at the root) */
+    int32_t *edge_start;     /* state -> its edges in edge_class/edge_next, sorted by class */
+    int32_t *edge_class, *edge_next;
+    int32_t *fail, *out_link;
+    int32_t *own_start;      /* state -> the keys ending exactly there, in own_keys */
+    int32_t *own_keys;
+    int32_t *order;          /* the states breadth first, each node's children by class */
+    int32_t *depth;
+} Build;
+
+static void
+build_free(Build *b)
+{
+    PyMem_Free(b->root_next);
+    PyMem_Free(b->edge_start);
+    PyMem_Free(b->edge_class);
+    PyMem_Free(b->edge_next);
+    PyMem_Free(b->fail);
+    PyMem_Free(b->out_link);
+    PyMem_Free(b->own_start);
+    PyMem_Free(b->own_keys);
+    PyMem_Free(b->order);
+    PyMem_Free(b->depth);
+}
+
 /* The trie's edges as sorted arrays, the root's dense, and each state's keys in key order. */
 static int
-freeze_edges(Automaton *a, Trie *t, const int32_t *key_end)
+freeze_edges(Automaton *a, Build *b, Trie *t, const int32_t *key_end)
 {
-    Py_ssize_t n = a->n_states = t->n;
-    a->edge_start = PyMem_Calloc(n + 1, sizeof(int32_t));
-    a->edge_class = PyMem_Malloc(sizeof(int32_t) * n);
-    a->edge_next = PyMem_Malloc(sizeof(int32_t) * n);
-    a->root_next = PyMem_Calloc(a->n_classes, sizeof(int32_t));
-    a->own_start = PyMem_Calloc(n + 1, sizeof(int32_t));
-    a->own_keys = PyMem_Malloc(sizeof(int32_t) * (a->n_keys + 1));
-    if (!a->edge_start || !a->edge_class || !a->edge_next || !a->root_next || !a->own_start || !a->own_keys)
+    Py_ssize_t n = a->n_states = b->n = t->n;
+    b->edge_start = PyMem_Calloc(n + 1, sizeof(int32_t));
+    b->edge_class = PyMem_Malloc(sizeof(int32_t) * n);
+    b->edge_next = PyMem_Malloc(sizeof(int32_t) * n);
+    b->root_next = PyMem_Calloc(a->n_classes, sizeof(int32_t));
+    b->own_start = PyMem_Calloc(n + 1, sizeof(int32_t));
+    b->own_keys = PyMem_Malloc(sizeof(int32_t) * (a->n_keys + 1));
+    if (!b->edge_start || !b->edge_class || !b->edge_next || !b->root_next || !b->own_start || !b->own_keys)
         return -1;
     int32_t e = 0;
     for (int32_t s = 0; s < n; s++) {
-        a->edge_start[s] = e;
+        b->edge_start[s] = e;
         int32_t first = e;
         for (int32_t ch = t->first[s]; ch >= 0; ch = t->sibling[ch]) {
             int32_t j = e++;  /* insertion sort by class: few edges per state */
-            while (j > first && a->edge_class[j - 1] > t->cls[ch]) {
-                a->edge_class[j] = a->edge_class[j - 1];
-                a->edge_next[j] = a->edge_next[j - 1];
+            while (j > first && b->edge_class[j - 1] > t->cls[ch]) {
+                b->edge_class[j] = b->edge_class[j - 1];
+                b->edge_next[j] = b->edge_next[j - 1];
                 j--;
             }
-            a->edge_class[j] = t->cls[ch];
-            a->edge_next[j] = ch;
+            b->edge_class[j] = t->cls[ch];
+            b->edge_next[j] = ch;
             if (s == 0)
-                a->root_next[t->cls[ch]] = ch;
+                b->root_next[t->cls[ch]] = ch;
         }
     }
-    a->edge_start[n] = e;
+    b->edge_start[n] = e;
     for (int32_t s = 0; s < n; s++)
-        a->own_start[s + 1] = a->own_start[s] + t->ends[s];
+        b->own_start[s + 1] = b->own_start[s] + t->ends[s];
     int32_t *fill = t->ends;  /* reused: the next free place of each state's keys */
     for (int32_t s = 0; s < n; s++)
-        fill[s] = a->own_start[s];
+        fill[s] = b->own_start[s];
     for (Py_ssize_t k = 0; k < a->n_keys; k++)
-        a->own_keys[fill[key_end[k]]++] = (int32_t)k;
+        b->own_keys[fill[key_end[k]]++] = (int32_t)k;
+    return 0;
+}
+
+/* The goto while building, in the trie's numbering. */
+static int32_t
+build_step(const Build *b, int32_t s, int32_t c)
+{
+    for (;;) {
+        if (s == 0)
+            return b->root_next[c];
+        for (int32_t e = b->edge_start[s]; e < b->edge_start[s + 1]; e++) {
+            if (b->edge_class[e] == c)
+                return b->edge_next[e];
+            if (b->edge_class[e] > c)
+                break;
+        }
+        s = b->fail[s];
+    }
+}
+
+/* Fail and out links, breadth first: a state's fail is shallower than it. */
+static int
+link_fails(Build *b)
+{
+    Py_ssize_t n = b->n;
+    b->order = PyMem_Malloc(sizeof(int32_t) * n);
+    b->depth = PyMem_Calloc(n, sizeof(int32_t));
+    b->fail = PyMem_Calloc(n, sizeof(int32_t));
+    b->out_link = PyMem_Calloc(n, sizeof(int32_t));
+    if (!b->order || !b->depth || !b->fail || !b->out_link)
+        return -1;
+    int32_t *queue = b->order;
+    Py_ssize_t head = 0, tail = 0;
+    queue[tail++] = 0;
+    while (head < tail) {
+        int32_t u = queue[head++];
+        for (int32_t e = b->edge_start[u]; e < b->edge_start[u + 1]; e++) {
+            int32_t v = b->edge_next[e];
+            int32_t f = u == 0 ? 0 : build_step(b, b->fail[u], b->edge_class[e]);
+            b->fail[v] = f;
+            b->out_link[v] = b->own_start[f + 1] > b->own_start[f] ? f : b->out_link[f];
+            b->depth[v] = b->depth[u] + 1;
+            queue[tail++] = v;
+        }
+    }
     return 0;
 }
 
@@ -287,71 +452,67 @@ freeze_edges(Automaton *a, Trie *t, const int32_t *key_end)
    under this many entries (a few MB; a few hundred KB for this rulebook). */
 #define MAX_DENSE ((Py_ssize_t)1 << 20)
 
-/* Rows for the first `order` states of the breadth-first order (the shallowest): the root's
-   first, then each one's from its fail's row, which comes before it. */
+/* The walk's layout: states renumbered breadth first (a state's children, enqueued together,
+   are then consecutive), one Node each, and the dense rows of the shallowest states, whole
+   levels at a time: the root's first, then each one's from its fail's row, which comes
+   before it. */
 static int
-fill_dense(Automaton *a, const int32_t *order, Py_ssize_t n_rows)
+compile(Automaton *a, const Build *b)
 {
-    a->dense = PyMem_Malloc(sizeof(int32_t) * (n_rows * a->n_classes + 1));
-    if (a->dense == NULL)
-        return -1;
-    for (Py_ssize_t r = 0; r < n_rows; r++) {
-        int32_t u = order[r];
-        int32_t *row = a->dense + r * a->n_classes;
-        a->dense_row[u] = (int32_t)r;
-        if (u == 0)
-            memcpy(row, a->root_next, sizeof(int32_t) * a->n_classes);
-        else
-            memcpy(row, a->dense + (Py_ssize_t)a->dense_row[a->fail[u]] * a->n_classes,
-                   sizeof(int32_t) * a->n_classes);
-        for (int32_t e = a->edge_start[u]; e < a->edge_start[u + 1]; e++)
-            row[a->edge_class[e]] = a->edge_next[e];
-    }
-    return 0;
-}
-
-/* Fail and out links, breadth first: a state's fail is shallower than it. Then the dense
-   rows of the shallowest states, whole levels at a time. */
-static int
-link_fails(Automaton *a)
-{
-    Py_ssize_t n = a->n_states;
-    int32_t *queue = PyMem_Malloc(sizeof(int32_t) * n);
-    int32_t *depth = PyMem_Calloc(n, sizeof(int32_t));
-    a->fail = PyMem_Calloc(n, sizeof(int32_t));
-    a->out_link = PyMem_Calloc(n, sizeof(int32_t));
-    a->dense_row = PyMem_Malloc(sizeof(int32_t) * n);
+    Py_ssize_t n = b->n, C = a->n_classes;
+    const int32_t *order = b->order;
+    int32_t *id = PyMem_Malloc(sizeof(int32_t) * n);  /* trie numbering -> breadth first */
+    a->node = table_alloc(sizeof(Node) * (n + 1));
+    a->own_keys = PyMem_Malloc(sizeof(int32_t) * (a->n_keys + 1));
     int rc = -1;
-    if (queue && depth && a->fail && a->out_link && a->dense_row) {
-        for (Py_ssize_t s = 0; s < n; s++)
-            a->dense_row[s] = -1;
-        a->dense_row[0] = 0;  /* while linking, the root answers from root_next */
-        a->dense = a->root_next;
-        Py_ssize_t head = 0, tail = 0;
-        queue[tail++] = 0;
-        while (head < tail) {
-            int32_t u = queue[head++];
-            for (int32_t e = a->edge_start[u]; e < a->edge_start[u + 1]; e++) {
-                int32_t v = a->edge_next[e];
-                int32_t f = u == 0 ? 0 : step(a, a->fail[u], a->edge_class[e]);
-                a->fail[v] = f;
-                a->out_link[v] = a->own_start[f + 1] > a->own_start[f] ? f : a->out_link[f];
-                depth[v] = depth[u] + 1;
-                queue[tail++] = v;
-            }
-        }
-        a->dense = NULL;
-        Py_ssize_t rows = 1;  /* whole levels while they fit */
-        for (Py_ssize_t r = 1; r <= n; r++)
-            if (r == n || depth[queue[r]] != depth[queue[r - 1]]) {
-                if (r * a->n_classes > MAX_DENSE)
-                    break;
-                rows = r;
-            }
-        rc = fill_dense(a, queue, rows);
+    if (!id || !a->node || !a->own_keys)
+        goto done;
+    memset(a->node, 0, sizeof(Node) * (n + 1));
+    for (Py_ssize_t r = 0; r < n; r++)
+        id[order[r]] = (int32_t)r;
+    int32_t own = 0;
+    for (Py_ssize_t r = 0; r < n; r++) {
+        int32_t u = order[r];
+        Node *x = &a->node[r];
+        int32_t e0 = b->edge_start[u], e1 = b->edge_start[u + 1];
+        x->child = e1 > e0 ? id[b->edge_next[e0]] : 0;
+        x->child_end = x->child + (e1 - e0);
+        for (int32_t e = e0; e < e1; e++)
+            a->node[id[b->edge_next[e]]].cls = b->edge_class[e];
+        x->fail = id[b->fail[u]];
+        x->out = id[b->out_link[u]];
+        x->own = own;
+        for (int32_t k = b->own_start[u]; k < b->own_start[u + 1]; k++)
+            a->own_keys[own++] = b->own_keys[k];
+        x->own_end = own;
+        x->has_out = (x->own_end > x->own || x->out) ? HAS_OUT : 0;
     }
-    PyMem_Free(queue);
-    PyMem_Free(depth);
+    a->node[n].child = a->node[n].child_end = 0;
+    Py_ssize_t rows = 1;  /* whole levels while they fit */
+    for (Py_ssize_t r = 1; r <= n; r++)
+        if (r == n || b->depth[order[r]] != b->depth[order[r - 1]]) {
+            if (r * C > MAX_DENSE)
+                break;
+            rows = r;
+        }
+    a->n_rows = (int32_t)rows;
+    a->dense = table_alloc(sizeof(uint32_t) * (rows * C + 1));
+    if (a->dense == NULL)
+        goto done;
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        uint32_t *row = a->dense + r * C;
+        const Node *x = &a->node[r];
+        if (r == 0)
+            for (Py_ssize_t c = 0; c < C; c++)
+                row[c] = 0;
+        else
+            memcpy(row, a->dense + (Py_ssize_t)x->fail * C, sizeof(uint32_t) * C);
+        for (int32_t t = x->child; t < x->child_end; t++)
+            row[a->node[t].cls] = (uint32_t)t | a->node[t].has_out;
+    }
+    rc = 0;
+done:
+    PyMem_Free(id);
     return rc;
 }
 
@@ -378,12 +539,17 @@ build_automaton(Automaton *a, PyObject *keys)
         PyErr_SetString(PyExc_ValueError, "keys too long");
         return -1;
     }
-    a->key_len = PyMem_Malloc(sizeof(Py_ssize_t) * (a->n_keys + 1));
+    a->key_len = PyMem_Malloc(sizeof(int32_t) * (a->n_keys + 1));
     if (a->key_len == NULL || build_alphabet(a, keys, total) < 0)
         return -1;
-    for (Py_ssize_t k = 0; k < a->n_keys; k++)
-        a->key_len[k] = PyUnicode_GET_LENGTH(PyList_GET_ITEM(keys, k));
+    for (Py_ssize_t k = 0; k < a->n_keys; k++) {  /* each below total, below INT32_MAX / 2 */
+        a->key_len[k] = (int32_t)PyUnicode_GET_LENGTH(PyList_GET_ITEM(keys, k));
+        if (a->key_len[k] > a->max_len)
+            a->max_len = a->key_len[k];
+    }
     Trie t;
+    Build b;
+    memset(&b, 0, sizeof(b));
     Py_ssize_t cap = total + 1;
     t.cls = PyMem_Malloc(sizeof(int32_t) * cap);
     t.first = PyMem_Malloc(sizeof(int32_t) * cap);
@@ -393,13 +559,15 @@ build_automaton(Automaton *a, PyObject *keys)
     int rc = -1;
     if (t.cls && t.first && t.sibling && t.ends && key_end) {
         trie_fill(a, &t, keys, key_end);
-        rc = freeze_edges(a, &t, key_end) < 0 ? -1 : link_fails(a);
+        if (freeze_edges(a, &b, &t, key_end) == 0 && link_fails(&b) == 0)
+            rc = compile(a, &b);
     }
     PyMem_Free(t.cls);
     PyMem_Free(t.first);
     PyMem_Free(t.sibling);
     PyMem_Free(t.ends);
     PyMem_Free(key_end);
+    build_free(&b);
     if (rc < 0 && !PyErr_Occurred())
         PyErr_NoMemory();
     return rc;
@@ -411,15 +579,8 @@ Automaton_dealloc(Automaton *a)
     PyMem_Free(a->key_len);
     PyMem_Free(a->wide_cp);
     PyMem_Free(a->wide_class);
-    PyMem_Free(a->root_next);
-    PyMem_Free(a->edge_start);
-    PyMem_Free(a->edge_class);
-    PyMem_Free(a->edge_next);
-    PyMem_Free(a->fail);
-    PyMem_Free(a->dense_row);
-    PyMem_Free(a->dense);
-    PyMem_Free(a->out_link);
-    PyMem_Free(a->own_start);
+    free(a->dense);  /* table_alloc's */
+    free(a->node);
     PyMem_Free(a->own_keys);
     Py_TYPE(a)->tp_free((PyObject *)a);
 }
