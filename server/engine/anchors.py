@@ -229,6 +229,11 @@ def _walk(seq, i: int, then, prefix: str, out: set, budget: _Budget) -> None:
                 _walk(seq, i + 1, then, prefix, out, budget)
             if high == 1:  # taken once, what follows it follows
                 _walk(body, 0, (seq, i + 1, then), prefix, out, budget)
+            elif high != 0 and low > 0:
+                # X{1,} is X then X*, so the literal goes on through the first X: "time\s+for"
+                # begins "time for", or "time  " where more space follows
+                more = (op, (low - 1, high if high == _c.MAXREPEAT else high - 1, body))
+                _walk(body, 0, ((more,), 0, (seq, i + 1, then)), prefix, out, budget)
             elif high != 0:  # more may repeat: the literal stops after one
                 _walk(body, 0, None, prefix, out, budget)
             return
