@@ -449,7 +449,7 @@ link_fails(Build *b)
 }
 
 /* The dense table's size: states of the first levels get a row each while the table stays
-   under this many entries (a few MB; a few hundred KB for this rulebook). */
+   under this many entries (4 MB at most; about 2.5 MB for the shipped rulebook). */
 #define MAX_DENSE ((Py_ssize_t)1 << 20)
 
 /* The walk's layout: states renumbered breadth first (a state's children, enqueued together,
