@@ -16,17 +16,13 @@
  * The Python code (phrase_hits.py, prefilter.py, anchors.py) stays the reference and the
  * fallback; tests/test_fastscan.py holds this to it answer for answer. Every object is
  * immutable once built and a call keeps its per-post state on its own stack or heap and
- * holds the GIL throughout, so gunicorn's threads may share one. Only Python.h (and, on
- * Linux, sys/mman.h's madvise, for huge pages).
+ * holds the GIL throughout, so gunicorn's threads may share one. Only Python.h.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 /* ======================================================================== Automaton */
 
@@ -62,24 +58,14 @@ typedef struct {
     int32_t *own_keys;
 } Automaton;
 
-/* The walk's tables (a few MB for the checker's automaton) on huge pages where Linux has them:
-   a post's walk touches them at random, and cold, a 4 KB page's TLB miss (a nested walk
-   under a hypervisor) costs more than the cache miss. Cache-line aligned elsewhere. */
-#define HUGE_PAGE ((size_t)1 << 21)
-
+/* The walk's tables, cache-line aligned: a state's record is then one line. Huge pages
+   (madvise) were tried: a few us less on a cold post, but every table grows to whole 2 MB pages
+   (~100 MB more in a process after twelve checkers), and a test run that built hundreds of
+   checkers with them spent its time in the kernel; a worker reloading its rulebook does that. */
 static void *
 table_alloc(size_t size)
 {
     void *p = NULL;
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (size >= HUGE_PAGE) {
-        size = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-        if (posix_memalign(&p, HUGE_PAGE, size) != 0)
-            return NULL;
-        (void)madvise(p, size, MADV_HUGEPAGE);  /* only advice: 4 KB pages if refused */
-        return p;
-    }
-#endif
 #if defined(_WIN32)
     p = malloc(size ? size : 1);
 #else
