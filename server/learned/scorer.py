@@ -357,18 +357,21 @@ class Analysis:
         asked once per post, so a post that holds none (two in three) skips each set's test."""
         got = self._holds
         if got is None or got[0] is not words:
-            chained = itertools.chain.from_iterable(map(_WORDS, self._chunks))
-            got = self._holds = (words, not words.isdisjoint(chained))
+            got = self._holds = (words, not words.isdisjoint(self._present_words()))
         return got[1]
+
+    def _present_words(self) -> set:
+        """The post's words as a set, once: holds_any and each silenced set's test read it."""
+        if self._present is None:
+            self._present = set(itertools.chain.from_iterable(map(_WORDS, self._chunks)))
+        return self._present
 
     def _silenced_occurrences(self, silenced_words) -> dict | None:
         folded = self.folded
         # Cheap test: a silenced phrase needs every one of its words among the post's words
         # (the exact test below compares whole words); set tests, not a substring search per
         # word (56 phrases' substring searches cost ~100 us a post), and first its key word.
-        present = self._present
-        if present is None:  # once per post: every silenced set of the rulebook tests it
-            present = self._present = set(itertools.chain.from_iterable(map(_WORDS, self._chunks)))
+        present = self._present_words()
         by_key = silenced_words[1]
         keys = present.intersection(by_key)
         if not keys:
