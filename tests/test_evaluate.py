@@ -322,6 +322,7 @@ def test_impartial_command_end_to_end(shared, rules_path, tmp_path):
                                                ("twentyfourth", "110 flag / 108 clean", "110 flag / 107 clean"),
                                                ("twentyfifth", "109 flag / 104 clean", "108 flag / 103 clean"),
                                                ("twentysixth", "108 flag / 108 clean", "108 flag / 108 clean"),
+                                               ("twentyseventh", "103 flag / 101 clean", "104 flag / 102 clean"),
                                                ("crowd", "130 political / 130 neutral", "130 political / 130 neutral"),
                                                ("congress", "130 political / 130 neutral", "130 political / 130 neutral"),
                                                ("capitol", "261 political / 312 neutral", "261 political / 313 neutral"),
