@@ -35,6 +35,19 @@ def test_inflections_cover_first_and_last_word():
     forms = phrase_forms("wreck the nhs")
     assert "wrecking the nhs" in forms and "wrecked the nhs" in forms
     assert "activist lawyers" in phrase_forms("activist lawyer")
+    # irregular verbs take their own forms, not "geted"
+    assert {"got brexit done", "getting brexit done"} <= set(phrase_forms("get brexit done"))
+    assert "geted brexit done" not in phrase_forms("get brexit done")
+
+
+def test_a_list_marked_inflect_matches_its_forms_inside_a_rule_that_does_not():
+    lists = {"verb_slogans": {"inflect": True, "terms": ["drain the swamp"]},
+             "slogans": {"terms": ["finish the job"]}}
+    rule = minimal_rule(match={"phrases": ["{@verb_slogans}", "{@slogans}"], "inflect": False},
+                        examples={"flag": ["drain the swamp"], "pass": ["x"]})
+    c = checker_for(rule, lists=lists)
+    assert spans(c.check("We are draining the swamp.")) == ["draining the swamp"]
+    assert spans(c.check("We are finishing the job on the bridge.")) == []
 
 
 def test_list_case_rule_initial_requires_a_capital():

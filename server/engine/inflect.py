@@ -15,7 +15,7 @@ _IRREGULAR = {
     "run": ["ran", "running", "runs"], "make": ["made", "making", "makes"],
     "lie": ["lied", "lies", "lying"], "steal": ["stole", "stolen", "steals", "stealing"],
     "sell": ["sold", "selling", "sells"], "break": ["broke", "broken", "breaking", "breaks"],
-    "betray": ["betrayed", "betraying", "betrays"],
+    "betray": ["betrayed", "betraying", "betrays"], "get": ["got", "gotten", "getting", "gets"],
 }
 
 
