@@ -1,5 +1,6 @@
-"""metrics.sentence_words skips a post none of whose pieces between stops comes near the limit:
-its answers equal the sentence-by-sentence reference's."""
+"""metrics.sentence_words skips a post none of whose pieces between stops comes near the limit,
+and metrics.emoji one with no more emoji characters than the maximum: their answers equal the
+references'."""
 
 import random
 
@@ -25,7 +26,7 @@ def _reference(spec, post):
 CHARS = list("ab ...!?\n\t-—🙂é") + ["word ", "two words ", " . ", "! ", "\n\n"]
 
 
-@pytest.mark.parametrize("limit", [1, 2, 3, 5, 8, 25])
+@pytest.mark.parametrize("limit", [0, 1, 2, 2.5, 3, 5, 8, 25])
 def test_sentence_words_equals_the_reference(limit):
     rnd = random.Random(limit)
     texts = ["", "a", "a b c d e f g h", "a b c. d e f g h i j k!", "x " * 30 + ".", "x " * 30, ". " * 40,
@@ -34,3 +35,17 @@ def test_sentence_words_equals_the_reference(limit):
     for text in texts:
         post = Post(text)
         assert metrics.sentence_words({"max": limit}, post) == _reference({"max": limit}, post), text
+
+
+EMOJI = ["🙂", "🇬", "🇧", "👍🏽", "©️", "®", "‼", "❤", "\u200d", "\ufe0f", "🏳️‍🌈", "👨‍👩‍👧", "a", " ", "é", "#"]
+
+
+@pytest.mark.parametrize("limit", [0, 1, 2, 3, 5])
+def test_emoji_equals_the_scan(limit):
+    rnd = random.Random(limit)
+    texts = ["", "plain", "é only", "🙂🙂🙂", "🙂 🙂 🙂 🙂", "🇬🇧🇬🇧", "👨‍👩‍👧👨‍👩‍👧👨‍👩‍👧👨‍👩‍👧"]
+    texts += ["".join(rnd.choice(EMOJI) for _ in range(rnd.randint(0, 14))) for _ in range(3000)]
+    for text in texts:
+        found = list(metrics._EMOJI.finditer(text))
+        want = metrics._tail(found, limit) if len(found) > limit else []
+        assert metrics.emoji({"max": limit}, Post(text)) == want, text

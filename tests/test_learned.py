@@ -194,6 +194,19 @@ def test_silenced_sets_share_one_analysis_unless_the_post_holds_a_term():
     assert SCORN.analyse(text) is base
 
 
+def test_silenced_sets_zeroing_the_same_words_share_one_analysis():
+    # Heads whose silenced sets differ only in terms the post does not hold zero the same
+    # occurrences: one analysis serves them all, scored as a set of its own would score it.
+    text = "The shambolic plan again. Vote them out!"
+    a = SCORN.analyse(text, frozenset({"shambolic", "rubbish"}))
+    b = SCORN.analyse(text, frozenset({"shambolic", "dreadful"}))
+    assert a is b and a is not SCORN.analyse(text)
+    other = SCORN.analyse(text, frozenset({"shambolic", "them out"}))
+    assert other is not a and other.scores["political"] < a.scores["political"]
+    SCORN._last = None  # a fresh post: the same set analysed alone scores the same
+    assert SCORN.analyse(text, frozenset({"shambolic", "dreadful"})).scores == a.scores
+
+
 def test_a_set_first_met_after_the_posts_first_test_still_silences():
     # Whether a post holds any silenced word is asked once per post against every set's words
     # so far; a set first met later (another rulebook's rule) must be asked about again.

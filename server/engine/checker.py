@@ -25,6 +25,7 @@ from .findings import ADVISORY_CATEGORIES, SEVERITY_RANK, Finding, beside_a_flag
 from .graphemes import whole_clusters
 from .matchers import RuleHits
 from .matchers.base import not_overlapping
+from .matchers.patterns import share_scans
 from .phrase_hits import PhraseHits
 from .platforms import PLATFORMS, Length
 from .post import Post
@@ -186,6 +187,7 @@ class Checker:
         for r in self.rules:
             if id(r.matcher) in by_matcher:
                 r.matcher.attach_prefilters(by_matcher[id(r.matcher)])
+        share_scans(index for r in self.rules for index in _plan_indexes(r.matcher))
         self._compile_gates()
         self._compile_automaton()
         self.phrase_count = len(self._keys)
@@ -429,6 +431,14 @@ def _words_needed(result: CheckResult) -> bool:
         return True
     named = {f.category for f in result.findings if _rule_speaks(f)}
     return any(f.category not in named for f in unshown)
+
+
+def _plan_indexes(matcher):
+    """The PlanIndex of a matcher that runs patterns, and of the matcher it wraps (`post`)."""
+    while matcher is not None:
+        if getattr(matcher, "_plan_index", None) is not None:
+            yield matcher._plan_index
+        matcher = getattr(matcher, "inner", None)
 
 
 def _unshown(matcher):

@@ -8,11 +8,14 @@ the measuring is code. A new metric is one function and one decorator.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Callable
 
 import regex
+
+from .text import NON_ASCII, char_test
 
 _HASHTAG = regex.compile(r"(?<![\w#])#\w+")
 _EMOJI = regex.compile(r"(?=[\p{Extended_Pictographic}\p{Regional_Indicator}])\X")
@@ -20,6 +23,9 @@ _EMOJI = regex.compile(r"(?=[\p{Extended_Pictographic}\p{Regional_Indicator}])\X
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 _PIECES = re.compile(r"[.!?\n]")  # what _SENTENCE's sentences are between
 _HAS_WORD = regex.compile(r"\w").search
+_EMOJI_START = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}]")  # _EMOJI's lookahead
+_starts_emoji = char_test(_EMOJI_START)  # whether a match of _EMOJI can begin at the character
+
 
 PLATFORM_NAMES = {
     "x": "X", "facebook": "Facebook", "linkedin": "LinkedIn", "instagram": "Instagram",
@@ -86,6 +92,11 @@ def hashtags(spec, post):
 def emoji(spec, post):
     if post.text.isascii():
         return []
+    # Each match begins at a character of its own that is pictographic or a regional indicator
+    # (the lookahead), and none is ASCII: a post with no more of them than the maximum cannot
+    # go over it, and most posts with an emoji have one or two (found by a table, not a scan).
+    if sum(map(_starts_emoji, NON_ASCII.findall(post.text))) <= spec["max"]:
+        return []
     found = list(_EMOJI.finditer(post.text))
     return _tail(found, int(spec["max"])) if len(found) > spec["max"] else []
 
@@ -95,7 +106,9 @@ def sentence_words(spec, post):
     # A word is a whitespace-separated token with a letter or digit in it, so a
     # post or sentence with no more tokens than the limit can be skipped.
     limit, text = spec["max"], post.text
-    if len(text.split()) <= limit:
+    # split at most floor(limit) times: as many tokens as the limit allows, and one piece more
+    # when there are more, without listing a long post's every token
+    if len(text.split(None, math.floor(limit) if limit >= 0 else -1)) <= limit:
         return []
     # A sentence is a piece between [.!?\n] and its stops: at most one token more than the
     # piece. Most posts have no piece near the limit, found without a step per sentence.

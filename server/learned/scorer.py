@@ -742,7 +742,18 @@ class Model:
             # of their terms: most posts hold none, and then nothing is zeroed.
             words = self._silenced_words(silenced)
             zeroed = base._silenced_occurrences(words) if words and base.holds_any(self._silence_keys) else None
-            got = variants[silenced] = Analysis(self, text, zeroed) if zeroed else base
+            got = variants[silenced] = self._zeroed_variant(text, zeroed, variants) if zeroed else base
+        return got
+
+    def _zeroed_variant(self, text: str, zeroed: dict, variants: dict) -> Analysis:
+        """The text's analysis with `zeroed` taken out, one per distinct `zeroed`: the heads'
+        silenced sets share most of their terms, so on a post holding one of those terms
+        they zero the same occurrences and would each analyse the text alike. Filed in
+        `variants` under a tuple key, which no silenced set (a frozenset) equals."""
+        key = ("zeroed", frozenset(zeroed.items()))
+        got = variants.get(key)
+        if got is None:
+            got = variants[key] = Analysis(self, text, zeroed)
         return got
 
     def score(self, text: str, silenced: frozenset = frozenset()) -> dict[str, float]:

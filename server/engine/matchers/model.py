@@ -73,8 +73,11 @@ def own_words(text: str, reply_mentions_end: int = 0, retweets: re.Pattern | Non
 
 
 def _own(post, retweets: re.Pattern | None = None) -> str:
-    """own_words of the post, once per post: the whole analysis and the windows read it."""
-    key = ("own-words", retweets)
+    """own_words of the post, once per post: the whole analysis and the windows read it.
+    Filed by the pattern's id, not the pattern: hashing an `re` pattern hashes its compiled
+    code (~3 us for the retweets pattern), and each head asks once per post. The memo lives
+    for one check, while the matchers holding the pattern do, so the id names it alone."""
+    key = ("own-words", id(retweets))
     got = post.memo.get(key)
     if got is None:
         got = post.memo[key] = own_words(post.text, post.reply_mentions_end, retweets)

@@ -95,10 +95,13 @@ class PlanIndex:
     plans its prefilters admit by one set intersection: a typical post runs a dozen pattern
     rules of ~8 patterns each, and testing every plan cost more than some of the scans."""
 
-    __slots__ = ("plans", "_ids", "_at", "_open")
+    __slots__ = ("plans", "_ids", "_at", "_open", "shared")
 
     def __init__(self, plans: list):
         self.plans = plans
+        # ids of its patterns that another rule runs too (share_scans): their matches are kept
+        # on the post, so the second rule reads the first one's scan
+        self.shared = frozenset()
         self._at = {pf.id: i for i, (_, pf) in enumerate(plans) if pf is not None}
         self._ids = frozenset(self._at)
         self._open = [i for i, (_, pf) in enumerate(plans) if pf is None]  # run on every post
@@ -140,9 +143,12 @@ def plan_matches(post, index: PlanIndex) -> list:
     A list, not a generator: most posts run a dozen pattern rules, and generators per rule
     cost more than the scans of the patterns most admit."""
     scan = post.scan
-    text, timeout = post.text, post.regex_timeout
+    text, timeout, shared = post.text, post.regex_timeout, index.shared
     out = []
     for pat, pf in index.admitted(scan.runnable):
+        if shared and id(pat) in shared:
+            out += _shared_matches(post, pat, pf)
+            continue
         starts = None
         if pf is not None and pf.anchor is not None:
             starts = scan.starts(pf.anchor)
@@ -153,6 +159,35 @@ def plan_matches(post, index: PlanIndex) -> list:
         else:
             out += anchored_finditer(pat, text, starts, timeout)
     return out
+
+
+def _shared_matches(post, pat, pf) -> list:
+    """The matches of a pattern more than one rule runs, scanned once per post: the capitals
+    patterns of tone.shouting and tone.raised-voice scan the longest posts (all capitals)
+    twice otherwise. Filed by the pattern's id: the memo lives for one check, while the
+    matchers holding the pattern do. A scan that times out files nothing."""
+    key = ("matches", id(pat))
+    got = post.memo.get(key)
+    if got is None:
+        starts = post.scan.starts(pf.anchor) if pf is not None and pf.anchor is not None else None
+        if starts is None:
+            got = list(timed_finditer(pat, post.text, post.regex_timeout))
+        else:
+            got = list(anchored_finditer(pat, post.text, starts, post.regex_timeout))
+        post.memo[key] = got
+    return got
+
+
+def share_scans(indexes) -> None:
+    """Mark in each PlanIndex the patterns (by object: the compile cache gives one per source)
+    that another index runs too: plan_matches then scans each once per post."""
+    indexes = list(indexes)
+    seen: dict[int, int] = {}
+    for index in indexes:
+        for pid in {id(pat) for pat, _ in index.plans}:
+            seen[pid] = seen.get(pid, 0) + 1
+    for index in indexes:
+        index.shared = frozenset(id(pat) for pat, _ in index.plans if seen[id(pat)] > 1)
 
 
 class PatternMatcher(Planned, Matcher):
