@@ -141,41 +141,31 @@ def plan_matches(post, index: PlanIndex) -> list:
     """The matches of each pattern of `index` that the post's prefilters admit, pattern by
     pattern; an anchored one is tried only where its leading literals start (anchors.py).
     A list, not a generator: most posts run a dozen pattern rules, and generators per rule
-    cost more than the scans of the patterns most admit."""
-    scan = post.scan
-    text, timeout, shared = post.text, post.regex_timeout, index.shared
+    cost more than the scans of the patterns most admit.
+    A pattern more than one rule runs (index.shared: the capitals patterns of tone.shouting
+    and tone.raised-voice, which scan the longest posts) is scanned once per post, its matches
+    filed on the post's memo by the pattern's id (the memo lives for one check, the matchers
+    holding the pattern for longer); a scan that times out files nothing."""
+    shared, memo = index.shared, post.memo
     out = []
-    for pat, pf in index.admitted(scan.runnable):
+    for pat, pf in index.admitted(post.scan.runnable):
         if shared and id(pat) in shared:
-            out += _shared_matches(post, pat, pf)
-            continue
-        starts = None
-        if pf is not None and pf.anchor is not None:
-            starts = scan.starts(pf.anchor)
-            if starts is not None and not starts:
-                continue
-        if starts is None:
-            out += timed_finditer(pat, text, timeout)
+            key = ("matches", id(pat))
+            got = memo.get(key)
+            if got is None:
+                got = memo[key] = list(_scan(post, pat, pf))
+            out += got
         else:
-            out += anchored_finditer(pat, text, starts, timeout)
+            out += _scan(post, pat, pf)
     return out
 
 
-def _shared_matches(post, pat, pf) -> list:
-    """The matches of a pattern more than one rule runs, scanned once per post: the capitals
-    patterns of tone.shouting and tone.raised-voice scan the longest posts (all capitals)
-    twice otherwise. Filed by the pattern's id: the memo lives for one check, while the
-    matchers holding the pattern do. A scan that times out files nothing."""
-    key = ("matches", id(pat))
-    got = post.memo.get(key)
-    if got is None:
-        starts = post.scan.starts(pf.anchor) if pf is not None and pf.anchor is not None else None
-        if starts is None:
-            got = list(timed_finditer(pat, post.text, post.regex_timeout))
-        else:
-            got = list(anchored_finditer(pat, post.text, starts, post.regex_timeout))
-        post.memo[key] = got
-    return got
+def _scan(post, pat, pf):
+    """The pattern's matches in the post: from where its anchor's literals start, if it has one."""
+    starts = post.scan.starts(pf.anchor) if pf is not None and pf.anchor is not None else None
+    if starts is None:
+        return timed_finditer(pat, post.text, post.regex_timeout)
+    return anchored_finditer(pat, post.text, starts, post.regex_timeout) if starts else ()
 
 
 def share_scans(indexes) -> None:
