@@ -220,6 +220,21 @@ def test_a_set_first_met_after_the_posts_first_test_still_silences():
         < m.analyse("A shambolic plan").scores["political"]
 
 
+@pytest.mark.parametrize("text", ["A dreadful plan", "the plan, again", "Vote-them out!", "", "🙂 #Dreadful @plan"])
+def test_holds_any_reads_the_words_with_or_without_their_set(text):
+    # holds_any tests the words chunk by chunk until the set of them is built (most posts
+    # never need it): either way the answer is the plain set test's.
+    m = hand_model({"dreadful": 2.0, "plan": 0.5})
+    for words in (frozenset({"dreadful"}), frozenset({"plan", "nothing"}), frozenset({"#dreadful"}), frozenset()):
+        a = m.analyse(text)
+        m._last = None
+        want = not words.isdisjoint(set(a.words))
+        assert a.holds_any(words) is want
+        a._holds = None
+        a._present_words()  # built: the set is read
+        assert a.holds_any(words) is want
+
+
 def test_silencing_removes_exactly_that_terms_contribution():
     m = hand_model({"shambolic": 2.0, "plan": 1.0}, intercept=0.0)
     text = "shambolic plan"

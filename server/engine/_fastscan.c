@@ -12,6 +12,7 @@
  *   Admission       PrefilterIndex.admitted: which prefilters admit the post
  *   word_starts, sentence_ends, clause_ends   Post's positions of an ASCII text (post.py)
  *   sentence_count  readability.py's sentences of at least three words
+ *   piece_tokens    metrics.py's screen of long sentences: the most tokens of a piece
  *
  * The Python code (phrase_hits.py, prefilter.py, anchors.py) stays the reference and the
  * fallback; tests/test_fastscan.py holds this to it answer for answer. Every object is
@@ -1873,12 +1874,45 @@ sentence_count(PyObject *module, PyObject *text)
     return PyLong_FromLong(sentences);
 }
 
+/* The most whitespace-separated tokens (str.split(), Py_UNICODE_ISSPACE) of any piece of the
+   text between the characters ".", "!", "?" and newline: what metrics.sentence_words reads as
+   max(map(len, map(str.split, _PIECES.split(text)))), without a list per piece (a regex
+   split and a split of each piece were most of that rule's cost on every post). Any str kind. */
+static PyObject *
+piece_tokens(PyObject *module, PyObject *text)
+{
+    if (!is_str(text))
+        return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), best = 0, tokens = 0;
+    int in_token = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c == '.' || c == '!' || c == '?' || c == '\n') {
+            if (tokens > best)
+                best = tokens;
+            tokens = 0;
+            in_token = 0;
+        }
+        else if (Py_UNICODE_ISSPACE(c))
+            in_token = 0;
+        else if (!in_token) {
+            in_token = 1;
+            tokens++;
+        }
+    }
+    return PyLong_FromSsize_t(tokens > best ? tokens : best);
+}
+
 static PyMethodDef module_methods[] = {
     {"word_starts", word_starts, METH_O, "word_starts(text) -> [start of each \\w+ run], or None when text is not ASCII."},
     {"sentence_ends", sentence_ends, METH_O, "sentence_ends(text) -> post.py's _SENTENCE_END match starts, or None when not ASCII."},
     {"clause_ends", clause_ends, METH_O, "clause_ends(text) -> post.py's _CLAUSE_END match starts, or None when not ASCII."},
     {"sentence_count", sentence_count, METH_O,
      "sentence_count(text) -> textstat's sentences of text less those of at most two words (readability.py)."},
+    {"piece_tokens", piece_tokens, METH_O,
+     "piece_tokens(text) -> the most str.split() tokens of a piece between . ! ? and newlines (metrics.py)."},
     {NULL, NULL, 0, NULL},
 };
 

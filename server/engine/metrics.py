@@ -15,6 +15,7 @@ from typing import Callable
 
 import regex
 
+from . import fastscan
 from .text import NON_ASCII, char_test
 
 _HASHTAG = regex.compile(r"(?<![\w#])#\w+")
@@ -25,6 +26,18 @@ _PIECES = re.compile(r"[.!?\n]")  # what _SENTENCE's sentences are between
 _HAS_WORD = regex.compile(r"\w").search
 _EMOJI_START = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}]")  # _EMOJI's lookahead
 _starts_emoji = char_test(_EMOJI_START)  # whether a match of _EMOJI can begin at the character
+
+
+def _piece_tokens_py(text: str) -> int:
+    """The most whitespace-separated tokens of a piece between [.!?\\n]: the reference, and
+    the path without the C build (fastscan.py)."""
+    return max(map(len, map(str.split, _PIECES.split(text))))
+
+
+# The same count in one pass in C (_fastscan.piece_tokens; tests/test_engine_speed_metrics.py
+# holds the two equal): the split and a list per piece cost most of long-sentence's screen,
+# on every post longer than the limit.
+_piece_tokens = (fastscan.FAST and getattr(fastscan._fastscan, "piece_tokens", None)) or _piece_tokens_py
 
 
 PLATFORM_NAMES = {
@@ -112,7 +125,7 @@ def sentence_words(spec, post):
         return []
     # A sentence is a piece between [.!?\n] and its stops: at most one token more than the
     # piece. Most posts have no piece near the limit, found without a step per sentence.
-    if max(map(len, map(str.split, _PIECES.split(text)))) < limit:
+    if _piece_tokens(text) < limit:
         return []
     out = []
     for s in _SENTENCE.finditer(text):
