@@ -1,6 +1,6 @@
 """metrics.sentence_words skips a post none of whose pieces between stops comes near the limit
-(counted in C where built: _fastscan.piece_tokens equals the split it replaces), and metrics.emoji one with no more emoji characters than the maximum: their answers equal the
-references'."""
+(counted in C where built: _fastscan.piece_tokens equals the split it replaces), and metrics.emoji
+one with no more emoji characters than the maximum: their answers equal the references'."""
 
 import random
 
