@@ -21,6 +21,12 @@ if os.environ.get("IMPARTIAL_PURE_PYTHON", "") not in ("", "0"):
 FAST = _fastscan is not None  # which path scans posts
 
 
+def c_or(name: str, fallback):
+    """The C function `name`, or `fallback` without the build (or with an older one that lacks
+    it): chosen once at import, never per post."""
+    return (FAST and getattr(_fastscan, name, None)) or fallback
+
+
 def automaton(keys: list[str]):
     """The C automaton over `keys` (as prefilter.automaton builds ahocorasick_rs's), or None
     without the C path or without keys."""

@@ -37,7 +37,7 @@ def _piece_tokens_py(text: str) -> int:
 # The same count in one pass in C (_fastscan.piece_tokens; tests/test_engine_speed_metrics.py
 # holds the two equal): the split and a list per piece cost most of long-sentence's screen,
 # on every post longer than the limit.
-_piece_tokens = (fastscan.FAST and getattr(fastscan._fastscan, "piece_tokens", None)) or _piece_tokens_py
+_piece_tokens = fastscan.c_or("piece_tokens", _piece_tokens_py)
 
 
 PLATFORM_NAMES = {

@@ -29,7 +29,7 @@ _CLAUSE_END = regex.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n|[,;:](?=\s)|\s[-\u2013\u
 def _fast(name: str):
     """The C path's function (a list for an ASCII text, else None), or one that always says
     None: without the build, or an older one. Looked up once, not on every post."""
-    return (fastscan.FAST and getattr(fastscan._fastscan, name, None)) or (lambda lower: None)
+    return fastscan.c_or(name, lambda lower: None)
 
 
 _word_starts, _sentence_ends, _clause_ends = map(_fast, ("word_starts", "sentence_ends", "clause_ends"))

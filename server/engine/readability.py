@@ -176,7 +176,7 @@ def _long_sentences_py(body: str) -> int:
 
 # The same count in one pass in C (_fastscan.sentence_count; tests/test_engine_speed_readability.py
 # holds the two equal): findall and a split per sentence were a third of a post's reading age.
-_long_sentences = (fastscan.FAST and getattr(fastscan._fastscan, "sentence_count", None)) or _long_sentences_py
+_long_sentences = fastscan.c_or("sentence_count", _long_sentences_py)
 
 
 def readability(text: str) -> dict:
