@@ -10,7 +10,7 @@ import pytest
 
 from server.engine import Checker
 from server.engine.checker import _dedupe
-from server.engine.findings import Finding
+from server.engine.findings import Finding, speaks
 
 from helpers import ROOT
 
@@ -29,14 +29,20 @@ def _posts(n=1500):
 
 def test_the_response_is_the_same_as_with_every_heads_words(pair):
     fast, every = pair
-    unshown = 0
+    unshown = generic = 0
     for text in _posts():
         a, b = fast.check(text), every.check(text)
         assert a.to_json() == b.to_json(), text
         assert (a.verdict, a.flagged()) == (b.verdict, b.flagged()), text
         unshown += sum(f.unshown for f in a.findings)
         assert not any(f.unshown for f in b.findings)
+        # the generic head skips its words only for a category a rule's finding names
+        named = {f.category for f in a.findings if not f.supplementary and speaks(f)}
+        skipped = [f for f in a.findings if f.generic and f.unshown]
+        assert all(f.category in named for f in skipped), text
+        generic += len(skipped)
     assert unshown > 50  # the shortcut was taken: the comparison is not vacuous
+    assert generic > 20  # and the generic head took it too
 
 
 def test_an_unshown_head_is_a_finding_about_the_post_that_is_not_shown(pair):
@@ -44,7 +50,7 @@ def test_an_unshown_head_is_a_finding_about_the_post_that_is_not_shown(pair):
     text = "Vote Labour on Thursday. Only Labour will keep your libraries open!"
     result = fast.check(text)
     heads = [f for f in result.findings if f.unshown]
-    assert heads and all(f.supplementary and not f.generic and f.scope == "post" for f in heads)
+    assert heads and all(f.supplementary and f.scope == "post" for f in heads)
     assert all((f.start, f.end) == (0, len(text)) for f in heads)
     assert not any(f.rule_id in {h.rule_id for h in heads} for f in result.shown())
     # the model's own figures still see it: with every word chosen, a model finding names the

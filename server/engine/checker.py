@@ -194,8 +194,8 @@ class Checker:
         # Per rule what _run reads of it, looked up once here rather than once per rule per post.
         # A learned head's card of a category a rule already names is not shown (shown()): such
         # a head then runs its find_unshown, and the checker notes what rules name as they run.
-        self._plan = [(rule, rule.matcher.find, slots, _unshown(rule.matcher))
-                      for rule, slots in zip(self.rules, self._rule_slots)]
+        self._plan = [(rule, rule.matcher.find, slots, rule.matcher.find_unshown,
+                       rule.matcher.generic) for rule, slots in zip(self.rules, self._rule_slots)]
 
     def _compile_automaton(self) -> None:
         """One automaton for the phrases and the prefilters' literals: an ASCII post is
@@ -350,7 +350,7 @@ class Checker:
         plan, no_hits = self._plan, self._no_hits
         regex_timeout, max_per_rule, clock = self.regex_timeout, self.max_per_rule, time.perf_counter
         for ri in chosen:
-            rule, find, slots, unshown = plan[ri]
+            rule, find, slots, unshown, generic = plan[ri]
             remaining = stop_at - clock()
             if remaining <= 0:
                 incomplete.append(rule.id)
@@ -358,7 +358,7 @@ class Checker:
             if remaining < regex_timeout:  # the time left only shrinks: once set, set each time
                 post.regex_timeout = remaining
             rule_hits = RuleHits(hits, slots) if slots else no_hits
-            if unshown is not None and not every_word and rule.category in post.named:
+            if unshown is not None and not every_word and (generic or rule.category in post.named):
                 find = unshown
             try:
                 try:
@@ -440,12 +440,6 @@ def _plan_indexes(matcher):
         if getattr(matcher, "_plan_index", None) is not None:
             yield matcher._plan_index
         matcher = getattr(matcher, "inner", None)
-
-
-def _unshown(matcher):
-    """The matcher's find_unshown (only learned heads have one), unless it is the generic head,
-    whose category is a guess made as it finds."""
-    return None if matcher.generic else matcher.find_unshown
 
 
 def _rule_speaks(f: Finding) -> bool:

@@ -245,18 +245,23 @@ class ModelMatcher(Matcher):
     def find_unshown(self, post, hits):
         """find(), less the words: a rule already names this head's category, so its card is
         not shown (CheckResult.shown()); it still counts for the verdict and the model's figures.
-        Choosing the words is most of a head's cost on the posts that take longest."""
-        return self._find(post, words=False)
+        Choosing the words is most of a head's cost on the posts that take longest. The generic
+        head learns its category as it finds, so it decides here: words only for a category no
+        rule has named yet (the checker runs it after every rule that names one)."""
+        return self._find(post, words=None if self.generic else False)
 
-    def _find(self, post, words: bool):
+    def _find(self, post, words: bool | None):
         if self.model is None:
             return []
         analysis = self.analysis(post)
         p = analysis.scores.get(self.head, 0.0)
         if p < self.floor:
-            return self._window_find(post, words) if self.reads_windows(post, p) else []
+            # windows are read only where no rule has named anything (reads_windows)
+            return self._window_find(post, words is not False) if self.reads_windows(post, p) else []
         conditional = p < self.threshold or self.thin(analysis)
         category = self.model.category(analysis.scores, post.election_period) if self.generic else None
+        if words is None:
+            words = category not in post.named
         return self._hits(post, analysis, p, category, words, conditional=conditional,
                           tentative=conditional or p < self.beside_rules)
 
