@@ -194,6 +194,7 @@ class Checker:
         # Per rule what _run reads of it, looked up once here rather than once per rule per post.
         # A learned head's card of a category a rule already names is not shown (shown()): such
         # a head then runs its find_unshown, and the checker notes what rules name as they run.
+        # The generic head always runs it: its category is known only once it has scored.
         self._plan = [(rule, rule.matcher.find, slots, rule.matcher.find_unshown,
                        rule.matcher.generic) for rule, slots in zip(self.rules, self._rule_slots)]
 

@@ -247,7 +247,8 @@ class ModelMatcher(Matcher):
         not shown (CheckResult.shown()); it still counts for the verdict and the model's figures.
         Choosing the words is most of a head's cost on the posts that take longest. The generic
         head learns its category as it finds, so it decides here: words only for a category no
-        rule has named yet (the checker runs it after every rule that names one)."""
+        rule that ran before it has named (post.named). A rule that names it later only leaves
+        words chosen that shown() hides."""
         return self._find(post, words=None if self.generic else False)
 
     def _find(self, post, words: bool | None):
