@@ -67,11 +67,12 @@ PROJECT_CORPUS = Path(PROJECT_CORPUS_DIR)
 # for congress_train.jsonl; trained on, weights only, it cost the other real check halves 4 catches
 # and the written ones 14, so it became a measure instead (corpus/README.md). rotunda.jsonl
 # (2026-12-05, later) was labelled as a measure from the start.
+# twentyseventh and twentyeighth (2026-12-06): two more blind writers, measured only.
 # casual.jsonl (clean posts in a casual, joking register, 2026-12-05): its tune half, trained on, cut
 # its check half's false flags 18 -> 6 of 160 but cost the 27 written check halves 32-36 catches
 # (thresholds chosen with it or weights only alike) and the real ones 6, so it is a measure.
 MEASURED_ONLY: tuple = ("twentieth.jsonl", "twentyfirst.jsonl", "twentysecond.jsonl", "twentythird.jsonl",
-                        "twentyfourth.jsonl", "twentyfifth.jsonl", "twentysixth.jsonl", "twentyseventh.jsonl", "crowd.jsonl",
+                        "twentyfourth.jsonl", "twentyfifth.jsonl", "twentysixth.jsonl", "twentyseventh.jsonl", "twentyeighth.jsonl", "crowd.jsonl",
                         "congress.jsonl", "capitol.jsonl", "rotunda.jsonl", "casual.jsonl")
 _MEASURED = tuple(path for path, _ in LOCAL.values() if path not in MEASURED_ONLY)
 # crowd_train.jsonl: 479 real US politicians' posts labelled as dev's are, for training only, last so
