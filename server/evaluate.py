@@ -54,7 +54,7 @@ LOCAL = {name: (f"{name}.jsonl", "labelled") for name in (
     "probe", "blind", "traps", "fresh", "novel", "voices", "echo", "relay", "ninth", "tenth", "eleventh",
     "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
     "twentieth", "twentyfirst", "twentysecond", "twentythird", "twentyfourth", "twentyfifth", "twentysixth",
-    "twentyseventh", "twentyeighth", "crowd", "congress", "capitol", "rotunda", "casual")}
+    "twentyseventh", "twentyeighth", "twentyninth", "crowd", "congress", "capitol", "rotunda", "casual")}
 PROJECT_CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "corpus")
 # name -> (path under <shared>/corpus/, or corpus/ for LOCAL ones; kind). `tune`
 # and `check` are the two parts of categories.jsonl; `categories` is both.
