@@ -69,10 +69,10 @@ PROJECT_CORPUS = Path(PROJECT_CORPUS_DIR)
 # (2026-12-05, later) was labelled as a measure from the start.
 # twentyseventh, twentyeighth and twentyninth (2026-12-06): three more blind writers, measured only.
 # Retrained with the tune halves of the eight measured writers (twentieth to twentyseventh) on
-# 2026-12-06, before twentyeighth existed: on twentyeighth, both halves, recall 177 -> 180 of 198 and false flags 7 -> 4 of
-# 200; the 27 other written check halves 0.912 -> 0.912, false flags 152 -> 146 of 3,068, tone 531 -> 527
-# of 711; the real check halves 540 -> 541 of 671 caught but false flags 44 -> 49 of 723 (the political
-# head's); police 33 -> 34. A wash, so the model stayed.
+# 2026-12-06, before twentyeighth existed: on twentyeighth, both halves, recall 177 -> 180 of 198 and
+# false flags 7 -> 4 of 200; the 27 other written check halves 0.912 -> 0.912, false flags 152 -> 146
+# of 3,068, tone 531 -> 527 of 711; the real check halves 540 -> 541 of 671 caught but false flags
+# 44 -> 49 of 723 (the political head's); police 33 -> 34. A wash, so the model stayed.
 # casual.jsonl (clean posts in a casual, joking register, 2026-12-05): its tune half, trained on, cut
 # its check half's false flags 18 -> 6 of 160 but cost the 27 written check halves 32-36 catches
 # (thresholds chosen with it or weights only alike) and the real ones 6, so it is a measure.
