@@ -327,6 +327,7 @@ def test_impartial_command_end_to_end(shared, rules_path, tmp_path):
                                                ("twentyninth", "99 flag / 100 clean", "100 flag / 101 clean"),
                                                ("thirtieth", "94 flag / 89 clean", "95 flag / 90 clean"),
                                                ("thirtyfirst", "93 flag / 93 clean", "93 flag / 93 clean"),
+                                               ("thirtysecond", "97 flag / 99 clean", "98 flag / 99 clean"),
                                                ("crowd", "130 political / 130 neutral", "130 political / 130 neutral"),
                                                ("congress", "130 political / 130 neutral", "130 political / 130 neutral"),
                                                ("capitol", "261 political / 312 neutral", "261 political / 313 neutral"),
