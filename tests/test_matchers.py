@@ -6,6 +6,7 @@ import pytest
 
 from server.engine import Checker, load_rulebook, parse_rulebook
 from server.engine.examples import run_all
+from server.engine.explain import explain
 from server.engine.matchers import KINDS
 from server.engine.post import Post
 from server.learned.scorer import load_model
@@ -201,6 +202,16 @@ def test_a_rule_may_ignore_the_mentions_a_reply_starts_with():
     assert found(c.check("@party @bbc Thanks, we have passed this on.")) == []
     assert found(c.check("Thanks @party for the support")) == ["@party"]
     assert found(checker_for(minimal_rule(match={"phrases": ["@party"]})).check("@party hi")) == ["@party"]
+
+
+def test_a_rule_may_ignore_hits_inside_web_addresses():
+    rule = minimal_rule(match={"phrases": ["garbage"]}, ignore_urls=True)
+    c = checker_for(rule)
+    assert found(c.check("Collection days are at ottawa.ca/garbage from Monday.")) == []
+    assert found(c.check("See https://example.gov/garbage-day, not this garbage.")) == ["garbage"]
+    assert found(checker_for(minimal_rule(match={"phrases": ["garbage"]})).check("ottawa.ca/garbage")) == ["garbage"]
+    why = explain(c, "Collection days are at ottawa.ca/garbage", rule_id=rule["id"])["rule"]
+    assert not why["fired"] and [r["reason"] for r in why["reasons"]] == ["url"]
 
 
 # -- the model kind -----------------------------------------------------------

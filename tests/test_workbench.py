@@ -190,7 +190,7 @@ def test_explain_a_head_under_its_threshold_over_its_beside_flag_bar(tmp_path):
 
 REASONS = {"disabled", "platform", "election_period", "dates", "no_phrase", "no_term", "no_context", "no_pattern",
            "exception", "too_far", "wrong_side", "boundary", "barrier", "requires_missing", "excludes_present",
-           "under_threshold", "no_other_flag", "within_limit", "no_match", "reply_mentions", "pairs", "timeout"}
+           "under_threshold", "no_other_flag", "within_limit", "no_match", "reply_mentions", "url", "pairs", "timeout"}
 
 
 @pytest.mark.parametrize("text", ["Vote Labour on Thursday, those useless Tories!",

@@ -390,10 +390,13 @@ class Checker:
                 post.named.update(f.category for f in new if speaks(f))
 
     def _kept(self, rule: Rule, post: Post, rule_hits: RuleHits, found: list) -> list:
-        """The rule's hits (at least one) less those on the reply's @mentions or on its exceptions."""
+        """The rule's hits (at least one) less those on the reply's @mentions, in web addresses
+        or on its exceptions."""
         post.work["findings"] += len(found)
         if rule.ignore_reply_mentions and post.reply_mentions_end:
             found = [h for h in found if h.start >= post.reply_mentions_end or h.unshown]
+        if rule.ignore_urls and found and post.url_spans:
+            found = [h for h in found if h.unshown or not post.in_url(h.start)]
         if found and rule.matcher.exceptions_after and rule_hits.exceptions:
             exc = [post.to_original(s, e) for s, e in rule_hits.exceptions]
             found = not_overlapping(found, exc, key=lambda h: (h.start, h.end))

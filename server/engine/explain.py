@@ -245,6 +245,8 @@ def _after_find(rule: Rule, post, rh: RuleHits) -> list[dict]:
         return why_not(rule.matcher, post, rh)  # conditional: found, then dropped for want of a flag
     if rule.ignore_reply_mentions and all(h.start < post.reply_mentions_end for h in found):
         return [_reason("reply_mentions", "it matched only in the @mentions a reply starts with")]
+    if rule.ignore_urls and all(post.in_url(h.start) for h in found):
+        return [_reason("url", "it matched only inside web addresses")]
     return [_reason("exception", "every match overlaps an exception of the rule",
                     exceptions=_folded(post, rh.exceptions))]
 

@@ -82,6 +82,7 @@ class Rule:
     enabled: bool = True
     description: str = ""
     ignore_reply_mentions: bool = False
+    ignore_urls: bool = False
     flag_examples: tuple[Example, ...] = ()
     pass_examples: tuple[Example, ...] = ()
 
@@ -421,6 +422,7 @@ class _Builder:
             suggestions=list(spec.get("suggestions", [])), matcher=matcher,
             enabled=spec.get("enabled", True), description=spec.get("description", ""),
             ignore_reply_mentions=spec.get("ignore_reply_mentions", False),
+            ignore_urls=spec.get("ignore_urls", False),
         )
         exc = list(spec.get("exceptions", [])) + self.list_exceptions(matcher.list_references())
         rule.exceptions = tuple(self.expand(exc, f"{where} field 'exceptions'", False, "any"))
