@@ -330,6 +330,8 @@ def test_impartial_command_end_to_end(shared, rules_path, tmp_path):
                                                ("thirtysecond", "97 flag / 99 clean", "98 flag / 99 clean"),
                                                ("thirtythird", "90 flag / 91 clean", "90 flag / 92 clean"),
                                                ("thirtyfourth", "97 flag / 93 clean", "97 flag / 93 clean"),
+                                               ("thirtyfifth", "92 flag / 80 clean", "92 flag / 80 clean"),
+                                               ("thirtysixth", "95 flag / 91 clean", "95 flag / 92 clean"),
                                                ("crowd", "130 political / 130 neutral", "130 political / 130 neutral"),
                                                ("congress", "130 political / 130 neutral", "130 political / 130 neutral"),
                                                ("capitol", "261 political / 312 neutral", "261 political / 313 neutral"),
