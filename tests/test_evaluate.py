@@ -332,6 +332,8 @@ def test_impartial_command_end_to_end(shared, rules_path, tmp_path):
                                                ("thirtyfourth", "97 flag / 93 clean", "97 flag / 93 clean"),
                                                ("thirtyfifth", "92 flag / 80 clean", "92 flag / 80 clean"),
                                                ("thirtysixth", "95 flag / 91 clean", "95 flag / 92 clean"),
+                                               ("thirtyseventh", "96 flag / 92 clean", "96 flag / 93 clean"),
+                                               ("thirtyeighth", "97 flag / 90 clean", "97 flag / 90 clean"),
                                                ("crowd", "130 political / 130 neutral", "130 political / 130 neutral"),
                                                ("congress", "130 political / 130 neutral", "130 political / 130 neutral"),
                                                ("capitol", "261 political / 312 neutral", "261 political / 313 neutral"),

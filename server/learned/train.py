@@ -67,7 +67,7 @@ PROJECT_CORPUS = Path(PROJECT_CORPUS_DIR)
 # for congress_train.jsonl; trained on, weights only, it cost the other real check halves 4 catches
 # and the written ones 14, so it became a measure instead (corpus/README.md). rotunda.jsonl
 # (2026-12-05, later) was labelled as a measure from the start.
-# twentyseventh to thirtysixth (2026-12-06): ten more blind writers, measured only.
+# twentyseventh to thirtyeighth (2026-12-06): twelve more blind writers, measured only.
 # Retrained with the tune halves of the eight measured writers (twentieth to twentyseventh) on
 # 2026-12-06, before twentyeighth existed: on twentyeighth, both halves, recall 177 -> 180 of 198 and
 # false flags 7 -> 4 of 200; the 27 other written check halves 0.912 -> 0.912, false flags 152 -> 146
@@ -80,8 +80,8 @@ MEASURED_ONLY: tuple = ("twentieth.jsonl", "twentyfirst.jsonl", "twentysecond.js
                         "twentyfourth.jsonl", "twentyfifth.jsonl", "twentysixth.jsonl", "twentyseventh.jsonl",
                         "twentyeighth.jsonl", "twentyninth.jsonl", "thirtieth.jsonl", "thirtyfirst.jsonl",
                         "thirtysecond.jsonl", "thirtythird.jsonl", "thirtyfourth.jsonl", "thirtyfifth.jsonl",
-                        "thirtysixth.jsonl", "crowd.jsonl", "congress.jsonl", "capitol.jsonl", "rotunda.jsonl",
-                        "casual.jsonl")
+                        "thirtysixth.jsonl", "thirtyseventh.jsonl", "thirtyeighth.jsonl", "crowd.jsonl",
+                        "congress.jsonl", "capitol.jsonl", "rotunda.jsonl", "casual.jsonl")
 _MEASURED = tuple(path for path, _ in LOCAL.values() if path not in MEASURED_ONLY)
 # crowd_train.jsonl: 479 real US politicians' posts labelled as dev's are, for training only, last so
 # the rows before it keep their order. Trained on (2026-12-05), on the 520 real posts of crowd.jsonl
