@@ -42,6 +42,16 @@ def test_phrases_kind_offers_its_swap():
     assert [f.replacements for f in r.findings] == [["Lawyer"]]
 
 
+def test_a_swap_reaches_the_hyphenated_form_the_phrase_also_matches():
+    # written once, spaced: the automaton also matches "ambulance-chasing lawyers", and the
+    # officer must be offered the same replacement there
+    rule = minimal_rule(match={"phrases": ["ambulance chasing", "nanny state"],
+                               "swap": {"ambulance chasing": "personal injury", "nanny state": "regulation"}})
+    r = checker_for(rule).check("No more ambulance-chasing firms, no more nanny-state rules.")
+    assert [(r.text[f.start:f.end], f.replacements) for f in r.findings] == [
+        ("ambulance-chasing", ["personal injury"]), ("nanny-state", ["regulation"])]
+
+
 def test_near_same_clause_stops_at_a_comma():
     lists = {"parties": {"terms": ["Labour"]}, "scorn": {"terms": ["shameful"]}}
     rule = minimal_rule(match={"near": {"terms": ["{@parties}"], "context": ["{@scorn}"], "within": 6,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..inflect import phrase_forms
+from ..inflect import compound_forms, phrase_forms
 from ..text import FoldedText
 from .base import Hit, Matcher, merge_overlaps
 
@@ -28,15 +28,19 @@ def starts_sentence(text: str, i: int) -> bool:
 def inflected_swaps(key: str, replacement: str) -> dict:
     """The swap for a phrase and for its inflected forms where the replacement
     ends in the same word: "activist lawyer" -> "lawyer" gives "activist
-    lawyers" -> "lawyers" too."""
+    lawyers" -> "lawyers" too. And for the hyphenated form the automaton also
+    matches (inflect.compound_forms): "ambulance-chasing" takes the swap of
+    "ambulance chasing", so a maintainer writes the phrase once."""
     out = {key: replacement}
     last = key.rsplit(" ", 1)[-1]
-    if not replacement.lower().endswith(last):
-        return out
-    head = key[: len(key) - len(last)]
-    for form in phrase_forms(key):
-        if form.startswith(head) and " " not in form[len(head):]:
-            out.setdefault(form, replacement[: len(replacement) - len(last)] + form[len(head):])
+    if replacement.lower().endswith(last):
+        head = key[: len(key) - len(last)]
+        for form in phrase_forms(key):
+            if form.startswith(head) and " " not in form[len(head):]:
+                out.setdefault(form, replacement[: len(replacement) - len(last)] + form[len(head):])
+    for form, swapped in list(out.items()):
+        for joined in compound_forms(form):
+            out.setdefault(joined, swapped)
     return out
 
 
