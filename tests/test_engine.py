@@ -40,6 +40,16 @@ def test_inflections_cover_first_and_last_word():
     assert "geted brexit done" not in phrase_forms("get brexit done")
 
 
+def test_a_hyphenated_word_inflects_at_its_end():
+    # "re-elect" written once must catch "see her re-elected", as "reelect" caught "reelected"
+    assert {"re-elected", "re-electing", "re-elects"} <= set(phrase_forms("re-elect"))
+    assert "sell-offs" in phrase_forms("sell-off")
+    assert "re-elect the mayors" in phrase_forms("re-elect the mayor")
+    assert phrase_forms("covid-19") == ["covid-19"]
+    c = checker_for(minimal_rule(match={"phrases": ["re-elect"]}))
+    assert spans(c.check("Proud to see her re-elected in May.")) == ["re-elected"]
+
+
 def test_a_list_marked_inflect_matches_its_forms_inside_a_rule_that_does_not():
     lists = {"verb_slogans": {"inflect": True, "terms": ["drain the swamp"]},
              "slogans": {"terms": ["finish the job"]}}

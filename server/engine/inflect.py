@@ -22,6 +22,10 @@ _IRREGULAR = {
 def word_forms(word: str) -> list[str]:
     """The word itself plus its likely inflections (lower case in, lower case out)."""
     forms = [word]
+    head, hyphen, last = word.rpartition("-")
+    if hyphen and head and last.isalpha():
+        # a hyphenated word inflects at its end: "re-elect" -> "re-elected", "sell-off" -> "sell-offs"
+        return [head + hyphen + form for form in word_forms(last)]
     if not word.isalpha() or len(word) < 3:
         return forms
     if word in _IRREGULAR:
