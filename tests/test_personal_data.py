@@ -145,6 +145,7 @@ IDS = checker_for({"identifiers": {
     ("PPS 1234567T updated", "1234567T"),                          # valid PPS number, no label needed
     ("PPSN 7654321TA updated", "7654321TA"),                       # invalid, labelled
     ("Matched SIN 046 454 286", "046 454 286"),                    # invalid (starts 0), labelled
+    ("Her SIN, 046 454 286, is on the form", "046 454 286"),       # labelled, a comma between
     ("Your UTR 19558 39661 is on the letter", "19558 39661"),
 ])
 def test_identifiers_flag_when_valid_and_shaped_or_labelled(text, number):

@@ -65,8 +65,8 @@ _SEPARATORS = regex.compile(r"[ -]")
 
 
 
-# What may stand between a label and its number: "NHS number: ", "SIN is ", "PPSN (".
-_LABEL_GAP = r"\s*(?:(?:number|no\.?|num|is|was|of|:|#|\(|-)\s*){0,3}$"
+# What may stand between a label and its number: "NHS number: ", "SIN is ", "PPSN (", "SIN, ".
+_LABEL_GAP = r"\s*(?:(?:number|no\.?|num|is|was|of|:|,|#|\(|-)\s*){0,3}$"
 
 
 _MAX_FOUND = 64
