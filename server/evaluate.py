@@ -47,7 +47,7 @@ HIDDEN_SPLIT = "check"  # measured, never read: no text of it is kept
 
 # Corpora this project keeps itself (corpus/ in the repository), read from there rather than
 # from <shared>/corpus/: probe, blind, traps (clean traps, for the false-flag rate), fresh,
-# novel, voices, echo, relay, ninth to fortythird, fortyfifth, and crowd, congress, capitol and rotunda (real
+# novel, voices, echo, relay, ninth to fortyfifth, and crowd, congress, capitol and rotunda (real
 # politicians' posts, hand-labelled); see corpus/README.md. make train trains on the tune half of each one except
 # those in train.MEASURED_ONLY (train.PROJECT_TRAINING).
 LOCAL = {name: (f"{name}.jsonl", "labelled") for name in (
@@ -56,7 +56,7 @@ LOCAL = {name: (f"{name}.jsonl", "labelled") for name in (
     "twentieth", "twentyfirst", "twentysecond", "twentythird", "twentyfourth", "twentyfifth", "twentysixth",
     "twentyseventh", "twentyeighth", "twentyninth", "thirtieth", "thirtyfirst", "thirtysecond", "thirtythird",
     "thirtyfourth", "thirtyfifth", "thirtysixth", "thirtyseventh", "thirtyeighth", "thirtyninth", "fortieth",
-    "fortyfirst", "fortysecond", "fortythird", "fortyfifth", "crowd", "congress", "capitol", "rotunda", "casual")}
+    "fortyfirst", "fortysecond", "fortythird", "fortyfourth", "fortyfifth", "crowd", "congress", "capitol", "rotunda", "casual")}
 PROJECT_CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "corpus")
 # name -> (path under <shared>/corpus/, or corpus/ for LOCAL ones; kind). `tune`
 # and `check` are the two parts of categories.jsonl; `categories` is both.

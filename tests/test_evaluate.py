@@ -339,6 +339,7 @@ def test_impartial_command_end_to_end(shared, rules_path, tmp_path):
                                                ("fortyfirst", "95 flag / 95 clean", "95 flag / 95 clean"),
                                                ("fortysecond", "115 flag / 94 clean", "115 flag / 94 clean"),
                                                ("fortythird", "100 flag / 99 clean", "99 flag / 98 clean"),
+                                               ("fortyfourth", "99 flag / 98 clean", "99 flag / 97 clean"),
                                                ("fortyfifth", "99 political / 99 neutral", "99 political / 98 neutral"),
                                                ("crowd", "130 political / 130 neutral", "130 political / 130 neutral"),
                                                ("congress", "130 political / 130 neutral", "130 political / 130 neutral"),
